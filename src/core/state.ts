@@ -1,0 +1,89 @@
+import type { Change } from './change.js';
+import type { ItemOf, Kind } from './types.js';
+import { KINDS } from './types.js';
+
+type ByName = ReadonlyMap<string, unknown>;
+type ByNamespace = ReadonlyMap<string, ByName>;
+
+/**
+ * An immutable view of the whole gateway state at one revision.
+ * applyChanges() returns a new State sharing every untouched (kind, namespace) table.
+ */
+export class State {
+  readonly rev: number;
+  readonly #tables: ReadonlyMap<Kind, ByNamespace>;
+
+  private constructor(rev: number, tables: ReadonlyMap<Kind, ByNamespace>) {
+    this.rev = rev;
+    this.#tables = tables;
+  }
+
+  static empty(rev = 0): State {
+    return new State(rev, new Map(KINDS.map((k) => [k, new Map()])));
+  }
+
+  get<K extends Kind>(kind: K, namespace: string, name: string): ItemOf[K] | undefined {
+    return this.#tables.get(kind)!.get(namespace)?.get(name) as ItemOf[K] | undefined;
+  }
+
+  has(kind: Kind, namespace: string, name: string): boolean {
+    return this.#tables.get(kind)!.get(namespace)?.has(name) ?? false;
+  }
+
+  /** Items of a kind, sorted by name (byte order); one namespace or all of them (then by namespace, name). */
+  list<K extends Kind>(kind: K, namespace?: string): ItemOf[K][] {
+    const table = this.#tables.get(kind)!;
+    const namespaces = namespace === undefined ? [...table.keys()].sort(byteOrder) : [namespace];
+    const out: ItemOf[K][] = [];
+    for (const ns of namespaces) {
+      const names = table.get(ns);
+      if (!names) continue;
+      for (const name of [...names.keys()].sort(byteOrder)) out.push(names.get(name) as ItemOf[K]);
+    }
+    return out;
+  }
+
+  /** Number of items of a kind in a namespace (or in all). */
+  count(kind: Kind, namespace?: string): number {
+    const table = this.#tables.get(kind)!;
+    if (namespace !== undefined) return table.get(namespace)?.size ?? 0;
+    let n = 0;
+    for (const names of table.values()) n += names.size;
+    return n;
+  }
+
+  /**
+   * Applies a batch without checks (validation happens before a batch is committed) and
+   * returns the state at `rev`.
+   */
+  applyChanges(changes: readonly Change[], rev: number): State {
+    const tables = new Map(this.#tables);
+    const copied = new Set<string>();
+    for (const c of changes) {
+      const kindTable = new Map(tables.get(c.kind)!);
+      const copyKey = `${c.kind}\0${c.namespace}`;
+      let names = kindTable.get(c.namespace) as Map<string, unknown> | undefined;
+      if (names === undefined || !copied.has(copyKey)) {
+        names = new Map(names ?? []);
+        copied.add(copyKey);
+      }
+      if (c.op === 'put') names!.set(c.name, c.item);
+      else names!.delete(c.name);
+      if (names!.size === 0) kindTable.delete(c.namespace);
+      else kindTable.set(c.namespace, names!);
+      tables.set(c.kind, kindTable);
+    }
+    return new State(rev, tables);
+  }
+
+  /** Builds a state from stored items. */
+  static fromItems(rev: number, items: Iterable<{ kind: Kind; namespace: string; name: string; item: unknown }>): State {
+    const changes: Change[] = [];
+    for (const it of items) changes.push({ op: 'put', kind: it.kind, namespace: it.namespace, name: it.name, item: it.item } as Change);
+    return State.empty(0).applyChanges(changes, rev);
+  }
+}
+
+export function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,65 @@
+import type { Change, ChangeBatch } from '../core/change.js';
+import { itemKey } from '../core/change.js';
+import { Errors } from '../core/errors.js';
+import type { ChangeStore, CommitOptions, Snapshot, StoredItem, Unsubscribe } from './store.js';
+
+export interface MemoryStoreOptions {
+  /** how many revisions of history to keep (older ones are compacted away) */
+  historyLimit?: number;
+}
+
+/** A store that lives in the process only: state is lost on exit. For tests and `storage.type: memory`. */
+export class MemoryStore implements ChangeStore {
+  readonly type = 'memory';
+  readonly #items = new Map<string, StoredItem>();
+  readonly #history: ChangeBatch[] = [];
+  readonly #listeners = new Set<(b: ChangeBatch) => void>();
+  readonly #historyLimit: number;
+  #rev = 0;
+
+  constructor(opts: MemoryStoreOptions = {}) {
+    this.#historyLimit = opts.historyLimit ?? 1000;
+  }
+
+  async load(): Promise<Snapshot> {
+    return { rev: this.#rev, items: structuredClone([...this.#items.values()]) };
+  }
+
+  async commit(changes: Change[], opts: CommitOptions = {}): Promise<number> {
+    if (opts.expectRev !== undefined && opts.expectRev !== this.#rev) throw Errors.REVISION_CONFLICT(opts.expectRev, this.#rev);
+    const batch: ChangeBatch = { rev: this.#rev + 1, at: new Date().toISOString(), changes: structuredClone(changes) };
+    for (const c of batch.changes) {
+      const key = itemKey(c.kind, c.namespace, c.name);
+      if (c.op === 'put') this.#items.set(key, { kind: c.kind, namespace: c.namespace, name: c.name, item: c.item });
+      else this.#items.delete(key);
+    }
+    this.#rev = batch.rev;
+    this.#history.push(batch);
+    if (this.#history.length > this.#historyLimit) this.#history.splice(0, this.#history.length - this.#historyLimit);
+    for (const l of this.#listeners) l(batch);
+    return batch.rev;
+  }
+
+  watch(fromRev: number, onBatch: (batch: ChangeBatch) => void, onReset: () => void): Unsubscribe {
+    const oldest = this.#history[0]?.rev ?? this.#rev + 1;
+    if (fromRev < oldest && fromRev <= this.#rev) {
+      queueMicrotask(onReset);
+      return () => {};
+    }
+    for (const b of this.#history) if (b.rev >= fromRev) onBatch(b);
+    this.#listeners.add(onBatch);
+    return () => this.#listeners.delete(onBatch);
+  }
+
+  async history(fromRev: number, limit: number): Promise<ChangeBatch[]> {
+    return this.#history.filter((b) => b.rev >= fromRev).slice(0, limit);
+  }
+
+  async oldestRev(): Promise<number> {
+    return this.#history[0]?.rev ?? 0;
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+  }
+}
