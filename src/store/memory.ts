@@ -30,29 +30,45 @@ export class MemoryStore implements ChangeStore {
     const batch: ChangeBatch = { rev: this.#rev + 1, at: new Date().toISOString(), changes: structuredClone(changes) };
     for (const c of batch.changes) {
       const key = itemKey(c.kind, c.namespace, c.name);
-      if (c.op === 'put') this.#items.set(key, { kind: c.kind, namespace: c.namespace, name: c.name, item: c.item });
+      // items get their own copy: batches are handed out, and whoever receives one may mutate it
+      if (c.op === 'put') this.#items.set(key, { kind: c.kind, namespace: c.namespace, name: c.name, item: structuredClone(c.item) });
       else this.#items.delete(key);
     }
     this.#rev = batch.rev;
     this.#history.push(batch);
     if (this.#history.length > this.#historyLimit) this.#history.splice(0, this.#history.length - this.#historyLimit);
-    for (const l of this.#listeners) l(batch);
+    const delivered = structuredClone(batch);
+    for (const l of this.#listeners) {
+      try {
+        l(delivered);
+      } catch (err) {
+        // A broken follower must not fail the commit (already applied) nor starve the other listeners.
+        process.emitWarning(`store watcher threw on revision ${batch.rev}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, {
+          code: 'DGATE_STORE_WATCHER',
+        });
+      }
+    }
     return batch.rev;
   }
 
   watch(fromRev: number, onBatch: (batch: ChangeBatch) => void, onReset: () => void): Unsubscribe {
     const oldest = this.#history[0]?.rev ?? this.#rev + 1;
-    if (fromRev < oldest && fromRev <= this.#rev) {
+    // Batches fromRev..rev are needed; revisions start at 1, so fromRev 0 means "from the beginning".
+    if (Math.max(fromRev, 1) < oldest && fromRev <= this.#rev) {
       queueMicrotask(onReset);
       return () => {};
     }
-    for (const b of this.#history) if (b.rev >= fromRev) onBatch(b);
-    this.#listeners.add(onBatch);
-    return () => this.#listeners.delete(onBatch);
+    for (const b of this.#history) if (b.rev >= fromRev) onBatch(structuredClone(b));
+    // fromRev may lie in the future: skip the commits before it
+    const listener = (b: ChangeBatch) => {
+      if (b.rev >= fromRev) onBatch(b);
+    };
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   async history(fromRev: number, limit: number): Promise<ChangeBatch[]> {
-    return this.#history.filter((b) => b.rev >= fromRev).slice(0, limit);
+    return structuredClone(this.#history.filter((b) => b.rev >= fromRev).slice(0, Math.max(0, limit)));
   }
 
   async oldestRev(): Promise<number> {
