@@ -1,0 +1,145 @@
+/**
+ * The gateway's start-up configuration, as the rest of the code sees it: camelCase fields,
+ * every default filled in, deep-frozen. It is built from DGate's config file keys by
+ * schema.ts (the key table, with defaults and descriptions, is in keys.ts); load.ts finds and
+ * reads the file.
+ *
+ * Durations are milliseconds here (fields end in `Ms`); in the file they are Go duration
+ * strings ("1.5s") or integer nanoseconds.
+ */
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const STORAGE_TYPES = ['memory', 'file', 'etcd'] as const;
+export type StorageType = (typeof STORAGE_TYPES)[number];
+
+export const AUTH_METHODS = ['none', 'basic', 'key'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+export interface Config {
+  /** `version`: free text, null when absent. */
+  readonly version: string | null;
+  readonly logLevel: LogLevel;
+  /** Label in logs and metrics: `node_id`, else env DGATE_NODE_ID, else the host name. */
+  readonly nodeId: string;
+  /** Enables init_resources, the test server and verbose error bodies. */
+  readonly debug: boolean;
+  readonly tags: readonly string[];
+  readonly disableDefaultNamespace: boolean;
+  readonly disableMetrics: boolean;
+  readonly storage: StorageConfig;
+  readonly proxy: ProxyConfig;
+  readonly admin: AdminConfig;
+  /** The debug echo upstream; null when there is no `test_server` section. */
+  readonly testServer: TestServerConfig | null;
+  /** Absolute path of the config file that was read; null when running on built-in defaults. */
+  readonly file: string | null;
+}
+
+export interface StorageConfig {
+  readonly type: StorageType;
+  /** Absolute directory (a relative `storage.dir` is resolved against the working directory). */
+  readonly dir: string;
+  /** How many revisions of change history are kept (`storage.history`). */
+  readonly historyLimit: number;
+  /** etcd endpoints (for the etcd store). */
+  readonly endpoints: readonly string[];
+}
+
+export interface ProxyConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Proxy worker processes; 0 = serve the proxy inside the main process. */
+  readonly workers: number;
+  readonly globalHeaders: Readonly<Record<string, string>>;
+  readonly allowedDomains: readonly string[];
+  readonly redirectHttps: readonly string[];
+  readonly strictMode: boolean;
+  readonly disableXForwardedHeaders: boolean;
+  readonly xForwardedForDepth: number;
+  /** Level filter for module console output; defaults to `logLevel`. */
+  readonly consoleLogLevel: LogLevel;
+  readonly clientTransport: ClientTransportConfig;
+  readonly initResources: InitResources;
+}
+
+export interface ClientTransportConfig {
+  /** Upstream connect timeout; 0 = none. */
+  readonly dialTimeoutMs: number;
+  /** Time allowed for the upstream's response headers; 0 = none. */
+  readonly responseHeaderTimeoutMs: number;
+  /** How long an idle upstream connection is kept; 0 = no limit. */
+  readonly idleConnTimeoutMs: number;
+  /** 0 = unlimited. */
+  readonly maxConnsPerHost: number;
+  /** TCP keep-alive probe interval for upstream sockets; 0 = system default. */
+  readonly keepAliveMs: number;
+  readonly disableKeepAlives: boolean;
+  /** Refuse loopback/private upstream addresses (DGate §3.7). */
+  readonly disablePrivateIps: boolean;
+}
+
+/** An init_resources item, exactly as written in the file (after substitution); the gateway validates it. */
+export type ResourceItem = Readonly<Record<string, unknown>>;
+
+/**
+ * Resources applied at every start when `debug` is true (DGate's rule), never written to the
+ * change log. Module items have `payload_file` already replaced by the file's text in `payload`.
+ */
+export interface InitResources {
+  readonly namespaces: readonly ResourceItem[];
+  readonly services: readonly ResourceItem[];
+  readonly routes: readonly ResourceItem[];
+  readonly modules: readonly ResourceItem[];
+  readonly domains: readonly ResourceItem[];
+  readonly collections: readonly ResourceItem[];
+  readonly documents: readonly ResourceItem[];
+  readonly secrets: readonly ResourceItem[];
+  readonly skipValidation: boolean;
+}
+
+export interface AdminConfig {
+  readonly host: string;
+  readonly port: number;
+  /** CIDRs or single IPv4/IPv6 addresses (validated); empty = no IP check. */
+  readonly allowList: readonly string[];
+  /** ≤ 0: the socket peer is the client IP; d > 0: the d-th X-Forwarded-For line from the end. */
+  readonly xForwardedForDepth: number;
+  readonly authMethod: AuthMethod;
+  /** Non-empty when authMethod is "basic". */
+  readonly basicAuth: { readonly users: readonly BasicAuthUser[] };
+  readonly keyAuth: KeyAuthConfig;
+}
+
+export interface BasicAuthUser {
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * Admin API keys. DGate checks them whenever `keys` is non-empty, whatever the auth method;
+ * `keys` is non-empty when authMethod is "key". The key is read from the query parameter
+ * `queryParamName` when that is set, otherwise from the header `headerName`.
+ */
+export interface KeyAuthConfig {
+  readonly keys: readonly string[];
+  /** Defaults to "X-DGate-Key". */
+  readonly headerName: string;
+  readonly queryParamName: string | null;
+}
+
+export interface TestServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly globalHeaders: Readonly<Record<string, string>>;
+}
+
+/** Freezes an object graph in place (plain objects and arrays) and returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

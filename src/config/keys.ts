@@ -1,0 +1,368 @@
+/**
+ * The one table of config file keys: DGate's key names, their type, default and meaning.
+ * schema.ts validates a parsed file against it and builds the Config (config.ts) from it;
+ * `flattenKeys()` lists it row by row for documentation.
+ *
+ * Config field names are derived from the key: snake_case → camelCase, plus "Ms" for
+ * durations (`dial_timeout` → `dialTimeoutMs`), unless the entry sets `field`.
+ */
+import { availableParallelism, hostname } from 'node:os';
+import { AUTH_METHODS, LOG_LEVELS, STORAGE_TYPES } from './config.js';
+import { isIpOrCidr } from './ip.js';
+
+/** What a computed default may look at. */
+export interface DefaultContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+type Default<T> = T | ((ctx: DefaultContext) => T);
+
+interface BaseSpec {
+  /** One line for the docs page. */
+  readonly doc: string;
+  /** Config field name when the derived camelCase name does not fit. */
+  readonly field?: string;
+  /** Shown in docs instead of `default` (for computed defaults). */
+  readonly defaultDoc?: string;
+  /** Must be present (used inside optional sections and list items). */
+  readonly required?: boolean;
+}
+
+export interface StringSpec extends BaseSpec {
+  readonly kind: 'string';
+  readonly default?: Default<string | null>;
+  readonly enum?: readonly string[];
+  /** Values DGate knows that this version refuses with "not supported yet". */
+  readonly unsupportedValues?: readonly string[];
+  readonly nonEmpty?: boolean;
+}
+export interface IntSpec extends BaseSpec {
+  readonly kind: 'int';
+  readonly default?: Default<number>;
+  readonly min?: number;
+  readonly max?: number;
+}
+export interface BoolSpec extends BaseSpec {
+  readonly kind: 'bool';
+  readonly default?: boolean;
+}
+/** Integer nanoseconds or a Go duration string in the file; milliseconds in the Config. */
+export interface DurationSpec extends BaseSpec {
+  readonly kind: 'duration';
+  /** In milliseconds. */
+  readonly default?: number;
+}
+export interface StringListSpec extends BaseSpec {
+  readonly kind: 'stringList';
+  /** Returns a problem description for a bad item, or null. */
+  readonly itemCheck?: (item: string) => string | null;
+}
+/** A map of string → string (headers). */
+export interface StringMapSpec extends BaseSpec {
+  readonly kind: 'stringMap';
+}
+/** A list of maps that are kept as written (init_resources items). */
+export interface ObjectListSpec extends BaseSpec {
+  readonly kind: 'objectList';
+}
+export interface SectionSpec extends BaseSpec {
+  readonly kind: 'section';
+  readonly keys: Readonly<Record<string, KeySpec>>;
+  /** Absent section → null in the Config (instead of a section full of defaults). */
+  readonly optional?: boolean;
+}
+/** A list of maps, each validated against `keys`. */
+export interface SectionListSpec extends BaseSpec {
+  readonly kind: 'sectionList';
+  readonly keys: Readonly<Record<string, KeySpec>>;
+}
+/** A DGate key that is accepted with any value and has no effect here. */
+export interface IgnoredSpec extends BaseSpec {
+  readonly kind: 'ignored';
+}
+/** A DGate feature this version lacks: accepted only when absent, false or empty. */
+export interface UnsupportedSpec extends BaseSpec {
+  readonly kind: 'unsupported';
+}
+
+export type KeySpec =
+  | StringSpec
+  | IntSpec
+  | BoolSpec
+  | DurationSpec
+  | StringListSpec
+  | StringMapSpec
+  | ObjectListSpec
+  | SectionSpec
+  | SectionListSpec
+  | IgnoredSpec
+  | UnsupportedSpec;
+
+const PORT = { min: 0, max: 65535 } as const;
+
+const notEmpty = (item: string): string | null => (item === '' ? 'must not be empty' : null);
+
+const initResourceList = (what: string): ObjectListSpec => ({
+  kind: 'objectList',
+  doc: `${what} created at start-up (debug only); items are validated when applied`,
+});
+
+/** DGate client_transport keys that Node's HTTP client has no counterpart for. */
+const IGNORED_TRANSPORT_KEYS = [
+  'dns_server',
+  'dns_prefer_go',
+  'dns_timeout',
+  'max_idle_conns',
+  'max_idle_conns_per_host',
+  'force_attempt_http2',
+  'disable_compression',
+  'tls_handshake_timeout',
+  'expect_continue_timeout',
+  'max_response_header_bytes',
+  'write_buffer_size',
+  'read_buffer_size',
+  'max_body_bytes',
+  'max_conns_per_client',
+] as const;
+
+const ignoredTransportKeys = Object.fromEntries(
+  IGNORED_TRANSPORT_KEYS.map((k) => [k, { kind: 'ignored', doc: 'DGate (Go transport) setting; accepted and ignored' } as IgnoredSpec]),
+);
+
+export const CONFIG_KEYS: SectionSpec = {
+  kind: 'section',
+  doc: 'DGate config file',
+  keys: {
+    version: { kind: 'string', default: null, doc: 'free text, e.g. v1 (optional)' },
+    log_level: { kind: 'string', enum: LOG_LEVELS, default: 'info', doc: 'minimum level of server log lines' },
+    log_json: { kind: 'ignored', doc: 'accepted; logs are always JSON lines' },
+    log_color: { kind: 'ignored', doc: 'accepted; logs are never coloured' },
+    node_id: {
+      kind: 'string',
+      default: (ctx) => ctx.env['DGATE_NODE_ID'] || hostname(),
+      defaultDoc: 'env DGATE_NODE_ID, else the host name',
+      doc: 'label of this node in logs and metrics',
+    },
+    debug: {
+      kind: 'bool',
+      default: false,
+      doc: 'enables init_resources, the test server and verbose error bodies',
+    },
+    tags: { kind: 'stringList', doc: 'server tags (log and metric fields)' },
+    disable_default_namespace: { kind: 'bool', default: false, doc: 'do not create the "default" namespace' },
+    disable_metrics: { kind: 'bool', default: false, doc: 'turn off /metrics and instruments' },
+
+    storage: {
+      kind: 'section',
+      doc: 'where resources and their change history are kept',
+      keys: {
+        type: { kind: 'string', enum: STORAGE_TYPES, default: 'file', doc: 'memory (lost at exit), file or etcd' },
+        dir: {
+          kind: 'string',
+          default: './.dgate',
+          nonEmpty: true,
+          doc: 'data directory for file storage, relative to the working directory',
+        },
+        history: {
+          kind: 'int',
+          field: 'historyLimit',
+          min: 1,
+          default: 1000,
+          doc: 'revisions of change history kept',
+        },
+        endpoints: { kind: 'stringList', doc: 'etcd endpoints' },
+      },
+    },
+
+    proxy: {
+      kind: 'section',
+      doc: 'the proxy listener',
+      keys: {
+        host: { kind: 'string', default: '0.0.0.0', doc: 'listen address' },
+        port: { kind: 'int', ...PORT, default: 8080, doc: 'listen port' },
+        workers: {
+          kind: 'int',
+          min: 0,
+          default: () => availableParallelism(),
+          defaultDoc: 'number of CPU cores',
+          doc: 'proxy worker processes; 0 serves the proxy inside the main process',
+        },
+        global_headers: { kind: 'stringMap', doc: 'headers added to every proxied response' },
+        allowed_domains: { kind: 'stringList', doc: 'host patterns the proxy answers for (empty = all)' },
+        redirect_https: { kind: 'stringList', doc: 'host patterns redirected to https' },
+        strict_mode: { kind: 'bool', default: false, doc: 'close the connection when no namespace matches' },
+        disable_x_forwarded_headers: {
+          kind: 'bool',
+          default: false,
+          doc: "DGate's inverted flag: X-Forwarded-* headers are added upstream only when true",
+        },
+        x_forwarded_for_depth: { kind: 'int', default: 0, doc: 'X-Forwarded-For depth used for logging' },
+        console_log_level: {
+          kind: 'string',
+          enum: LOG_LEVELS,
+          defaultDoc: 'log_level',
+          doc: 'minimum level of module console output',
+        },
+        enable_console_logger: { kind: 'ignored', doc: 'accepted; module console output is filtered by console_log_level' },
+        client_transport: {
+          kind: 'section',
+          doc: 'connections to upstream services',
+          keys: {
+            dial_timeout: { kind: 'duration', default: 10_000, doc: 'connect timeout (0 = none)' },
+            response_header_timeout: { kind: 'duration', default: 0, doc: 'wait for response headers (0 = none)' },
+            idle_conn_timeout: { kind: 'duration', default: 90_000, doc: 'idle keep-alive connection lifetime (0 = no limit)' },
+            max_conns_per_host: { kind: 'int', min: 0, default: 0, doc: 'connections per upstream host (0 = unlimited)' },
+            keep_alive: { kind: 'duration', default: 30_000, doc: 'TCP keep-alive probe interval (0 = system default)' },
+            disable_keep_alives: { kind: 'bool', default: false, doc: 'one connection per upstream request' },
+            disable_private_ips: { kind: 'bool', default: false, doc: 'refuse loopback and private upstream addresses' },
+            ...ignoredTransportKeys,
+          },
+        },
+        init_resources: {
+          kind: 'section',
+          doc: 'resources applied at every start when debug is true, never written to the change log',
+          keys: {
+            namespaces: initResourceList('namespaces'),
+            services: initResourceList('services'),
+            routes: initResourceList('routes'),
+            modules: initResourceList('modules (payload_file is read relative to the config file)'),
+            domains: initResourceList('domains'),
+            collections: initResourceList('collections'),
+            documents: initResourceList('documents'),
+            secrets: initResourceList('secrets'),
+            skip_validation: { kind: 'bool', default: false, doc: 'skip the cross-checks between init resources' },
+          },
+        },
+        tls: { kind: 'unsupported', doc: 'HTTPS listener' },
+        enable_http2: { kind: 'unsupported', doc: 'HTTP/2 listener' },
+        enable_h2c: { kind: 'unsupported', doc: 'cleartext HTTP/2 listener' },
+      },
+    },
+
+    admin: {
+      kind: 'section',
+      doc: 'the admin API listener',
+      keys: {
+        host: { kind: 'string', default: '127.0.0.1', doc: 'listen address' },
+        port: { kind: 'int', ...PORT, default: 9080, doc: 'listen port' },
+        allow_list: {
+          kind: 'stringList',
+          itemCheck: (item) => (isIpOrCidr(item) ? null : `not an IP address or CIDR: ${JSON.stringify(item)}`),
+          doc: 'client IPs or CIDRs allowed (empty = all)',
+        },
+        x_forwarded_for_depth: {
+          kind: 'int',
+          default: -1,
+          doc: 'X-Forwarded-For line (from the end) taken as client IP; <= 0 uses the socket address',
+        },
+        auth_method: {
+          kind: 'string',
+          enum: AUTH_METHODS,
+          unsupportedValues: ['jwt'],
+          default: 'none',
+          doc: 'none, basic or key',
+        },
+        basic_auth: {
+          kind: 'section',
+          doc: 'credentials for auth_method basic',
+          keys: {
+            users: {
+              kind: 'sectionList',
+              doc: 'accepted users (required for auth_method basic)',
+              keys: {
+                username: { kind: 'string', required: true, nonEmpty: true, doc: 'user name' },
+                password: { kind: 'string', required: true, nonEmpty: true, doc: 'password' },
+              },
+            },
+          },
+        },
+        key_auth: {
+          kind: 'section',
+          doc: 'API keys; checked whenever keys is non-empty',
+          keys: {
+            keys: { kind: 'stringList', itemCheck: notEmpty, doc: 'accepted keys (required for auth_method key)' },
+            header_name: {
+              kind: 'string',
+              default: 'X-DGate-Key',
+              nonEmpty: true,
+              doc: 'header carrying the key (not with query_param_name)',
+            },
+            query_param_name: {
+              kind: 'string',
+              default: null,
+              nonEmpty: true,
+              doc: 'query parameter carrying the key instead of a header',
+            },
+          },
+        },
+        tls: { kind: 'unsupported', doc: 'HTTPS admin listener' },
+        replication: { kind: 'unsupported', doc: 'Raft replication' },
+        watch_only: { kind: 'unsupported', doc: 'join a cluster as non-voter' },
+        jwt_auth: { kind: 'unsupported', doc: 'JWT authentication' },
+        dashboard: { kind: 'unsupported', doc: 'admin dashboard' },
+      },
+    },
+
+    test_server: {
+      kind: 'section',
+      optional: true,
+      doc: 'debug echo upstream; absent = none',
+      keys: {
+        host: { kind: 'string', default: '127.0.0.1', doc: 'listen address' },
+        port: { kind: 'int', ...PORT, required: true, doc: 'listen port' },
+        global_headers: { kind: 'stringMap', doc: 'headers added to every echo response' },
+        enable_env_vars: { kind: 'ignored', doc: 'accepted; the environment is never echoed' },
+        enable_http2: { kind: 'ignored', doc: 'accepted; the echo server speaks HTTP/1.1' },
+        enable_h2c: { kind: 'ignored', doc: 'accepted; the echo server speaks HTTP/1.1' },
+      },
+    },
+  },
+};
+
+/** snake_case key → Config field name. */
+export function fieldName(key: string, spec: KeySpec): string {
+  if (spec.field) return spec.field;
+  const camel = key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+  return spec.kind === 'duration' ? `${camel}Ms` : camel;
+}
+
+/** One row per key, for documentation. */
+export interface KeyRow {
+  readonly path: string;
+  readonly kind: KeySpec['kind'];
+  readonly default: string;
+  readonly doc: string;
+}
+
+export function flattenKeys(section: SectionSpec = CONFIG_KEYS, prefix = ''): KeyRow[] {
+  const rows: KeyRow[] = [];
+  for (const [key, spec] of Object.entries(section.keys)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    rows.push({ path, kind: spec.kind, default: describeDefault(spec), doc: spec.doc });
+    if (spec.kind === 'section') rows.push(...flattenKeys(spec, path));
+    if (spec.kind === 'sectionList') rows.push(...flattenKeys({ kind: 'section', doc: spec.doc, keys: spec.keys }, `${path}[]`));
+  }
+  return rows;
+}
+
+function describeDefault(spec: KeySpec): string {
+  if (spec.defaultDoc) return spec.defaultDoc;
+  if (spec.required) return 'required';
+  switch (spec.kind) {
+    case 'string':
+    case 'int':
+    case 'bool':
+      return spec.default === undefined || spec.default === null ? '' : String(spec.default);
+    case 'duration':
+      return spec.default === undefined ? '' : `${spec.default}ms`;
+    case 'stringList':
+    case 'objectList':
+    case 'sectionList':
+      return '[]';
+    case 'stringMap':
+      return '{}';
+    default:
+      return '';
+  }
+}

@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { GatewayError } from '../core/errors.js';
+import type { Config } from './config.js';
+import { loadConfig, locateConfigFile } from './load.js';
+
+const root = mkdtempSync(join(tmpdir(), 'dgate-config-load-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+let dirCount = 0;
+/** A fresh directory holding the given files. */
+function dirWith(files: Record<string, string> = {}): string {
+  const dir = join(root, `d${dirCount++}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+function throwsConfig(fn: () => unknown, message: string | RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof GatewayError, `not a GatewayError: ${String(err)}`);
+    assert.equal(err.code, 'DG_ERR_CONFIG');
+    if (typeof message === 'string') assert.equal(err.message, message);
+    else assert.match(err.message, message);
+    return true;
+  });
+}
+
+test('no file anywhere: built-in defaults', () => {
+  const cwd = dirWith();
+  const config = loadConfig({ argv: [], env: {}, cwd });
+  const expected: Config = {
+    version: null,
+    logLevel: 'info',
+    nodeId: hostname(),
+    debug: false,
+    tags: [],
+    disableDefaultNamespace: false,
+    disableMetrics: false,
+    storage: { type: 'file', dir: join(cwd, '.dgate'), historyLimit: 1000, endpoints: [] },
+    proxy: {
+      host: '0.0.0.0',
+      port: 8080,
+      workers: availableParallelism(),
+      globalHeaders: {},
+      allowedDomains: [],
+      redirectHttps: [],
+      strictMode: false,
+      disableXForwardedHeaders: false,
+      xForwardedForDepth: 0,
+      consoleLogLevel: 'info',
+      clientTransport: {
+        dialTimeoutMs: 10_000,
+        responseHeaderTimeoutMs: 0,
+        idleConnTimeoutMs: 90_000,
+        maxConnsPerHost: 0,
+        keepAliveMs: 30_000,
+        disableKeepAlives: false,
+        disablePrivateIps: false,
+      },
+      initResources: {
+        namespaces: [],
+        services: [],
+        routes: [],
+        modules: [],
+        domains: [],
+        collections: [],
+        documents: [],
+        secrets: [],
+        skipValidation: false,
+      },
+    },
+    admin: {
+      host: '127.0.0.1',
+      port: 9080,
+      allowList: [],
+      xForwardedForDepth: -1,
+      authMethod: 'none',
+      basicAuth: { users: [] },
+      keyAuth: { keys: [], headerName: 'X-DGate-Key', queryParamName: null },
+    },
+    testServer: null,
+    file: null,
+  };
+  assert.deepEqual(config, expected);
+});
+
+test('node_id defaults to env DGATE_NODE_ID', () => {
+  const config = loadConfig({ argv: [], env: { DGATE_NODE_ID: 'node-7' }, cwd: dirWith() });
+  assert.equal(config.nodeId, 'node-7');
+});
+
+test('the Config is deep-frozen', () => {
+  const config = loadConfig({ argv: [], env: {}, cwd: dirWith() });
+  assert.ok(Object.isFrozen(config));
+  assert.ok(Object.isFrozen(config.proxy.clientTransport));
+  assert.ok(Object.isFrozen(config.proxy.initResources.modules));
+  assert.throws(() => {
+    (config.proxy as { port: number }).port = 1;
+  }, TypeError);
+});
+
+const SAMPLE_YAML = `
+version: v1
+debug: true
+log_level: \${LOG_LEVEL:-warn}
+disable_default_namespace: true
+tags:
+  - debug
+storage:
+  type: memory
+  dir: .dgate/data/
+test_server:
+  port: 8888
+  host: 0.0.0.0
+  global_headers:
+    X-Test-Header: \${TEST_HEADER:-test}
+proxy:
+  port: \${PORT:-80}
+  host: 0.0.0.0
+  enable_console_logger: true
+  init_resources:
+    namespaces:
+      - name: "admin"
+    services:
+      - name: "admin-svc"
+        namespace: "admin"
+        urls:
+          - "http://localhost:9080"
+admin:
+  port: 9080
+  host: 0.0.0.0
+  allow_list:
+    - "127.0.0.1/8"
+    - "::1"
+`;
+
+test('reads a YAML file found in cwd (DGate sample config)', () => {
+  const cwd = dirWith({ 'config.dgate.yml': SAMPLE_YAML });
+  const config = loadConfig({ argv: [], env: { PORT: '8081' }, cwd });
+  assert.equal(config.file, join(cwd, 'config.dgate.yml'));
+  assert.equal(config.version, 'v1');
+  assert.equal(config.debug, true);
+  assert.equal(config.logLevel, 'warn');
+  assert.deepEqual(config.tags, ['debug']);
+  assert.equal(config.storage.type, 'memory');
+  assert.equal(config.storage.dir, join(cwd, '.dgate/data'));
+  assert.equal(config.proxy.port, 8081);
+  assert.deepEqual(config.testServer, { host: '0.0.0.0', port: 8888, globalHeaders: { 'X-Test-Header': 'test' } });
+  assert.deepEqual(config.admin.allowList, ['127.0.0.1/8', '::1']);
+  assert.deepEqual(config.proxy.initResources.services, [
+    { name: 'admin-svc', namespace: 'admin', urls: ['http://localhost:9080'] },
+  ]);
+});
+
+test('reads a JSON file', () => {
+  const cwd = dirWith({ 'config.dgate.json': JSON.stringify({ proxy: { port: 81 }, admin: { port: '9999' } }) });
+  const config = loadConfig({ argv: [], env: {}, cwd });
+  assert.equal(config.file, join(cwd, 'config.dgate.json'));
+  assert.equal(config.proxy.port, 81);
+  assert.equal(config.admin.port, 9999);
+});
+
+test('cwd lookup order: .yml, then .yaml, then .json', () => {
+  const all = dirWith({
+    'config.dgate.yml': 'proxy: {port: 1}',
+    'config.dgate.yaml': 'proxy: {port: 2}',
+    'config.dgate.json': '{"proxy": {"port": 3}}',
+  });
+  assert.equal(loadConfig({ argv: [], env: {}, cwd: all }).proxy.port, 1);
+  const yamlJson = dirWith({ 'config.dgate.yaml': 'proxy: {port: 2}', 'config.dgate.json': '{"proxy": {"port": 3}}' });
+  assert.equal(loadConfig({ argv: [], env: {}, cwd: yamlJson }).proxy.port, 2);
+  const json = dirWith({ 'config.dgate.json': '{"proxy": {"port": 3}}' });
+  assert.equal(loadConfig({ argv: [], env: {}, cwd: json }).proxy.port, 3);
+});
+
+test('--config, --config=, -c and -c= name the file (relative to cwd); format by extension', () => {
+  const cwd = dirWith({
+    'config.dgate.yml': 'proxy: {port: 1}',
+    'a.yaml': 'proxy: {port: 11}',
+    'b.json': '{"proxy": {"port": 12}}',
+    'c.conf': 'proxy:\n  port: 13\n',
+  });
+  assert.equal(loadConfig({ argv: ['--config', 'a.yaml'], env: {}, cwd }).proxy.port, 11);
+  assert.equal(loadConfig({ argv: ['--verbose', '-c', 'b.json'], env: {}, cwd }).proxy.port, 12);
+  assert.equal(loadConfig({ argv: ['--config=c.conf'], env: {}, cwd }).proxy.port, 13);
+  assert.equal(loadConfig({ argv: [`-c=${join(cwd, 'a.yaml')}`], env: {}, cwd }).proxy.port, 11);
+});
+
+test('DG_CONFIG_PATH is used when argv names no file; argv wins over it', () => {
+  const cwd = dirWith({ 'config.dgate.yml': 'proxy: {port: 1}', 'env.yml': 'proxy: {port: 21}', 'arg.yml': 'proxy: {port: 22}' });
+  assert.equal(loadConfig({ argv: [], env: { DG_CONFIG_PATH: 'env.yml' }, cwd }).proxy.port, 21);
+  assert.equal(loadConfig({ argv: ['-c', 'arg.yml'], env: { DG_CONFIG_PATH: 'env.yml' }, cwd }).proxy.port, 22);
+  // An empty DG_CONFIG_PATH counts as unset.
+  assert.equal(loadConfig({ argv: [], env: { DG_CONFIG_PATH: '' }, cwd }).proxy.port, 1);
+});
+
+test('locateConfigFile reports where the file came from', () => {
+  const cwd = dirWith({ 'config.dgate.yaml': '' });
+  assert.deepEqual(locateConfigFile({ argv: [], env: {}, cwd }), { path: join(cwd, 'config.dgate.yaml'), source: 'working directory' });
+  assert.deepEqual(locateConfigFile({ argv: ['-c', '/x.yml'], env: {}, cwd }), { path: '/x.yml', source: '--config' });
+  assert.equal(locateConfigFile({ argv: [], env: {}, cwd: dirWith() }), null);
+});
+
+test('an empty file means defaults', () => {
+  const cwd = dirWith({ 'config.dgate.yml': '# nothing\n' });
+  const config = loadConfig({ argv: [], env: {}, cwd });
+  assert.equal(config.proxy.port, 8080);
+  assert.equal(config.file, join(cwd, 'config.dgate.yml'));
+});
+
+test('a missing file named explicitly is an error naming the path', () => {
+  const cwd = dirWith({ 'config.dgate.yml': '' });
+  throwsConfig(
+    () => loadConfig({ argv: ['--config', 'nope.yml'], env: {}, cwd }),
+    `config: config file not found: ${join(cwd, 'nope.yml')} (from --config)`,
+  );
+  throwsConfig(
+    () => loadConfig({ argv: [], env: { DG_CONFIG_PATH: '/no/such/dgate.json' }, cwd }),
+    'config: config file not found: /no/such/dgate.json (from DG_CONFIG_PATH)',
+  );
+});
+
+test('--config without a value is an error', () => {
+  throwsConfig(() => loadConfig({ argv: ['--config'], env: {}, cwd: dirWith() }), 'config: --config: expected a file path after it');
+  throwsConfig(() => loadConfig({ argv: ['-c', '--debug'], env: {}, cwd: dirWith() }), 'config: -c: expected a file path after it');
+});
+
+test('syntax errors name the file', () => {
+  const cwd = dirWith({ 'bad.json': '{"proxy": ', 'bad.yml': 'proxy: [1,\n', 'list.yml': '- 1\n- 2\n' });
+  throwsConfig(() => loadConfig({ argv: ['-c', 'bad.json'], env: {}, cwd }), new RegExp(`^config: ${join(cwd, 'bad.json')}: invalid JSON: `));
+  throwsConfig(() => loadConfig({ argv: ['-c', 'bad.yml'], env: {}, cwd }), new RegExp(`^config: ${join(cwd, 'bad.yml')}: invalid YAML: `));
+  throwsConfig(() => loadConfig({ argv: ['-c', 'list.yml'], env: {}, cwd }), 'config: expected a map of keys at the top level, got a list');
+});
+
+test('substitution applies to file values, with coercion to the key type', () => {
+  const cwd = dirWith({
+    'config.dgate.yml': [
+      'proxy:',
+      '  port: ${PORT:-80}',
+      '  strict_mode: ${STRICT:-false}',
+      '  client_transport:',
+      '    dial_timeout: ${DIAL:-1.5s}',
+      'admin:',
+      '  port: ${ADMIN_PORT}',
+    ].join('\n'),
+  });
+  const config = loadConfig({ argv: [], env: { ADMIN_PORT: '9001', STRICT: 'true' }, cwd });
+  assert.equal(config.proxy.port, 80);
+  assert.equal(config.proxy.strictMode, true);
+  assert.equal(config.proxy.clientTransport.dialTimeoutMs, 1500);
+  assert.equal(config.admin.port, 9001);
+  throwsConfig(() => loadConfig({ argv: [], env: {}, cwd }), 'config: admin.port: expected an integer from 0 to 65535, got ""');
+});

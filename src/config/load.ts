@@ -1,0 +1,118 @@
+/**
+ * Finding and reading the config file, then handing it to schema.ts.
+ *
+ * Where the file comes from, first match wins:
+ *   1. `--config FILE`, `--config=FILE`, `-c FILE` or `-c=FILE` in argv (other arguments are ignored);
+ *   2. env DG_CONFIG_PATH (an empty value counts as unset);
+ *   3. the first existing of config.dgate.yml, config.dgate.yaml, config.dgate.json in cwd;
+ *   4. none: built-in defaults.
+ * A file named by 1 or 2 must exist. Relative paths are resolved against cwd.
+ * `.json` files are read as JSON, anything else as YAML. DGate's DG_CONFIG_DATA, DG_CONFIG_TYPE
+ * and TOML files are not supported.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { Errors } from '../core/errors.js';
+import type { Config } from './config.js';
+import { validateConfig } from './schema.js';
+import { substituteTree } from './substitute.js';
+
+export interface LoadOptions {
+  /** Command-line arguments (without node and the script); default process.argv.slice(2). */
+  readonly argv?: readonly string[];
+  /** Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Default process.cwd(). */
+  readonly cwd?: string;
+}
+
+export interface ConfigFileLocation {
+  /** Absolute path. */
+  readonly path: string;
+  /** How it was found, for messages. */
+  readonly source: '--config' | 'DG_CONFIG_PATH' | 'working directory';
+}
+
+const CWD_CANDIDATES = ['config.dgate.yml', 'config.dgate.yaml', 'config.dgate.json'];
+
+/** Finds, reads, substitutes and validates the config. Throws Errors.CONFIG on any problem. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const location = locateConfigFile({ argv: options.argv ?? process.argv.slice(2), env, cwd });
+  if (!location) return buildConfig({}, { env, cwd });
+  const raw = parseConfigText(readConfigFile(location), location.path);
+  return buildConfig(raw, { env, cwd, file: location.path });
+}
+
+/**
+ * Builds a Config from an already parsed file body (substitution, validation, defaults).
+ * Handy for tests and embedders that hold the config as an object.
+ */
+export function buildConfig(
+  raw: unknown,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; file?: string | null } = {},
+): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  return validateConfig(substituteTree(raw, env), { env, cwd, file: options.file ?? null });
+}
+
+/** Where the config file is, or null when there is none (defaults apply). */
+export function locateConfigFile(options: {
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}): ConfigFileLocation | null {
+  const fromArgv = configArgument(options.argv);
+  if (fromArgv !== null) return { path: resolve(options.cwd, fromArgv), source: '--config' };
+  const fromEnv = options.env['DG_CONFIG_PATH'];
+  if (fromEnv) return { path: resolve(options.cwd, fromEnv), source: 'DG_CONFIG_PATH' };
+  for (const name of CWD_CANDIDATES) {
+    const path = resolve(options.cwd, name);
+    if (existsSync(path)) return { path, source: 'working directory' };
+  }
+  return null;
+}
+
+/** The value of --config / -c in argv, or null when absent. */
+function configArgument(argv: readonly string[]): string | null {
+  let found: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--config' || arg === '-c') {
+      const value = argv[i + 1];
+      if (value === undefined || value === '' || value.startsWith('-')) {
+        throw Errors.CONFIG(`${arg}: expected a file path after it`);
+      }
+      found = value;
+      i++;
+    } else if (arg.startsWith('--config=') || arg.startsWith('-c=')) {
+      const value = arg.slice(arg.indexOf('=') + 1);
+      if (value === '') throw Errors.CONFIG(`${arg.slice(0, arg.indexOf('='))}: expected a file path after it`);
+      found = value;
+    }
+  }
+  return found; // the last occurrence wins, as with most CLIs
+}
+
+function readConfigFile(location: ConfigFileLocation): string {
+  try {
+    return readFileSync(location.path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw Errors.CONFIG(`config file not found: ${location.path} (from ${location.source})`);
+    throw Errors.CONFIG(`cannot read config file ${location.path}: ${(err as Error).message}`);
+  }
+}
+
+/** Parses file text by extension: `.json` as JSON, anything else as YAML. */
+export function parseConfigText(text: string, path: string): unknown {
+  const isJson = extname(path).toLowerCase() === '.json';
+  try {
+    return isJson ? JSON.parse(text) : parseYaml(text, { merge: true });
+  } catch (err) {
+    throw Errors.CONFIG(`${path}: invalid ${isJson ? 'JSON' : 'YAML'}: ${(err as Error).message.trimEnd()}`);
+  }
+}
