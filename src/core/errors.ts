@@ -20,7 +20,7 @@ export class GatewayError extends Error {
     this.field = field;
   }
 
-  static [Symbol.hasInstance](v: unknown): boolean {
+  static override [Symbol.hasInstance](v: unknown): boolean {
     return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[kGatewayError] === true;
   }
 }
@@ -60,6 +60,7 @@ export const Errors = {
   DOCUMENT_INVALID: defineError('DG_ERR_DOCUMENT_INVALID', 422, 'document does not match the schema of collection %s: %s'),
   REVISION_CONFLICT: defineError('DG_ERR_REVISION_CONFLICT', 409, 'state changed concurrently (expected revision %s, store is at %s)'),
   UNAUTHORIZED: defineError('DG_ERR_UNAUTHORIZED', 401, 'Unauthorized'),
+  FORWARDED_FOR_INVALID: defineError('DG_ERR_FORWARDED_FOR_INVALID', 400, 'could not parse X-Forwarded-For IP'),
   ADMIN_NOT_FOUND: defineError('DG_ERR_ADMIN_NOT_FOUND', 404, '404 page not found'),
   METHOD_NOT_ALLOWED: defineError('DG_ERR_METHOD_NOT_ALLOWED', 405, 'method not allowed'),
   BODY_TOO_LARGE: defineError('DG_ERR_BODY_TOO_LARGE', 413, 'request body larger than %s bytes'),

@@ -43,6 +43,13 @@ export class State {
     return out;
   }
 
+  /** Every item with its identity (for handing a whole state to another process). */
+  *entries(): IterableIterator<{ kind: Kind; namespace: string; name: string; item: unknown }> {
+    for (const [kind, table] of this.#tables) {
+      for (const [namespace, names] of table) for (const [name, item] of names) yield { kind, namespace, name, item };
+    }
+  }
+
   /** Number of items of a kind in a namespace (or in all). */
   count(kind: Kind, namespace?: string): number {
     const table = this.#tables.get(kind)!;

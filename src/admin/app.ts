@@ -1,0 +1,113 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { ChangeBatch } from '../core/change.js';
+import { Errors, GatewayError } from '../core/errors.js';
+import type { ChangeWriter } from '../sync/writer.js';
+import { allowListGuard } from './allow-list.js';
+import type { AuthMethod } from './auth.js';
+import { authGuard } from './auth.js';
+import type { AdminContext, AdminLogger } from './context.js';
+import { AdminRequest } from './request.js';
+import type { Reply } from './reply.js';
+import { RESOURCES } from './resources/index.js';
+import { Router } from './router.js';
+import { systemRoutes } from './system.js';
+
+export interface AdminOptions {
+  /** the single write path; reads come from writer.state */
+  writer: ChangeWriter;
+  /** committed batches with rev >= fromRev, oldest first (the store's history) */
+  history: (fromRev: number, limit: number) => Promise<ChangeBatch[]>;
+  /** true once the gateway has loaded its state; writes and /readyz wait for it */
+  ready: () => boolean;
+  version: string;
+  /** false when `disable_default_namespace` is set */
+  defaultNamespace: boolean;
+  /** CIDRs or single IPs; empty = no check */
+  allowList: string[];
+  /** which X-Forwarded-For entry is the client (counted from the last); ≤ 0 = the socket peer */
+  xForwardedForDepth: number;
+  authMethod: AuthMethod;
+  basicUsers: Array<{ username: string; password: string }>;
+  keyAuth: { keys: string[]; headerName?: string; queryParamName?: string };
+  now?: () => Date;
+  logger?: AdminLogger;
+}
+
+/**
+ * The admin REST API (DGate's paths and envelopes) on node:http; returned not yet listening.
+ * Every request passes, in order: the allow list, authentication, routing (404 / 405 with Allow),
+ * then the handler. This file is the only place where errors become HTTP answers:
+ * `{"error":"<message>","status":S,"code":"DG_ERR_…"}` with the status of the error's registry entry.
+ * Invalid options (allow list entries, basic users) throw DG_ERR_CONFIG.
+ */
+export function createAdminServer(opts: AdminOptions): Server {
+  const ctx: AdminContext = {
+    writer: opts.writer,
+    ready: opts.ready,
+    defaultNamespace: opts.defaultNamespace,
+    now: opts.now ?? (() => new Date()),
+    logger: opts.logger,
+  };
+  const checkAllowList = allowListGuard(opts.allowList, opts.xForwardedForDepth);
+  const checkAuth = authGuard(opts);
+  const router = new Router([...systemRoutes(ctx, opts), ...Object.values(RESOURCES).flatMap((r) => r.routes(ctx))]);
+
+  async function answer(raw: IncomingMessage): Promise<Reply> {
+    const req = new AdminRequest(raw);
+    try {
+      const refusal = checkAllowList(raw) ?? checkAuth(req);
+      if (refusal !== null) return errorReply(refusal.error, refusal.headers);
+      const match = router.find(req.method, req.pathname);
+      if (!match.found) {
+        if (match.allow.length === 0) return errorReply(Errors.ADMIN_NOT_FOUND());
+        return errorReply(Errors.METHOD_NOT_ALLOWED(), { Allow: match.allow.join(', ') });
+      }
+      req.params = match.params;
+      return await match.handler(req);
+    } catch (err) {
+      return errorReply(err);
+    }
+  }
+
+  function errorReply(err: unknown, headers: Record<string, string> = {}): Reply {
+    let e: GatewayError;
+    if (err instanceof GatewayError && err.status >= 400 && err.status <= 599) {
+      e = err;
+    } else {
+      opts.logger?.error({ err }, 'admin request failed');
+      e = Errors.INTERNAL();
+    }
+    // After a 413 the rest of the body is not worth reading: close the connection instead.
+    if (e.status === 413) headers = { ...headers, Connection: 'close' };
+    const body = `${JSON.stringify({ error: e.message, status: e.status, code: e.code })}\n`;
+    return { status: e.status, body, headers: { ...headers, 'Content-Type': 'application/json' } };
+  }
+
+  return createServer(function handleAdminRequest(req, res) {
+    answer(req)
+      .then((reply) => send(res, reply))
+      .catch((err: unknown) => {
+        opts.logger?.error({ err }, 'admin response failed');
+        res.destroy();
+      });
+  });
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', ...reply.headers };
+  if (reply.body === undefined) {
+    res.writeHead(reply.status, headers).end();
+    return;
+  }
+  let payload: string;
+  if (typeof reply.body === 'string') {
+    payload = reply.body;
+    headers['Content-Type'] ??= 'text/plain; charset=utf-8';
+  } else {
+    payload = JSON.stringify(reply.body);
+    headers['Content-Type'] = 'application/json';
+  }
+  headers['Content-Length'] = String(Buffer.byteLength(payload));
+  res.writeHead(reply.status, headers).end(payload);
+}
