@@ -23,7 +23,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Label in logs and metrics: `node_id`, else env DGATE_NODE_ID, else the host name. */
   readonly nodeId: string;
-  /** Enables init_resources, the test server and verbose error bodies. */
+  /** Verbose error bodies (DGate's flag; init_resources and test_server apply regardless). */
   readonly debug: boolean;
   readonly tags: readonly string[];
   readonly disableDefaultNamespace: boolean;
@@ -84,8 +84,8 @@ export interface ClientTransportConfig {
 export type ResourceItem = Readonly<Record<string, unknown>>;
 
 /**
- * Resources applied at every start when `debug` is true (DGate's rule), never written to the
- * change log. Module items have `payload_file` already replaced by the file's text in `payload`.
+ * Resources applied at every start, in dependency order; only what differs from the stored state
+ * is written (as one ordinary change batch). Module items have `payload_file` already replaced by the file's text in `payload`.
  */
 export interface InitResources {
   readonly namespaces: readonly ResourceItem[];

@@ -105,7 +105,7 @@ const notEmpty = (item: string): string | null => (item === '' ? 'must not be em
 
 const initResourceList = (what: string): ObjectListSpec => ({
   kind: 'objectList',
-  doc: `${what} created at start-up (debug only); items are validated when applied`,
+  doc: `${what} applied at every start (only what differs is written); items are validated when applied`,
 });
 
 /** DGate client_transport keys that Node's HTTP client has no counterpart for. */
@@ -147,7 +147,7 @@ export const CONFIG_KEYS: SectionSpec = {
     debug: {
       kind: 'bool',
       default: false,
-      doc: 'enables init_resources, the test server and verbose error bodies',
+      doc: 'verbose error bodies (init_resources and test_server apply whatever its value)',
     },
     tags: { kind: 'stringList', doc: 'server tags (log and metric fields)' },
     disable_default_namespace: { kind: 'bool', default: false, doc: 'do not create the "default" namespace' },
@@ -221,7 +221,7 @@ export const CONFIG_KEYS: SectionSpec = {
         },
         init_resources: {
           kind: 'section',
-          doc: 'resources applied at every start when debug is true, never written to the change log',
+          doc: 'resources applied idempotently at every start, in dependency order',
           keys: {
             namespaces: initResourceList('namespaces'),
             services: initResourceList('services'),

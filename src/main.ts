@@ -1,0 +1,156 @@
+/**
+ * Composition root: the only place that picks and constructs the adapters (store, data plane or
+ * worker pool, admin server) and wires them together.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createAdminServer } from './admin/app.js';
+import { Errors } from './core/errors.js';
+import { State } from './core/state.js';
+import type { Config } from './config/config.js';
+import { DataPlane, type DataPlaneOptions } from './proxy/data-plane.js';
+import { buildRuntimeTable, noPools } from './runtime/table.js';
+import { MemoryStore } from './store/memory.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { ChangeStore } from './store/store.js';
+import { ChangeWriter, type Publish } from './sync/writer.js';
+import { applyStartupResources } from './startup-resources.js';
+import { startEchoServer } from './testserver/echo.js';
+import { WorkerPool } from './workers/primary.js';
+
+export const VERSION = '0.1.0';
+
+export interface Gateway {
+  readonly proxyPort: number;
+  readonly adminPort: number;
+  /** port of the debug echo server, null when test_server is not configured */
+  readonly testServerPort: number | null;
+  readonly writer: ChangeWriter;
+  /** process ids of the proxy workers (empty when the proxy runs in this process) */
+  workerPids(): number[];
+  close(): Promise<void>;
+}
+
+function openStore(config: Config): ChangeStore {
+  switch (config.storage.type) {
+    case 'memory':
+      return new MemoryStore({ historyLimit: config.storage.historyLimit });
+    case 'file':
+      return new SqliteStore({ dir: config.storage.dir, historyLimit: config.storage.historyLimit });
+    case 'etcd':
+      throw Errors.CONFIG('storage.type: etcd is not supported yet');
+  }
+}
+
+function dataPlaneOptions(config: Config): DataPlaneOptions {
+  const p = config.proxy;
+  const t = p.clientTransport;
+  return {
+    server: {
+      host: p.host,
+      port: p.port,
+      strictMode: p.strictMode,
+      xForwarded: !p.disableXForwardedHeaders,
+      globalHeaders: Object.entries(p.globalHeaders).flat(),
+      onUpstreamError: () => {},
+    },
+    table: { defaultNamespace: !config.disableDefaultNamespace, allowedDomains: p.allowedDomains, redirectHttps: p.redirectHttps },
+    transport: {
+      maxConnsPerHost: t.maxConnsPerHost,
+      idleConnTimeoutMs: t.idleConnTimeoutMs > 0 ? t.idleConnTimeoutMs : 60_000,
+      dialTimeoutMs: t.dialTimeoutMs > 0 ? t.dialTimeoutMs : 10_000,
+      responseHeaderTimeoutMs: t.responseHeaderTimeoutMs,
+      disableKeepAlives: t.disableKeepAlives,
+      disablePrivateIps: t.disablePrivateIps,
+    },
+  };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const store = openStore(config);
+  const snapshot = await store.load();
+  const initial = State.fromItems(snapshot.rev, snapshot.items);
+  const planeOptions = dataPlaneOptions(config);
+  planeOptions.server.onUpstreamError = (err, route, target) =>
+    logger.warn({ namespace: route.namespace, route: route.name, upstream: target.origin, error: err.message }, 'upstream request failed');
+
+  let ready = false;
+  let plane: DataPlane | null = null;
+  let pool: WorkerPool | null = null;
+  // Bound once the data plane exists; until then there is nothing to make live.
+  let publish: Publish = async () => {};
+  const writer = new ChangeWriter(store, initial, (s, c) => publish(s, c), (candidate) => {
+    buildRuntimeTable(candidate, planeOptions.table, noPools);
+  });
+
+  await applyStartupResources(writer, config, logger);
+
+  let proxyPort: number;
+  if (config.proxy.workers === 0) {
+    plane = new DataPlane(planeOptions);
+    plane.apply(writer.state);
+    const p = plane;
+    publish = async (s) => p.apply(s);
+    proxyPort = await plane.listen();
+  } else {
+    pool = new WorkerPool(config.proxy.workers, planeOptions, () => writer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId });
+    const wp = pool;
+    publish = (s, c) => wp.publish(s, c);
+    proxyPort = await pool.start();
+  }
+
+  const admin = createAdminServer({
+    writer,
+    history: (from, limit) => store.history(from, limit),
+    ready: () => ready,
+    version: VERSION,
+    defaultNamespace: !config.disableDefaultNamespace,
+    allowList: [...config.admin.allowList],
+    xForwardedForDepth: config.admin.xForwardedForDepth,
+    authMethod: config.admin.authMethod,
+    basicUsers: config.admin.basicAuth.users.map((u) => ({ ...u })),
+    keyAuth: {
+      keys: [...config.admin.keyAuth.keys],
+      headerName: config.admin.keyAuth.headerName,
+      queryParamName: config.admin.keyAuth.queryParamName ?? undefined,
+    },
+    logger,
+  });
+  const adminPort = await listen(admin, config.admin.port, config.admin.host);
+
+  let echo: Awaited<ReturnType<typeof startEchoServer>> | null = null;
+  if (config.testServer !== null) {
+    echo = await startEchoServer({ host: config.testServer.host, port: config.testServer.port, globalHeaders: { ...config.testServer.globalHeaders } });
+  }
+  ready = true;
+  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, storage: store.type, rev: writer.state.rev, workers: config.proxy.workers }, 'dgate ready');
+
+  return {
+    proxyPort,
+    adminPort,
+    testServerPort: echo?.port ?? null,
+    writer,
+    workerPids: () => pool?.pids() ?? [],
+    async close() {
+      await new Promise<void>((resolve) => {
+        admin.close(() => resolve());
+        admin.closeAllConnections();
+      });
+      await echo?.close();
+      await plane?.close();
+      await pool?.close();
+      await store.close();
+    },
+  };
+}

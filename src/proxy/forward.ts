@@ -1,0 +1,206 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher, Pool } from 'undici';
+import type { RouteRuntime } from '../runtime/route-runtime.js';
+import type { ServiceRuntime, Target } from '../runtime/service-runtime.js';
+import { upstreamPath, upstreamQuery } from '../runtime/upstream-url.js';
+import { reply } from './gateway-responses.js';
+import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
+
+/** Per-proxy settings the forwarder needs, computed once from the config. */
+export interface ForwardOptions {
+  /** proxy.global_headers as a flat [name, value, ...] list, set on proxied responses */
+  globalHeaders: readonly string[];
+  /** send X-Forwarded-For/-Host/-Proto and X-Real-IP (true unless disable_x_forwarded_headers) */
+  xForwarded: boolean;
+  /** called for every upstream failure that produced a gateway error */
+  onUpstreamError: (err: Error, route: RouteRuntime<Pool>, target: Target<Pool>) => void;
+}
+
+/** Methods that may be sent again after a connection failure (RFC 9110 §9.2.2), when there is no body. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Errors where the request never reached the upstream application: safe to retry. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+const TIMEOUT_ERRORS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'DG_UPSTREAM_TIMEOUT']);
+
+class RequestTimeoutError extends Error {
+  readonly code = 'DG_UPSTREAM_TIMEOUT';
+  constructor(ms: number) {
+    super(`upstream did not answer within ${ms} ms`);
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/** Request headers for the upstream: the client's minus hop-by-hop, plus forwarding and X-DGate headers. */
+function upstreamHeaders(req: IncomingMessage, route: RouteRuntime<Pool>, target: Target<Pool>, opts: ForwardOptions): string[] {
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  const connection = req.headers.connection;
+  const extraHop = connection === undefined ? null : connectionTokens(connection);
+  let xff: string | null = null;
+  let clientHost = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (extraHop !== null && extraHop.has(lower))) continue;
+    if (lower === 'host') {
+      clientHost = raw[i + 1];
+      continue;
+    }
+    if (opts.xForwarded && (lower === 'x-forwarded-for' || lower === 'x-forwarded-host' || lower === 'x-forwarded-proto' || lower === 'x-real-ip')) {
+      if (lower === 'x-forwarded-for') xff = xff === null ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
+      continue;
+    }
+    out.push(name, raw[i + 1]);
+  }
+  out.push('Host', route.preserveHost && clientHost !== '' ? clientHost : target.host);
+  if (opts.xForwarded) {
+    const ip = req.socket.remoteAddress ?? '';
+    out.push('X-Forwarded-For', xff === null ? ip : `${xff}, ${ip}`, 'X-Real-IP', ip, 'X-Forwarded-Proto', 'http');
+    if (clientHost !== '') out.push('X-Forwarded-Host', clientHost);
+  }
+  for (let i = 0; i < route.dgateHeaders.length; i++) out.push(route.dgateHeaders[i]);
+  return out;
+}
+
+/**
+ * Streams one request to the service's upstream and the answer back, without buffering bodies.
+ * Implements undici's dispatch handler interface (the core callbacks, which undici calls without
+ * an adapter in between) so that response headers arrive raw and are copied once.
+ */
+class Forward implements Dispatcher.DispatchHandler {
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #route: RouteRuntime<Pool>;
+  readonly #service: ServiceRuntime<Pool>;
+  readonly #opts: ForwardOptions;
+  readonly #path: string;
+  readonly #query: string;
+  readonly #params: Record<string, string> | null;
+  readonly #retryable: boolean;
+  #target!: Target<Pool>;
+  #attempt = 0;
+  #abort: ((err?: Error) => void) | null = null;
+  #resume: (() => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #done = false;
+
+  constructor(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions) {
+    this.#req = req;
+    this.#res = res;
+    this.#route = route;
+    this.#service = route.service!;
+    this.#opts = opts;
+    this.#path = path;
+    this.#query = query;
+    this.#params = params;
+    const body = hasBody(req);
+    this.#retryable = !body && IDEMPOTENT.has(req.method!);
+    res.once('close', () => {
+      if (!this.#done) {
+        this.#done = true;
+        this.#clearTimer();
+        this.#abort?.(new Error('client closed the connection'));
+      }
+    });
+  }
+
+  start(): void {
+    const service = this.#service;
+    const target = service.next();
+    this.#target = target;
+    const rest = this.#params === null ? null : (this.#params['*'] ?? null);
+    const path = upstreamPath(target, this.#path, this.#route.stripPath, rest) + upstreamQuery(target, this.#query, service.disableQueryParams);
+    if (service.requestTimeoutMs > 0) {
+      const ms = service.requestTimeoutMs;
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#abort?.(new RequestTimeoutError(ms));
+      }, ms);
+    }
+    const req = this.#req;
+    target.pool.dispatch(
+      {
+        path,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: upstreamHeaders(req, this.#route, target, this.#opts),
+        body: this.#attempt === 0 && hasBody(req) ? req : null,
+      },
+      this,
+    );
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.#done) abort(new Error('client closed the connection'));
+    else this.#abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx: wait for the final answer
+    this.#clearTimer();
+    const res = this.#res;
+    const out: string[] = this.#opts.globalHeaders.length === 0 ? [] : [...this.#opts.globalHeaders];
+    let extraHop: Set<string> | null = null;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i].toString('latin1');
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) {
+        if (lower === 'connection') extraHop = connectionTokens(rawHeaders[i + 1].toString('latin1'));
+        continue;
+      }
+      out.push(name, rawHeaders[i + 1].toString('latin1'));
+    }
+    if (extraHop !== null) {
+      for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i].toLowerCase())) out.splice(i, 2);
+    }
+    res.writeHead(statusCode, out);
+    this.#resume = resume;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#res.write(chunk)) return true;
+    this.#res.once('drain', this.#resume!);
+    return false;
+  }
+
+  onComplete(): void {
+    this.#done = true;
+    this.#res.end();
+  }
+
+  onError(err: Error): void {
+    this.#clearTimer();
+    this.#abort = null;
+    if (this.#done) return;
+    const res = this.#res;
+    const code = (err as { code?: string }).code ?? '';
+    if (!res.headersSent && this.#retryable && CONNECT_ERRORS.has(code) && this.#attempt < this.#service.retries) {
+      this.#attempt++;
+      const wait = this.#service.retryTimeoutMs;
+      if (wait > 0) setTimeout(() => this.#done || this.start(), wait);
+      else this.start();
+      return;
+    }
+    this.#done = true;
+    this.#opts.onUpstreamError(err, this.#route, this.#target);
+    if (res.headersSent) res.destroy();
+    else if (TIMEOUT_ERRORS.has(code)) reply.gatewayTimeout(res);
+    else reply.badGateway(res);
+  }
+}
+
+export function forward(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions): void {
+  new Forward(req, res, route, path, query, params, opts).start();
+}

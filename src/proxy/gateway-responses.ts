@@ -1,0 +1,28 @@
+import type { ServerResponse } from 'node:http';
+
+/**
+ * Responses the gateway makes itself. Short fixed bodies that leak nothing internal;
+ * the strings are built once.
+ */
+const TEXT = 'text/plain; charset=utf-8';
+
+function send(res: ServerResponse, status: number, body: string, extra?: readonly string[]): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers = ['Content-Type', TEXT, 'Content-Length', String(Buffer.byteLength(body)), 'X-Content-Type-Options', 'nosniff'];
+  if (extra !== undefined) headers.push(...extra);
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export const reply = {
+  notFound: (res: ServerResponse) => send(res, 404, '404 page not found\n'),
+  forbidden: (res: ServerResponse) => send(res, 403, 'Forbidden\n'),
+  methodNotAllowed: (res: ServerResponse, allow: readonly string[]) => send(res, 405, 'Method Not Allowed\n', ['Allow', allow.join(', ')]),
+  notImplemented: (res: ServerResponse) => send(res, 501, 'Not Implemented\n'),
+  badGateway: (res: ServerResponse) => send(res, 502, 'Bad Gateway\n'),
+  gatewayTimeout: (res: ServerResponse) => send(res, 504, 'Gateway Timeout\n'),
+  redirect: (res: ServerResponse, location: string) => send(res, 307, '', ['Location', location]),
+};

@@ -1,0 +1,92 @@
+import { Pool, buildConnector } from 'undici';
+import { isPrivateAddress, PrivateAddressError, publicOnlyLookup } from './private-addresses.js';
+import type { PoolProvider, PoolSettings } from '../runtime/service-runtime.js';
+
+/** Transport settings from proxy.client_transport, applied to every upstream pool. */
+export interface TransportOptions {
+  /** max connections per upstream origin; 0 = unlimited */
+  maxConnsPerHost: number;
+  /** keep-alive time of an idle upstream connection, ms */
+  idleConnTimeoutMs: number;
+  /** default connect timeout when a service sets none, ms */
+  dialTimeoutMs: number;
+  /** time to wait for response headers when a service sets no requestTimeout, ms (0 = undici default) */
+  responseHeaderTimeoutMs: number;
+  disableKeepAlives: boolean;
+  /** refuse loopback/private upstream addresses */
+  disablePrivateIps: boolean;
+}
+
+export const defaultTransport: TransportOptions = {
+  maxConnsPerHost: 0,
+  idleConnTimeoutMs: 60_000,
+  dialTimeoutMs: 10_000,
+  responseHeaderTimeoutMs: 0,
+  disableKeepAlives: false,
+  disablePrivateIps: false,
+};
+
+/** A connector that never connects: for an upstream named by a private address when those are refused. */
+function refuse(origin: string): buildConnector.connector {
+  const address = new URL(origin).hostname;
+  return (_opts, callback) => callback(new PrivateAddressError(address), null);
+}
+
+function keyOf(s: PoolSettings): string {
+  return `${s.origin}|${s.tlsSkipVerify ? 1 : 0}|${s.connectTimeoutMs}`;
+}
+
+/**
+ * Keep-alive connection pools to upstreams (undici), one per (origin, TLS verification, connect
+ * timeout). Pools outlive runtime tables: a new revision reuses the pools (and open connections)
+ * of unchanged services; pools that no table uses any more are closed once idle.
+ */
+export class PoolRegistry implements PoolProvider<Pool> {
+  readonly #pools = new Map<string, Pool>();
+  #used = new Set<string>();
+  readonly #transport: TransportOptions;
+
+  constructor(transport: TransportOptions = defaultTransport) {
+    this.#transport = transport;
+  }
+
+  pool(s: PoolSettings): Pool {
+    const key = keyOf(s);
+    this.#used.add(key);
+    let p = this.#pools.get(key);
+    if (p === undefined) {
+      const t = this.#transport;
+      const connect = {
+        timeout: s.connectTimeoutMs > 0 ? s.connectTimeoutMs : t.dialTimeoutMs,
+        rejectUnauthorized: !s.tlsSkipVerify,
+        ...(t.disablePrivateIps ? { lookup: publicOnlyLookup } : {}),
+      };
+      p = new Pool(s.origin, {
+        connections: t.maxConnsPerHost > 0 ? t.maxConnsPerHost : null,
+        pipelining: t.disableKeepAlives ? 0 : 1,
+        keepAliveTimeout: t.idleConnTimeoutMs,
+        headersTimeout: t.responseHeaderTimeoutMs > 0 ? t.responseHeaderTimeoutMs : undefined,
+        connect: t.disablePrivateIps && isPrivateAddress(new URL(s.origin).hostname.replace(/^\[|\]$/g, '')) ? refuse(s.origin) : connect,
+      });
+      this.#pools.set(key, p);
+    }
+    return p;
+  }
+
+  /** Closes (gracefully) the pools not requested since the previous call. */
+  sweep(): void {
+    for (const [key, p] of this.#pools) {
+      if (!this.#used.has(key)) {
+        this.#pools.delete(key);
+        p.close().catch(() => undefined);
+      }
+    }
+    this.#used = new Set();
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(all.map((p) => p.destroy().catch(() => undefined)));
+  }
+}

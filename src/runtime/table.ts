@@ -1,0 +1,89 @@
+import type { State } from '../core/state.js';
+import { compileHostPattern, NamespaceResolver } from './domains.js';
+import { RouteRuntime } from './route-runtime.js';
+import { PathRouter } from './router/router.js';
+import { ServiceRuntime, type PoolProvider } from './service-runtime.js';
+
+export interface TableOptions {
+  /** false when disable_default_namespace is set */
+  defaultNamespace: boolean;
+  allowedDomains: readonly string[];
+  redirectHttps: readonly string[];
+}
+
+export interface NamespaceRuntime<P> {
+  readonly name: string;
+  /** null when the namespace has no routes */
+  readonly router: PathRouter<RouteRuntime<P>> | null;
+}
+
+/**
+ * Everything the proxy needs to serve one revision, built off the hot path and swapped by
+ * reference: host → namespace resolution, one router per namespace, routes bound to services
+ * and their connection pools.
+ */
+export interface RuntimeTable<P> {
+  readonly rev: number;
+  readonly resolver: NamespaceResolver;
+  readonly namespaces: ReadonlyMap<string, NamespaceRuntime<P>>;
+  /** null when proxy.allowed_domains is empty */
+  readonly allowedDomain: ((host: string) => boolean) | null;
+  /** null when proxy.redirect_https is empty */
+  readonly redirectHttps: ((host: string) => boolean) | null;
+}
+
+function anyOf(patterns: readonly string[]): ((host: string) => boolean) | null {
+  if (patterns.length === 0) return null;
+  const fns = patterns.map((p) => compileHostPattern(p));
+  return (host) => fns.some((f) => f(host));
+}
+
+/**
+ * Builds the runtime table of a state. Throws a GatewayError when the state cannot be served
+ * (e.g. a route path the router refuses): the admin write that would produce it is refused.
+ */
+export function buildRuntimeTable<P>(state: State, opts: TableOptions, pools: PoolProvider<P>): RuntimeTable<P> {
+  const namespaceNames = state.list('namespace').map((n) => n.name);
+  const resolver = new NamespaceResolver({
+    domains: state.list('domain'),
+    namespaces: namespaceNames,
+    defaultNamespace: opts.defaultNamespace && state.has('namespace', 'default', 'default') ? 'default' : null,
+  });
+  const namespaces = new Map<string, NamespaceRuntime<P>>();
+  for (const ns of namespaceNames) {
+    const routes = state.list('route', ns);
+    if (routes.length === 0) {
+      namespaces.set(ns, { name: ns, router: null });
+      continue;
+    }
+    const services = new Map<string, ServiceRuntime<P>>();
+    const router = new PathRouter<RouteRuntime<P>>();
+    // Routes are added in name order, so for one pattern and method the later name wins (as DGate).
+    for (const route of routes) {
+      let service: ServiceRuntime<P> | null = null;
+      if (route.service !== undefined) {
+        service = services.get(route.service) ?? null;
+        if (service === null) {
+          const def = state.get('service', ns, route.service);
+          if (def !== undefined) {
+            service = new ServiceRuntime(def, pools);
+            services.set(route.service, service);
+          }
+        }
+      }
+      const rt = new RouteRuntime(route, service);
+      for (const path of route.paths) router.add(path, route.methods, rt);
+    }
+    namespaces.set(ns, { name: ns, router });
+  }
+  return {
+    rev: state.rev,
+    resolver,
+    namespaces,
+    allowedDomain: anyOf(opts.allowedDomains),
+    redirectHttps: anyOf(opts.redirectHttps),
+  };
+}
+
+/** A pool provider that opens nothing: for checking that a candidate state can be built. */
+export const noPools: PoolProvider<null> = { pool: () => null };

@@ -1,0 +1,16 @@
+import type { Change } from '../core/change.js';
+import type { Kind } from '../core/types.js';
+import type { DataPlaneOptions } from '../proxy/data-plane.js';
+
+/** Messages between the primary process and proxy worker processes (IPC, JSON). */
+export type ToWorker =
+  | { t: 'init'; options: DataPlaneOptions; logLevel: string; nodeId: string }
+  | { t: 'snapshot'; rev: number; items: Array<{ kind: Kind; namespace: string; name: string; item: unknown }> }
+  | { t: 'batch'; rev: number; changes: Change[] };
+
+export type FromWorker =
+  | { t: 'hello' }
+  | { t: 'listening'; port: number }
+  | { t: 'ack'; rev: number }
+  | { t: 'resync'; rev: number }
+  | { t: 'failed'; error: string };

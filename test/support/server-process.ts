@@ -1,0 +1,78 @@
+/** Runs the real `dgate-server` binary as a child process, with a config file in a temp dir. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+
+export const SERVER_BIN = fileURLToPath(new URL('../../src/bin/dgate-server.js', import.meta.url));
+
+/** A port that was free a moment ago (the OS picked it). */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  dir: string;
+  proxyUrl: string;
+  adminUrl: string;
+  output: () => string;
+  /** resolves with the exit code (or signal) */
+  exited: Promise<number | string>;
+}
+
+export function tempDir(prefix = 'dgate-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Starts dgate-server with the given YAML config text (ports filled in) and waits for /readyz. */
+export async function startServerProcess(opts: { dir?: string; yaml: (ports: { proxy: number; admin: number; dir: string }) => string; waitReady?: boolean }): Promise<ServerProcess> {
+  const dir = opts.dir ?? tempDir();
+  const ports = { proxy: await freePort(), admin: await freePort(), dir };
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, opts.yaml(ports));
+  const child = spawn(process.execPath, [SERVER_BIN, '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const proc: ServerProcess = { child, dir, proxyUrl: `http://127.0.0.1:${ports.proxy}`, adminUrl: `http://127.0.0.1:${ports.admin}`, output: () => out, exited };
+  if (opts.waitReady !== false) await waitReady(proc);
+  return proc;
+}
+
+export async function waitReady(proc: ServerProcess, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitedWith: number | string | null = null;
+  proc.exited.then((c) => (exitedWith = c));
+  while (Date.now() < deadline) {
+    if (exitedWith !== null) throw new Error(`dgate-server exited (${exitedWith}) before it was ready:\n${proc.output()}`);
+    try {
+      const res = await request(`${proc.adminUrl}/readyz`);
+      await res.body.dump();
+      if (res.statusCode === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`dgate-server not ready after ${timeoutMs} ms:\n${proc.output()}`);
+}
+
+export async function stop(proc: ServerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
+  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill(signal);
+  return proc.exited;
+}
+
+export async function putJson(adminUrl: string, kind: string, body: unknown): Promise<number> {
+  const res = await request(`${adminUrl}/api/v1/${kind}`, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  await res.body.dump();
+  return res.statusCode;
+}

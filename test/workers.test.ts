@@ -1,0 +1,74 @@
+/**
+ * Proxy worker processes: a change is live in every worker when the admin write answers, and a
+ * worker that dies is replaced while the others keep serving.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, it } from 'node:test';
+import { Agent, request } from 'undici';
+import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
+import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
+
+let echo: EchoServer;
+let server: ServerProcess;
+before(async () => {
+  echo = await startEchoServer();
+  server = await startServerProcess({
+    yaml: (p) => `
+log_level: warn
+storage: { type: memory }
+proxy: { host: 127.0.0.1, port: ${p.proxy}, workers: 2 }
+admin: { host: 127.0.0.1, port: ${p.admin} }
+`,
+  });
+  assert.equal(await putJson(server.adminUrl, 'service', { name: 'echo', urls: [echo.url] }), 201);
+});
+after(async () => {
+  await stop(server);
+  await echo.close();
+});
+
+/** GETs over fresh connections, so the kernel spreads them over the workers. */
+async function statusOf(path: string): Promise<number> {
+  const agent = new Agent({ pipelining: 0 });
+  try {
+    const res = await request(server.proxyUrl + path, { dispatcher: agent, headers: { connection: 'close' } });
+    await res.body.dump();
+    return res.statusCode;
+  } finally {
+    await agent.close();
+  }
+}
+
+it('serves a route from every worker as soon as the write answers', async () => {
+  for (let i = 0; i < 10; i++) {
+    assert.equal(await putJson(server.adminUrl, 'route', { name: `r${i}`, paths: [`/r/${i}`], methods: ['GET'], service: 'echo' }), 201);
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => statusOf(`/r/${i}`)));
+    assert.deepEqual(statuses, Array(8).fill(200), `route ${i}`);
+  }
+});
+
+function workerPids(): number[] {
+  return execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.child.pid)], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+it('replaces a worker killed with SIGKILL while the others keep serving', async () => {
+  const children = workerPids();
+  assert.equal(children.length, 2, 'two worker processes');
+  process.kill(children[0], 'SIGKILL');
+  // Requests keep succeeding while the worker is replaced.
+  for (let i = 0; i < 20; i++) assert.equal(await statusOf('/r/1'), 200);
+  const deadline = Date.now() + 10_000;
+  let now: number[] = [];
+  while (Date.now() < deadline) {
+    now = workerPids();
+    if (now.length === 2 && !now.includes(children[0])) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(now.length, 2, 'a new worker was started');
+  assert.ok(!now.includes(children[0]));
+  // The new worker has the current state, including a route written after it started.
+  assert.equal(await putJson(server.adminUrl, 'route', { name: 'late', paths: ['/late'], methods: ['GET'], service: 'echo' }), 201);
+  const statuses = await Promise.all(Array.from({ length: 10 }, () => statusOf('/late')));
+  assert.deepEqual(statuses, Array(10).fill(200));
+});
