@@ -35,9 +35,11 @@ function hasBody(req: IncomingMessage): boolean {
   return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-/** Request headers for the upstream: the client's minus hop-by-hop, plus forwarding and X-DGate headers. */
-function upstreamHeaders(req: IncomingMessage, route: RouteRuntime<Pool>, target: Target<Pool>, opts: ForwardOptions): string[] {
-  const raw = req.rawHeaders;
+/**
+ * Request headers for the upstream: the client's (`raw`, a flat [name, value, ...] list) minus
+ * hop-by-hop, plus forwarding and X-DGate headers.
+ */
+export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], route: RouteRuntime<Pool>, target: Target<Pool>, opts: ForwardOptions, bodyReplaced = false): string[] {
   const out: string[] = [];
   const connection = req.headers.connection;
   const extraHop = connection === undefined ? null : connectionTokens(connection);
@@ -51,6 +53,7 @@ function upstreamHeaders(req: IncomingMessage, route: RouteRuntime<Pool>, target
       clientHost = raw[i + 1];
       continue;
     }
+    if (bodyReplaced && lower === 'content-length') continue;
     if (opts.xForwarded && (lower === 'x-forwarded-for' || lower === 'x-forwarded-host' || lower === 'x-forwarded-proto' || lower === 'x-real-ip')) {
       if (lower === 'x-forwarded-for') xff = xff === null ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
       continue;
@@ -72,49 +75,71 @@ function upstreamHeaders(req: IncomingMessage, route: RouteRuntime<Pool>, target
  * Implements undici's dispatch handler interface (the core callbacks, which undici calls without
  * an adapter in between) so that response headers arrive raw and are copied once.
  */
-class Forward implements Dispatcher.DispatchHandler {
-  readonly #req: IncomingMessage;
-  readonly #res: ServerResponse;
-  readonly #route: RouteRuntime<Pool>;
+export class Forward implements Dispatcher.DispatchHandler {
+  protected readonly req: IncomingMessage;
+  protected readonly res: ServerResponse;
+  protected readonly route: RouteRuntime<Pool>;
   readonly #service: ServiceRuntime<Pool>;
-  readonly #opts: ForwardOptions;
+  protected readonly opts: ForwardOptions;
   readonly #path: string;
   readonly #query: string;
   readonly #params: Record<string, string> | null;
-  readonly #retryable: boolean;
-  #target!: Target<Pool>;
+  #retryable: boolean;
+  protected target!: Target<Pool>;
   #attempt = 0;
   #abort: ((err?: Error) => void) | null = null;
-  #resume: (() => void) | null = null;
+  protected resume: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
-  #done = false;
+  protected done = false;
 
   constructor(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions) {
-    this.#req = req;
-    this.#res = res;
-    this.#route = route;
+    this.req = req;
+    this.res = res;
+    this.route = route;
     this.#service = route.service!;
-    this.#opts = opts;
+    this.opts = opts;
     this.#path = path;
     this.#query = query;
     this.#params = params;
-    const body = hasBody(req);
-    this.#retryable = !body && IDEMPOTENT.has(req.method!);
+    this.#retryable = !hasBody(req) && IDEMPOTENT.has(req.method!);
     res.once('close', () => {
-      if (!this.#done) {
-        this.#done = true;
+      if (!this.done) {
+        this.done = true;
         this.#clearTimer();
         this.#abort?.(new Error('client closed the connection'));
       }
     });
   }
 
+  /** Retries are possible only while the request body (if any) has not been streamed. */
+  protected set retryable(v: boolean) {
+    this.#retryable = v;
+  }
+
+  // The parts of the upstream request; module routes override them with what module code set.
+  protected pickTarget(attempt: number): Target<Pool> {
+    void attempt;
+    return this.#service.next();
+  }
+  protected method(): string {
+    return this.req.method!;
+  }
+  protected query(): string {
+    return this.#query;
+  }
+  protected headers(target: Target<Pool>): string[] {
+    return upstreamHeaders(this.req, this.req.rawHeaders, this.route, target, this.opts);
+  }
+  protected body(attempt: number): IncomingMessage | Buffer | null {
+    return attempt === 0 && hasBody(this.req) ? this.req : null;
+  }
+
   start(): void {
     const service = this.#service;
-    const target = service.next();
-    this.#target = target;
+    const target = this.pickTarget(this.#attempt);
+    this.target = target;
     const rest = this.#params === null ? null : (this.#params['*'] ?? null);
-    const path = upstreamPath(target, this.#path, this.#route.stripPath, rest) + upstreamQuery(target, this.#query, service.disableQueryParams);
+    const path = upstreamPath(target, this.#path, this.route.stripPath, rest) + upstreamQuery(target, this.query(), service.disableQueryParams);
     if (service.requestTimeoutMs > 0) {
       const ms = service.requestTimeoutMs;
       this.#timer = setTimeout(() => {
@@ -122,16 +147,7 @@ class Forward implements Dispatcher.DispatchHandler {
         this.#abort?.(new RequestTimeoutError(ms));
       }, ms);
     }
-    const req = this.#req;
-    target.pool.dispatch(
-      {
-        path,
-        method: req.method as Dispatcher.HttpMethod,
-        headers: upstreamHeaders(req, this.#route, target, this.#opts),
-        body: this.#attempt === 0 && hasBody(req) ? req : null,
-      },
-      this,
-    );
+    target.pool.dispatch({ path, method: this.method() as Dispatcher.HttpMethod, headers: this.headers(target), body: this.body(this.#attempt) }, this);
   }
 
   #clearTimer(): void {
@@ -141,64 +157,87 @@ class Forward implements Dispatcher.DispatchHandler {
     }
   }
 
+  /** Stops the upstream exchange (e.g. module code failed while the answer was on its way). */
+  protected abortUpstream(err: Error): void {
+    this.#clearTimer();
+    this.#abort?.(err);
+  }
+
   onConnect(abort: (err?: Error) => void): void {
-    if (this.#done) abort(new Error('client closed the connection'));
+    if (this.done) abort(new Error('client closed the connection'));
     else this.#abort = abort;
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: wait for the final answer
     this.#clearTimer();
-    const res = this.#res;
-    const out: string[] = this.#opts.globalHeaders.length === 0 ? [] : [...this.#opts.globalHeaders];
-    let extraHop: Set<string> | null = null;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i].toString('latin1');
-      const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower)) {
-        if (lower === 'connection') extraHop = connectionTokens(rawHeaders[i + 1].toString('latin1'));
-        continue;
-      }
-      out.push(name, rawHeaders[i + 1].toString('latin1'));
-    }
-    if (extraHop !== null) {
-      for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i].toLowerCase())) out.splice(i, 2);
-    }
-    res.writeHead(statusCode, out);
-    this.#resume = resume;
+    this.resume = resume;
+    return this.respond(statusCode, responseHeaders(rawHeaders));
+  }
+
+  /** Sends the upstream's status and headers (plus global headers) to the client; false pauses the upstream. */
+  protected respond(statusCode: number, headers: string[]): boolean {
+    const out: string[] = this.opts.globalHeaders.length === 0 ? headers : [...this.opts.globalHeaders, ...headers];
+    this.res.writeHead(statusCode, out);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#res.write(chunk)) return true;
-    this.#res.once('drain', this.#resume!);
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.resume!);
     return false;
   }
 
   onComplete(): void {
-    this.#done = true;
-    this.#res.end();
+    this.done = true;
+    this.res.end();
   }
 
   onError(err: Error): void {
     this.#clearTimer();
     this.#abort = null;
-    if (this.#done) return;
-    const res = this.#res;
+    if (this.done) return;
+    const res = this.res;
     const code = (err as { code?: string }).code ?? '';
     if (!res.headersSent && this.#retryable && CONNECT_ERRORS.has(code) && this.#attempt < this.#service.retries) {
       this.#attempt++;
       const wait = this.#service.retryTimeoutMs;
-      if (wait > 0) setTimeout(() => this.#done || this.start(), wait);
+      if (wait > 0) setTimeout(() => this.done || this.start(), wait);
       else this.start();
       return;
     }
-    this.#done = true;
-    this.#opts.onUpstreamError(err, this.#route, this.#target);
+    this.done = true;
+    this.opts.onUpstreamError(err, this.route, this.target);
+    this.fail(err, TIMEOUT_ERRORS.has(code));
+  }
+
+  /** The upstream exchange failed for good: answer 502/504 (module routes may hand it to errorHandler). */
+  protected fail(err: Error, timedOut: boolean): void {
+    void err;
+    const res = this.res;
     if (res.headersSent) res.destroy();
-    else if (TIMEOUT_ERRORS.has(code)) reply.gatewayTimeout(res);
+    else if (timedOut) reply.gatewayTimeout(res);
     else reply.badGateway(res);
   }
+}
+
+/** The upstream's response headers as strings, minus hop-by-hop ones. */
+function responseHeaders(rawHeaders: Buffer[]): string[] {
+  const out: string[] = [];
+  let extraHop: Set<string> | null = null;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') extraHop = connectionTokens(rawHeaders[i + 1].toString('latin1'));
+      continue;
+    }
+    out.push(name, rawHeaders[i + 1].toString('latin1'));
+  }
+  if (extraHop !== null) {
+    for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i].toLowerCase())) out.splice(i, 2);
+  }
+  return out;
 }
 
 export function forward(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions): void {

@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ModuleRequest } from './request.js';
+import { ModuleResponse } from './response.js';
+import type { UpstreamResponse } from './upstream.js';
+
+/** Plain objects describing the route, service and namespace to module code (clean field names). */
+export interface ContextInfo {
+  readonly route: Readonly<Record<string, unknown>>;
+  readonly service: Readonly<Record<string, unknown>> | null;
+  readonly namespace: Readonly<Record<string, unknown>>;
+}
+
+const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+let counter = 0;
+
+/**
+ * `ctx`: one object per request, shared by every module function of that request (DGate §4.4).
+ * Parts are created on first use.
+ */
+export class ModuleContext {
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #path: string;
+  readonly #query: string;
+  readonly #params: Record<string, string> | null;
+  readonly #info: ContextInfo;
+  #id: string | null = null;
+  #request: ModuleRequest | null = null;
+  #response: ModuleResponse | null = null;
+  #values: Map<string, unknown> | null = null;
+  /** set by the gateway while responseModifier runs */
+  upstreamResponse: UpstreamResponse | null = null;
+
+  constructor(req: IncomingMessage, res: ServerResponse, path: string, query: string, params: Record<string, string> | null, info: ContextInfo) {
+    this.#req = req;
+    this.#res = res;
+    this.#path = path;
+    this.#query = query;
+    this.#params = params;
+    this.#info = info;
+  }
+
+  get id(): string {
+    if (this.#id === null) this.#id = `${Date.now().toString(36)}-${process.pid.toString(36)}-${(counter++).toString(36)}`;
+    return this.#id;
+  }
+  request(): ModuleRequest {
+    if (this.#request === null) this.#request = new ModuleRequest(this.#req, this.#path, this.#query);
+    return this.#request;
+  }
+  /** the request object if module code used it, else null */
+  get touchedRequest(): ModuleRequest | null {
+    return this.#request;
+  }
+  response(): ModuleResponse {
+    if (this.#response === null) this.#response = new ModuleResponse(this.#req, this.#res);
+    return this.#response;
+  }
+  get touchedResponse(): ModuleResponse | null {
+    return this.#response;
+  }
+  /** true once module code wrote an answer to the client */
+  get answered(): boolean {
+    return this.#response !== null && this.#response.started;
+  }
+  upstream(): UpstreamResponse | null {
+    return this.upstreamResponse;
+  }
+  pathParams(): Record<string, string> {
+    return { ...(this.#params ?? EMPTY_PARAMS) };
+  }
+  pathParam(name: string): string {
+    return this.#params?.[name] ?? '';
+  }
+  query() {
+    return this.request().query;
+  }
+  route(): Readonly<Record<string, unknown>> {
+    return this.#info.route;
+  }
+  service(): Readonly<Record<string, unknown>> | null {
+    return this.#info.service;
+  }
+  namespace(): Readonly<Record<string, unknown>> {
+    return this.#info.namespace;
+  }
+  /** request-scoped values shared between module functions */
+  set(key: string, value: unknown): this {
+    (this.#values ??= new Map()).set(key, value);
+    return this;
+  }
+  get(key: string): unknown {
+    return this.#values?.get(key);
+  }
+}
