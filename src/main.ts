@@ -10,6 +10,8 @@ import { Errors } from './core/errors.js';
 import { State } from './core/state.js';
 import type { Config } from './config/config.js';
 import { DataPlane, type DataPlaneOptions } from './proxy/data-plane.js';
+import type { ModuleHost } from './modules/host.js';
+import { ModuleSets } from './modules/module-sets.js';
 import { buildRuntimeTable, noPools } from './runtime/table.js';
 import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -53,8 +55,9 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       strictMode: p.strictMode,
       xForwarded: !p.disableXForwardedHeaders,
       globalHeaders: Object.entries(p.globalHeaders).flat(),
-      onUpstreamError: () => {},
+      moduleTimeoutMs: p.moduleTimeoutMs,
     },
+    moduleLogLevel: p.consoleLogLevel,
     table: { defaultNamespace: !config.disableDefaultNamespace, allowedDomains: p.allowedDomains, redirectHttps: p.redirectHttps },
     transport: {
       maxConnsPerHost: t.maxConnsPerHost,
@@ -77,34 +80,51 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
+/**
+ * The host lent to module code while a write is checked: modules' top-level code runs there
+ * once, so it may read state but not write it (the write being checked is still in progress).
+ */
+function checkHost(namespace: string, logger: Logger): ModuleHost {
+  const state = State.empty();
+  return {
+    namespace,
+    state: () => state,
+    write: () => Promise.reject(new Error('module top-level code cannot write state')),
+    log: (level, module, message) => logger.child({ source: 'module', namespace, module })[level]({}, message),
+    fetchTimeoutMs: 30_000,
+    cache: new Map(),
+  };
+}
+
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
   const store = openStore(config);
   const snapshot = await store.load();
   const initial = State.fromItems(snapshot.rev, snapshot.items);
   const planeOptions = dataPlaneOptions(config);
-  planeOptions.server.onUpstreamError = (err, route, target) =>
-    logger.warn({ namespace: route.namespace, route: route.name, upstream: target.origin, error: err.message }, 'upstream request failed');
 
   let ready = false;
   let plane: DataPlane | null = null;
   let pool: WorkerPool | null = null;
   // Bound once the data plane exists; until then there is nothing to make live.
   let publish: Publish = async () => {};
+  // Every write is checked by building the runtime table it would produce (route patterns,
+  // module compilation and linking) before it is committed.
+  const checkModules = new ModuleSets((namespace) => checkHost(namespace, logger));
   const writer = new ChangeWriter(store, initial, (s, c) => publish(s, c), (candidate) => {
-    buildRuntimeTable(candidate, planeOptions.table, noPools);
+    buildRuntimeTable(candidate, planeOptions.table, noPools, checkModules);
   });
 
   await applyStartupResources(writer, config, logger);
 
   let proxyPort: number;
   if (config.proxy.workers === 0) {
-    plane = new DataPlane(planeOptions);
+    plane = new DataPlane(planeOptions, { logger, write: (build) => writer.write(build) });
     plane.apply(writer.state);
     const p = plane;
     publish = async (s) => p.apply(s);
     proxyPort = await plane.listen();
   } else {
-    pool = new WorkerPool(config.proxy.workers, planeOptions, () => writer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId });
+    pool = new WorkerPool(config.proxy.workers, planeOptions, () => writer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId }, (changes) => writer.write(() => changes));
     const wp = pool;
     publish = (s, c) => wp.publish(s, c);
     proxyPort = await pool.start();

@@ -56,6 +56,10 @@ export interface ProxyConfig {
   readonly allowedDomains: readonly string[];
   readonly redirectHttps: readonly string[];
   readonly strictMode: boolean;
+  /** Time budget of one asynchronous module function call (`module_timeout`). */
+  readonly moduleTimeoutMs: number;
+  /** Stuck-worker detection (`module_watchdog`); 0 = off. */
+  readonly moduleWatchdogMs: number;
   readonly disableXForwardedHeaders: boolean;
   readonly xForwardedForDepth: number;
   /** Level filter for module console output; defaults to `logLevel`. */

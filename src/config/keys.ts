@@ -192,6 +192,12 @@ export const CONFIG_KEYS: SectionSpec = {
         allowed_domains: { kind: 'stringList', doc: 'host patterns the proxy answers for (empty = all)' },
         redirect_https: { kind: 'stringList', doc: 'host patterns redirected to https' },
         strict_mode: { kind: 'bool', default: false, doc: 'close the connection when no namespace matches' },
+        module_timeout: { kind: 'duration', default: 30_000, doc: 'time budget of one asynchronous module function call; exceeded: 504' },
+        module_watchdog: {
+          kind: 'duration',
+          default: 5_000,
+          doc: 'a proxy worker whose event loop is stuck this long (e.g. an endless loop in a module) is replaced; 0 = off',
+        },
         disable_x_forwarded_headers: {
           kind: 'bool',
           default: false,

@@ -49,6 +49,8 @@ test('no file anywhere: built-in defaults', () => {
       allowedDomains: [],
       redirectHttps: [],
       strictMode: false,
+      moduleTimeoutMs: 30_000,
+      moduleWatchdogMs: 5_000,
       disableXForwardedHeaders: false,
       xForwardedForDepth: 0,
       consoleLogLevel: 'info',

@@ -1,28 +1,82 @@
+import type { Logger } from 'pino';
 import type { Pool } from 'undici';
-import type { State } from '../core/state.js';
+import type { Change } from '../core/change.js';
+import { State } from '../core/state.js';
+import { HookRunner } from '../modules/hook-runner.js';
+import type { ModuleHost, ModuleLogLevel } from '../modules/host.js';
+import { ModuleSets } from '../modules/module-sets.js';
+import { splitTarget } from '../runtime/upstream-url.js';
+import type { Target } from '../runtime/service-runtime.js';
 import { buildRuntimeTable, type TableOptions } from '../runtime/table.js';
 import { PoolRegistry, type TransportOptions } from './pools.js';
 import { ProxyServer, type ProxyServerOptions } from './server.js';
 
+/** Settings of a data plane; plain data, so they can be handed to a worker process. */
 export interface DataPlaneOptions {
   server: ProxyServerOptions;
   table: TableOptions;
   transport: TransportOptions;
+  /** level filter of module console output (proxy.console_log_level) */
+  moduleLogLevel: string;
 }
 
+/** What a data plane needs from the process it runs in. */
+export interface DataPlaneEnv {
+  logger: Logger;
+  /** the gateway's write path (modules' dgate/state writes) */
+  write: (build: (state: State) => Change[]) => Promise<State>;
+}
+
+const FETCH_TIMEOUT_MS = 30_000;
+const TARGET_CACHE_LIMIT = 1000;
+
 /**
- * One proxy listener with its pools: turns each new state revision into a runtime table
- * and swaps it in. Runs in a worker process, or in the main process when proxy.workers is 0.
+ * One proxy listener with its pools and module sets: turns each new state revision into a
+ * runtime table and swaps it in. Runs in a worker process, or in the main process when
+ * proxy.workers is 0.
  */
 export class DataPlane {
   readonly #server: ProxyServer;
   readonly #pools: PoolRegistry;
+  readonly #modules: ModuleSets;
   readonly #tableOpts: TableOptions;
+  readonly #targets = new Map<string, Target<Pool>>();
+  #state: State = State.empty(-1);
 
-  constructor(opts: DataPlaneOptions) {
-    this.#server = new ProxyServer(opts.server);
-    this.#pools = new PoolRegistry(opts.transport);
+  constructor(opts: DataPlaneOptions, env: DataPlaneEnv) {
+    const pools = new PoolRegistry(opts.transport);
+    this.#pools = pools;
     this.#tableOpts = opts.table;
+    const moduleLog = env.logger.child({ source: 'module' });
+    // Module console output has its own level filter, within what the gateway logs at all.
+    const consoleLog = env.logger.level === 'silent' ? moduleLog : env.logger.child({ source: 'module' }, { level: opts.moduleLogLevel });
+    this.#modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog));
+    const s = opts.server;
+    this.#server = new ProxyServer(
+      { host: s.host, port: s.port },
+      {
+        strictMode: s.strictMode,
+        xForwarded: s.xForwarded,
+        globalHeaders: s.globalHeaders,
+        runner: new HookRunner(s.moduleTimeoutMs),
+        onUpstreamError: (err, route, target) =>
+          env.logger.warn({ namespace: route.namespace, route: route.name, upstream: target.origin, error: err.message }, 'upstream request failed'),
+        logModuleError: (fields) => moduleLog.error(fields, 'module function failed'),
+        targetFor: (url) => this.#targetFor(url),
+      },
+    );
+  }
+
+  /** A fetchUpstream URL as a target with its pool (cached: module code usually returns a few URLs). */
+  #targetFor(url: string): Target<Pool> {
+    let t = this.#targets.get(url);
+    if (t === undefined) {
+      const base = splitTarget(url);
+      t = { ...base, pool: this.#pools.pool({ origin: base.origin, tlsSkipVerify: false, connectTimeoutMs: 0 }) };
+      if (this.#targets.size >= TARGET_CACHE_LIMIT) this.#targets.clear();
+      this.#targets.set(url, t);
+    }
+    return t;
   }
 
   /** revision currently served, -1 before the first state */
@@ -32,8 +86,16 @@ export class DataPlane {
 
   /** Builds the table of `state` and serves it from the next request on. */
   apply(state: State): void {
-    const table = buildRuntimeTable<Pool>(state, this.#tableOpts, this.#pools);
-    this.#server.swap(table);
+    const previous = this.#state;
+    this.#state = state;
+    try {
+      const table = buildRuntimeTable<Pool>(state, this.#tableOpts, this.#pools, this.#modules);
+      this.#server.swap(table);
+    } catch (err) {
+      this.#state = previous;
+      throw err;
+    }
+    this.#targets.clear();
     this.#pools.sweep();
   }
 
@@ -45,4 +107,15 @@ export class DataPlane {
     await this.#server.close();
     await this.#pools.close();
   }
+}
+
+function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, log: Logger): ModuleHost {
+  return {
+    namespace,
+    state,
+    write: env.write,
+    log: (level: ModuleLogLevel, module: string | null, message: string) => log[level]({ namespace, module }, message),
+    fetchTimeoutMs: FETCH_TIMEOUT_MS,
+    cache: new Map(),
+  };
 }

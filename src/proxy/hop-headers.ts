@@ -24,3 +24,6 @@ export function connectionTokens(value: string): Set<string> | null {
   }
   return out.size === 0 ? null : out;
 }
+
+/** Hop-by-hop headers plus Content-Length: dropped when the gateway sends a body of its own. */
+export const HOP_BY_HOP_AND_LENGTH: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'content-length']);

@@ -2,10 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pool } from 'undici';
 import { hostOf } from '../runtime/domains.js';
 import type { RuntimeTable } from '../runtime/table.js';
-import { forward, type ForwardOptions } from './forward.js';
+import { forward } from './forward.js';
 import { reply } from './gateway-responses.js';
+import { handleModuleRoute, type ModulePathOptions } from './module-pipeline.js';
 
-export interface PipelineOptions extends ForwardOptions {
+export interface PipelineOptions extends ModulePathOptions {
   /** proxy.strict_mode: close the connection when no namespace matches the host */
   strictMode: boolean;
 }
@@ -39,7 +40,8 @@ export function handleRequest(table: RuntimeTable<Pool>, req: IncomingMessage, r
   if (match.kind === 'not-found') return reply.notFound(res);
   if (match.kind === 'method-not-allowed') return reply.methodNotAllowed(res, match.allow);
   const route = match.value;
-  // Routes without a service are answered by modules (requestHandler); without one: 501 as DGate.
+  if (route.hooks !== null) return handleModuleRoute(req, res, route, path, query, match.params, opts);
+  // Routes without a service are answered by modules (requestHandler); without any: 501 as DGate.
   if (route.service === null) return reply.notImplemented(res);
   forward(req, res, route, path, query, match.params, opts);
 }

@@ -4,9 +4,14 @@ import type { Pool } from 'undici';
 import type { RuntimeTable } from '../runtime/table.js';
 import { handleRequest, type PipelineOptions } from './pipeline.js';
 
-export interface ProxyServerOptions extends PipelineOptions {
+export interface ProxyServerOptions {
   host: string;
   port: number;
+  strictMode: boolean;
+  xForwarded: boolean;
+  globalHeaders: readonly string[];
+  /** time budget of an asynchronous module function call, ms */
+  moduleTimeoutMs: number;
 }
 
 /**
@@ -15,10 +20,12 @@ export interface ProxyServerOptions extends PipelineOptions {
  */
 export class ProxyServer {
   readonly #server: http.Server;
-  readonly #opts: ProxyServerOptions;
+  readonly #listen: { host: string; port: number };
+  readonly #opts: PipelineOptions;
   #table: RuntimeTable<Pool> | null = null;
 
-  constructor(opts: ProxyServerOptions) {
+  constructor(listen: { host: string; port: number }, opts: PipelineOptions) {
+    this.#listen = listen;
     this.#opts = opts;
     this.#server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
       const table = this.#table;
@@ -46,7 +53,7 @@ export class ProxyServer {
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.#opts.port, this.#opts.host, () => {
+      this.#server.listen(this.#listen.port, this.#listen.host, () => {
         this.#server.off('error', reject);
         resolve((this.#server.address() as AddressInfo).port);
       });

@@ -1,4 +1,6 @@
-import type { Route } from '../core/types.js';
+import type { Namespace, Route, Service } from '../core/types.js';
+import type { ContextInfo } from '../modules/ctx/context.js';
+import type { RouteHooks } from '../modules/route-hooks.js';
 import type { ServiceRuntime } from './service-runtime.js';
 
 /**
@@ -15,8 +17,12 @@ export class RouteRuntime<P> {
   readonly modules: readonly string[];
   /** X-DGate-* request headers for the upstream, as a flat [name, value, ...] list; empty when hidden */
   readonly dgateHeaders: readonly string[];
+  /** the linked module functions; null for a route without modules (the plain proxy path) */
+  readonly hooks: RouteHooks | null;
+  /** what ctx.route()/service()/namespace() show module code; null without modules */
+  readonly info: ContextInfo | null;
 
-  constructor(route: Route, service: ServiceRuntime<P> | null) {
+  constructor(route: Route, service: ServiceRuntime<P> | null, hooks: RouteHooks | null = null, serviceDef?: Service, namespace?: Namespace) {
     this.name = route.name;
     this.namespace = route.namespace;
     this.stripPath = route.stripPath;
@@ -27,5 +33,22 @@ export class RouteRuntime<P> {
       service === null || service.hideDGateHeaders
         ? []
         : ['X-DGate-Namespace', route.namespace, 'X-DGate-Route', route.name, 'X-DGate-Service', service.name];
+    this.hooks = hooks;
+    this.info =
+      hooks === null
+        ? null
+        : deepFreeze({
+            route: structuredClone(route) as unknown as Record<string, unknown>,
+            service: serviceDef === undefined ? null : (structuredClone(serviceDef) as unknown as Record<string, unknown>),
+            namespace: structuredClone(namespace ?? { name: route.namespace }) as unknown as Record<string, unknown>,
+          });
   }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }

@@ -1,4 +1,7 @@
 import type { State } from '../core/state.js';
+import type { ModuleSet } from '../modules/module-set.js';
+import type { ModuleSets } from '../modules/module-sets.js';
+import { linkRoute } from '../modules/route-hooks.js';
 import { compileHostPattern, NamespaceResolver } from './domains.js';
 import { RouteRuntime } from './route-runtime.js';
 import { PathRouter } from './router/router.js';
@@ -42,7 +45,8 @@ function anyOf(patterns: readonly string[]): ((host: string) => boolean) | null 
  * Builds the runtime table of a state. Throws a GatewayError when the state cannot be served
  * (e.g. a route path the router refuses): the admin write that would produce it is refused.
  */
-export function buildRuntimeTable<P>(state: State, opts: TableOptions, pools: PoolProvider<P>): RuntimeTable<P> {
+export function buildRuntimeTable<P>(state: State, opts: TableOptions, pools: PoolProvider<P>, modules: ModuleSets): RuntimeTable<P> {
+  const sets: ModuleSet[] = [];
   const namespaceNames = state.list('namespace').map((n) => n.name);
   const resolver = new NamespaceResolver({
     domains: state.list('domain'),
@@ -51,6 +55,10 @@ export function buildRuntimeTable<P>(state: State, opts: TableOptions, pools: Po
   });
   const namespaces = new Map<string, NamespaceRuntime<P>>();
   for (const ns of namespaceNames) {
+    const moduleDefs = state.list('module', ns);
+    // Every module is compiled (a syntax error refuses the write), used or not; loaded when a route uses it.
+    const set = moduleDefs.length === 0 ? null : modules.get(ns, moduleDefs);
+    if (set !== null) sets.push(set);
     const routes = state.list('route', ns);
     if (routes.length === 0) {
       namespaces.set(ns, { name: ns, router: null });
@@ -71,11 +79,15 @@ export function buildRuntimeTable<P>(state: State, opts: TableOptions, pools: Po
           }
         }
       }
-      const rt = new RouteRuntime(route, service);
+      const hooks = set !== null && route.modules !== undefined && route.modules.length > 0 ? linkRoute(set, route.name, route.modules) : null;
+      const serviceDef = route.service === undefined ? undefined : state.get('service', ns, route.service);
+      const rt = new RouteRuntime(route, service, hooks, serviceDef, state.get('namespace', ns, ns));
       for (const path of route.paths) router.add(path, route.methods, rt);
     }
     namespaces.set(ns, { name: ns, router });
   }
+  for (const set of sets) modules.keep(set);
+  modules.sweep();
   return {
     rev: state.rev,
     resolver,

@@ -6,11 +6,15 @@ import type { DataPlaneOptions } from '../proxy/data-plane.js';
 export type ToWorker =
   | { t: 'init'; options: DataPlaneOptions; logLevel: string; nodeId: string }
   | { t: 'snapshot'; rev: number; items: Array<{ kind: Kind; namespace: string; name: string; item: unknown }> }
-  | { t: 'batch'; rev: number; changes: Change[] };
+  | { t: 'batch'; rev: number; changes: Change[] }
+  | { t: 'written'; id: number; rev: number }
+  | { t: 'write-failed'; id: number; message: string; code: string; status: number };
 
 export type FromWorker =
   | { t: 'hello' }
   | { t: 'listening'; port: number }
   | { t: 'ack'; rev: number }
   | { t: 'resync'; rev: number }
-  | { t: 'failed'; error: string };
+  | { t: 'failed'; error: string }
+  /** a write made by module code in the worker (dgate/state), for the primary's single write path */
+  | { t: 'write'; id: number; changes: Change[] };

@@ -42,7 +42,10 @@ export class WorkerPool {
   #closing = false;
   #restarts: number[] = [];
 
-  constructor(count: number, options: DataPlaneOptions, state: () => State, log: WorkerLogger, meta: { logLevel: string; nodeId: string }) {
+  readonly #write: (changes: Change[]) => Promise<State>;
+
+  constructor(count: number, options: DataPlaneOptions, state: () => State, log: WorkerLogger, meta: { logLevel: string; nodeId: string }, write: (changes: Change[]) => Promise<State>) {
+    this.#write = write;
     this.#count = count;
     this.#options = options;
     this.#state = state;
@@ -82,6 +85,13 @@ export class WorkerPool {
             break;
           case 'resync':
             this.#sendSnapshot(slot);
+            break;
+          case 'write':
+            this.#write(m.changes).then(
+              (s) => this.#send(slot, { t: 'written', id: m.id, rev: s.rev }),
+              (err: Error & { code?: string; status?: number }) =>
+                this.#send(slot, { t: 'write-failed', id: m.id, message: err.message, code: err.code ?? 'DG_ERR_INTERNAL', status: err.status ?? 500 }),
+            );
             break;
           case 'failed':
             this.#log.error({ worker: worker.process.pid, error: m.error }, 'proxy worker failed');

@@ -4,13 +4,43 @@
  * serves the proxy port from a runtime table rebuilt per revision. It starts listening only
  * once it holds the current state, so it never serves an older revision than its siblings.
  */
+import type { Change } from '../core/change.js';
+import { GatewayError } from '../core/errors.js';
 import { State } from '../core/state.js';
+import { createLogger } from '../observability/log.js';
+import type { LogLevel } from '../config/config.js';
 import { DataPlane } from '../proxy/data-plane.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 let plane: DataPlane | null = null;
 let state: State | null = null;
 let listening = false;
+let nextWriteId = 1;
+const pendingWrites = new Map<number, { resolve: (rev: number) => void; reject: (err: Error) => void }>();
+/** writes answered by the primary, waiting for this worker to reach their revision */
+const revWaiters: Array<{ rev: number; resolve: () => void }> = [];
+
+/** Module writes go to the primary (the single write path); resolves once this worker serves them. */
+async function write(build: (s: State) => Change[]): Promise<State> {
+  const changes = build(state!);
+  if (changes.length === 0) return state!;
+  const id = nextWriteId++;
+  const rev = await new Promise<number>((resolve, reject) => {
+    pendingWrites.set(id, { resolve, reject });
+    send({ t: 'write', id, changes });
+  });
+  if (state!.rev < rev) await new Promise<void>((resolve) => revWaiters.push({ rev, resolve }));
+  return state!;
+}
+
+function reached(rev: number): void {
+  for (let i = revWaiters.length - 1; i >= 0; i--) {
+    if (revWaiters[i].rev <= rev) {
+      revWaiters[i].resolve();
+      revWaiters.splice(i, 1);
+    }
+  }
+}
 
 function send(m: FromWorker): void {
   process.send?.(m);
@@ -29,11 +59,20 @@ function apply(next: State): void {
 process.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'init':
-      plane = new DataPlane(m.options);
+      plane = new DataPlane(m.options, { logger: createLogger({ level: m.logLevel as LogLevel, nodeId: m.nodeId }).child({ worker: process.pid }), write });
+      break;
+    case 'written':
+      pendingWrites.get(m.id)?.resolve(m.rev);
+      pendingWrites.delete(m.id);
+      break;
+    case 'write-failed':
+      pendingWrites.get(m.id)?.reject(new GatewayError(m.code, m.status, m.message));
+      pendingWrites.delete(m.id);
       break;
     case 'snapshot':
       apply(State.fromItems(m.rev, m.items));
       send({ t: 'ack', rev: m.rev });
+      reached(m.rev);
       if (!listening) {
         listening = true;
         plane!.listen().then(
@@ -52,6 +91,7 @@ process.on('message', (m: ToWorker) => {
       }
       apply(state.applyChanges(m.changes, m.rev));
       send({ t: 'ack', rev: m.rev });
+      reached(m.rev);
       break;
   }
 });

@@ -1,0 +1,77 @@
+import type { HookFn } from './hooks.js';
+
+/** A hook that did not settle within its time budget. */
+export class HookTimeoutError extends Error {
+  readonly code = 'DG_HOOK_TIMEOUT';
+  constructor(ms: number) {
+    super(`module function did not finish within ${ms} ms`);
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Calls module functions on the request path. A function that returns synchronously costs a
+ * plain call (no promise, no timer); one that returns a promise gets the time budget.
+ * There is deliberately no node:vm timeout here (it costs far too much per call); endless
+ * synchronous loops are the watchdog's business.
+ */
+export class HookRunner {
+  readonly budgetMs: number;
+
+  constructor(budgetMs: number) {
+    this.budgetMs = budgetMs;
+  }
+
+  /** undefined when fn finished synchronously, else a promise of its result */
+  call(fn: HookFn, ctx: unknown, arg?: unknown): Promise<unknown> | undefined {
+    const r = arg === undefined ? fn(ctx) : fn(ctx, arg);
+    return isThenable(r) ? this.#budget(r) : undefined;
+  }
+
+  /** calls fn and gives its (awaited) result */
+  value(fn: HookFn, ctx: unknown): unknown {
+    const r = fn(ctx);
+    return isThenable(r) ? this.#budget(r) : r;
+  }
+
+  /**
+   * Calls fns in order, each after the previous one settled; stops early when `stop()` turns
+   * true (a function answered the request). undefined when all ran synchronously.
+   */
+  chain(fns: readonly HookFn[], ctx: unknown, stop: () => boolean): Promise<void> | undefined {
+    for (let i = 0; i < fns.length; i++) {
+      if (stop()) return undefined;
+      const p = this.call(fns[i], ctx);
+      if (p !== undefined) return this.#rest(p, fns, i + 1, ctx, stop);
+    }
+    return undefined;
+  }
+
+  async #rest(first: Promise<unknown>, fns: readonly HookFn[], from: number, ctx: unknown, stop: () => boolean): Promise<void> {
+    await first;
+    for (let i = from; i < fns.length; i++) {
+      if (stop()) return;
+      await this.call(fns[i], ctx);
+    }
+  }
+
+  #budget(p: PromiseLike<unknown>): Promise<unknown> {
+    const ms = this.budgetMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new HookTimeoutError(ms)), ms);
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+}

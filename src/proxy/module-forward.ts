@@ -1,0 +1,179 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Pool } from 'undici';
+import { HOP_BY_HOP_AND_LENGTH } from './hop-headers.js';
+import type { ModuleContext } from '../modules/ctx/context.js';
+import { UpstreamResponse } from '../modules/ctx/upstream.js';
+import type { HookRunner } from '../modules/hook-runner.js';
+import type { RouteRuntime } from '../runtime/route-runtime.js';
+import type { Target } from '../runtime/service-runtime.js';
+import { Forward, upstreamHeaders, type ForwardOptions } from './forward.js';
+
+/** Where a module route's failures go (the pipeline's errorHandler logic). */
+export type OnModuleFailure = (err: unknown, status: number) => void;
+
+/**
+ * The upstream exchange of a route with modules: the request as module code left it (target
+ * from fetchUpstream, method, headers, query, body), and the answer through the
+ * responseModifiers before it reaches the client. The answer still streams unless a modifier
+ * reads or replaces its body.
+ */
+export class ModuleForward extends Forward {
+  readonly #ctx: ModuleContext;
+  readonly #runner: HookRunner;
+  readonly #fixedTarget: Target<Pool> | null;
+  readonly #onFailure: OnModuleFailure;
+  #collecting = false;
+  #chunks: Buffer[] = [];
+  #complete = false;
+  #bodyWaiters: Array<(b: Buffer) => void> = [];
+  /** the head is to be written once the body has been collected */
+  #flushOnComplete = false;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: RouteRuntime<Pool>,
+    path: string,
+    query: string,
+    params: Record<string, string> | null,
+    opts: ForwardOptions,
+    ctx: ModuleContext,
+    runner: HookRunner,
+    target: Target<Pool> | null,
+    onFailure: OnModuleFailure,
+  ) {
+    super(req, res, route, path, query, params, opts);
+    this.#ctx = ctx;
+    this.#runner = runner;
+    this.#fixedTarget = target;
+    this.#onFailure = onFailure;
+  }
+
+  protected override pickTarget(attempt: number): Target<Pool> {
+    return this.#fixedTarget ?? super.pickTarget(attempt);
+  }
+  protected override method(): string {
+    return this.#ctx.touchedRequest?.method ?? super.method();
+  }
+  protected override query(): string {
+    return this.#ctx.touchedRequest?.queryString ?? super.query();
+  }
+  protected override headers(target: Target<Pool>): string[] {
+    const r = this.#ctx.touchedRequest;
+    if (r === null || r.touchedHeaders === null) {
+      return r !== null && r.body !== null ? upstreamHeaders(this.req, this.req.rawHeaders, this.route, target, this.opts, true) : super.headers(target);
+    }
+    return upstreamHeaders(this.req, r.headers.flat(), this.route, target, this.opts, r.body !== null);
+  }
+  protected override body(attempt: number): IncomingMessage | Buffer | null {
+    const r = this.#ctx.touchedRequest;
+    if (r !== null && r.body !== null) return r.body;
+    return super.body(attempt);
+  }
+
+  /** headers for the client: global, then those module code set on ctx.response(), then the upstream's */
+  #clientHeaders(upstream: string[]): string[] {
+    const own = this.#ctx.touchedResponse?.headers.flat() ?? [];
+    return [...this.opts.globalHeaders, ...own, ...upstream];
+  }
+
+  protected override respond(statusCode: number, headers: string[]): boolean {
+    const modifiers = this.route.hooks!.responseModifiers;
+    if (modifiers.length === 0) {
+      this.res.writeHead(statusCode, this.#clientHeaders(headers));
+      return true;
+    }
+    const ctx = this.#ctx;
+    ctx.upstreamResponse = new UpstreamResponse(statusCode, headers, () => this.#collect(), ctx.request().query);
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.#runner.chain(modifiers, ctx, () => ctx.answered);
+    } catch (err) {
+      this.#modifierFailed(err);
+      return false;
+    }
+    if (pending === undefined) return this.#afterModifiers();
+    pending.then(
+      () => {
+        if (this.#afterModifiers()) this.resume!();
+      },
+      (err) => this.#modifierFailed(err),
+    );
+    return false;
+  }
+
+  /** Sends what the modifiers left; true to keep streaming the upstream body. */
+  #afterModifiers(): boolean {
+    const ctx = this.#ctx;
+    const up = ctx.upstreamResponse!;
+    if (ctx.answered) {
+      // A modifier answered the client itself: the upstream's answer is dropped.
+      this.#stopUpstream();
+      return false;
+    }
+    if (up.body !== null) {
+      this.#send(up, up.body);
+      this.#stopUpstream();
+      return false;
+    }
+    if (this.#collecting) {
+      if (this.#complete) this.#send(up, Buffer.concat(this.#chunks));
+      else this.#flushOnComplete = true;
+      return true;
+    }
+    this.res.writeHead(up.statusCode, this.#clientHeaders(up.headers.flat()));
+    return true;
+  }
+
+  #send(up: UpstreamResponse, body: Buffer): void {
+    const headers = this.#clientHeaders(up.headers.flatWithout(HOP_BY_HOP_AND_LENGTH));
+    headers.push('Content-Length', String(body.length));
+    this.res.writeHead(up.statusCode, headers);
+    this.res.end(body);
+  }
+
+  #stopUpstream(): void {
+    if (this.#complete) return;
+    this.done = true;
+    this.abortUpstream(new Error('answer replaced by a module'));
+  }
+
+  /** the whole upstream body, for UpstreamResponse.readBody */
+  #collect(): Promise<Buffer> {
+    if (this.#complete) return Promise.resolve(Buffer.concat(this.#chunks));
+    this.#collecting = true;
+    // The modifier is awaiting this, so the upstream is paused (respond returned false): let it flow.
+    process.nextTick(() => this.resume?.());
+    return new Promise((resolve) => this.#bodyWaiters.push(resolve));
+  }
+
+  #modifierFailed(err: unknown): void {
+    this.#stopUpstream();
+    this.done = true;
+    this.#onFailure(err, 500);
+  }
+
+  override onData(chunk: Buffer): boolean {
+    if (this.#collecting) {
+      this.#chunks.push(chunk);
+      return true;
+    }
+    return super.onData(chunk);
+  }
+
+  override onComplete(): void {
+    if (!this.#collecting) return super.onComplete();
+    this.#complete = true;
+    const body = Buffer.concat(this.#chunks);
+    for (const w of this.#bodyWaiters) w(body);
+    this.#bodyWaiters = [];
+    if (this.#flushOnComplete && !this.res.headersSent) {
+      this.done = true;
+      this.#send(this.#ctx.upstreamResponse!, body);
+    }
+  }
+
+  protected override fail(err: Error, timedOut: boolean): void {
+    this.#onFailure(err, timedOut ? 504 : 502);
+  }
+}

@@ -1,0 +1,130 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Pool } from 'undici';
+import { ModuleContext } from '../modules/ctx/context.js';
+import { HookTimeoutError, type HookRunner } from '../modules/hook-runner.js';
+import type { RouteRuntime } from '../runtime/route-runtime.js';
+import type { Target } from '../runtime/service-runtime.js';
+import type { ForwardOptions } from './forward.js';
+import { reply } from './gateway-responses.js';
+import { ModuleForward } from './module-forward.js';
+
+/** What the module path needs besides the forwarder's options. */
+export interface ModulePathOptions extends ForwardOptions {
+  runner: HookRunner;
+  /** the target for a fetchUpstream URL (pooled, cached per origin) */
+  targetFor: (url: string) => Target<Pool>;
+  logModuleError: (fields: { namespace: string; route: string; modules: readonly string[]; phase: string; error: string; stack?: string }) => void;
+}
+
+/**
+ * A request on a route with modules (DGate §3.4, with the original's gaps closed):
+ *   with a service:    fetchUpstream → requestModifier* → upstream → responseModifier* → client
+ *   without a service: requestModifier* → requestHandler (501 without one; 204 if it wrote nothing)
+ * A requestModifier that answers (ctx.response()) short-circuits: no upstream call. A function
+ * that throws, rejects or exceeds its budget goes to errorHandler, else to a 500 (504 for the budget).
+ */
+export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, path: string, query: string, params: Record<string, string> | null, opts: ModulePathOptions): void {
+  const hooks = route.hooks!;
+  const ctx = new ModuleContext(req, res, path, query, params, route.info!);
+  const runner = opts.runner;
+  let phase = 'fetchUpstream';
+
+  const failed = (err: unknown, status: number) => handleFailure(req, res, route, ctx, err, status, phase, opts);
+  const answered = () => ctx.answered;
+
+  const proceed = (target: Target<Pool> | null): void => {
+    phase = 'requestModifier';
+    const mods = runner.chain(hooks.requestModifiers, ctx, answered);
+    const next = () => {
+      if (ctx.answered) return finishAnswer(ctx, res);
+      if (route.service === null) return handle();
+      phase = 'upstream';
+      new ModuleForward(req, res, route, path, query, params, opts, ctx, runner, target, (err, status) => {
+        phase = status === 500 ? 'responseModifier' : 'upstream';
+        failed(err, status);
+      }).start();
+    };
+    if (mods === undefined) next();
+    else mods.then(next, (err) => failed(err, 500));
+  };
+
+  const handle = (): void => {
+    if (hooks.requestHandler === null) return reply.notImplemented(res);
+    phase = 'requestHandler';
+    const p = runner.call(hooks.requestHandler, ctx);
+    if (p === undefined) return finishAnswer(ctx, res);
+    p.then(() => finishAnswer(ctx, res), (err) => failed(err, 500));
+  };
+
+  try {
+    if (route.service !== null && hooks.fetchUpstream !== null) {
+      const url = runner.value(hooks.fetchUpstream, ctx);
+      if (url instanceof Promise) {
+        url.then((u) => proceed(targetOf(u, opts)), (err) => failed(err, 500)).catch((err) => failed(err, 500));
+        return;
+      }
+      proceed(targetOf(url, opts));
+    } else {
+      proceed(null);
+    }
+  } catch (err) {
+    failed(err, 500);
+  }
+}
+
+function targetOf(url: unknown, opts: ModulePathOptions): Target<Pool> {
+  if (typeof url !== 'string' || url === '') throw new Error(`fetchUpstream must return an absolute http(s) URL, got ${JSON.stringify(url)}`);
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
+  return opts.targetFor(withScheme);
+}
+
+/** Ends what module code answered; 204 when a requestHandler wrote nothing. */
+function finishAnswer(ctx: ModuleContext, res: ServerResponse): void {
+  if (res.writableEnded) return;
+  const response = ctx.touchedResponse;
+  if (response === null || !response.started) {
+    if (!res.headersSent) {
+      res.writeHead(204, response?.headers.flat() ?? []);
+    }
+    res.end();
+    return;
+  }
+  response.end();
+}
+
+async function handleFailure(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, ctx: ModuleContext, err: unknown, status: number, phase: string, opts: ModulePathOptions): Promise<void> {
+  const hooks = route.hooks!;
+  const e = err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err) ? (err as Error) : new Error(String(err));
+  const timedOut = e instanceof HookTimeoutError;
+  if (status === 500 || timedOut) {
+    opts.logModuleError({
+      namespace: route.namespace,
+      route: route.name,
+      modules: hooks.modules,
+      phase,
+      error: String(e.message ?? e),
+      stack: typeof e.stack === 'string' ? hooks.set.mapStack(e.stack) : undefined,
+    });
+  }
+  if (timedOut) status = 504;
+  if (res.headersSent) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  if (hooks.errorHandler !== null && !req.destroyed) {
+    try {
+      ctx.upstreamResponse = null;
+      await opts.runner.call(hooks.errorHandler, ctx, e);
+    } catch (e2) {
+      const inner = e2 as Error;
+      opts.logModuleError({ namespace: route.namespace, route: route.name, modules: hooks.modules, phase: 'errorHandler', error: String(inner?.message ?? e2), stack: typeof inner?.stack === 'string' ? hooks.set.mapStack(inner.stack) : undefined });
+      if (!res.headersSent) reply.internalError(res);
+      return;
+    }
+    if (ctx.answered) return finishAnswer(ctx, res);
+  }
+  if (res.headersSent) return;
+  if (status === 504) reply.gatewayTimeout(res);
+  else if (status === 502) reply.badGateway(res);
+  else reply.internalError(res);
+}
