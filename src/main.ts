@@ -58,6 +58,8 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       moduleTimeoutMs: p.moduleTimeoutMs,
     },
     moduleLogLevel: p.consoleLogLevel,
+    // A stuck worker can be replaced; with the proxy in the main process the watchdog only logs.
+    watchdog: { ms: p.moduleWatchdogMs, kill: p.workers > 0 },
     table: { defaultNamespace: !config.disableDefaultNamespace, allowedDomains: p.allowedDomains, redirectHttps: p.redirectHttps },
     transport: {
       maxConnsPerHost: t.maxConnsPerHost,

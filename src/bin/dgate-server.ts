@@ -9,6 +9,7 @@ import { loadConfig } from '../config/load.js';
 import { GatewayError } from '../core/errors.js';
 import { startGateway, VERSION } from '../main.js';
 import { createLogger } from '../observability/log.js';
+import { installProcessGuards } from '../observability/process-guards.js';
 
 const USAGE = `Usage: dgate-server [--config FILE]
 
@@ -29,6 +30,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const config = loadConfig({ argv, env: process.env, cwd: process.cwd() });
   const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId });
+  installProcessGuards(logger);
   const gateway = await startGateway(config, logger);
   let stopping = false;
   const stop = (signal: string) => {

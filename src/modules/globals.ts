@@ -32,11 +32,10 @@ const CONSOLE_LEVELS: ReadonlyArray<readonly [string, ModuleLogLevel]> = [
   ['error', 'error'],
 ];
 
+/** An error's stack (errors of a vm context are not `instanceof Error` here), anything else inspected. */
 function describe(err: unknown): string {
-  if (err instanceof Error || (typeof err === 'object' && err !== null && typeof (err as Error).stack === 'string')) {
-    return (err as Error).stack ?? String(err);
-  }
-  return format('%o', err);
+  const stack = typeof err === 'object' && err !== null ? (err as { stack?: unknown }).stack : undefined;
+  return typeof stack === 'string' ? stack : format('%o', err);
 }
 
 function createConsole(host: ModuleHost): Record<string, Callback> {

@@ -1,4 +1,5 @@
 import type { HookFn } from './hooks.js';
+import type { HookScope, Watchdog } from './watchdog.js';
 
 /** A hook that did not settle within its time budget. */
 export class HookTimeoutError extends Error {
@@ -16,24 +17,39 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
  * Calls module functions on the request path. A function that returns synchronously costs a
  * plain call (no promise, no timer); one that returns a promise gets the time budget.
  * There is deliberately no node:vm timeout here (it costs far too much per call); endless
- * synchronous loops are the watchdog's business.
+ * synchronous loops are the watchdog's business, which is told what runs.
  */
 export class HookRunner {
   readonly budgetMs: number;
+  readonly #watchdog: Watchdog | null;
+  /** the route whose module code runs synchronously right now (for console output attribution) */
+  active: HookScope | null = null;
 
-  constructor(budgetMs: number) {
+  constructor(budgetMs: number, watchdog: Watchdog | null = null) {
     this.budgetMs = budgetMs;
+    this.#watchdog = watchdog;
+  }
+
+  #invoke(scope: HookScope, fn: HookFn, ctx: unknown, arg: unknown): unknown {
+    this.active = scope;
+    this.#watchdog?.enter(scope.id);
+    try {
+      return arg === undefined ? fn(ctx) : fn(ctx, arg);
+    } finally {
+      this.active = null;
+      this.#watchdog?.leave();
+    }
   }
 
   /** undefined when fn finished synchronously, else a promise of its result */
-  call(fn: HookFn, ctx: unknown, arg?: unknown): Promise<unknown> | undefined {
-    const r = arg === undefined ? fn(ctx) : fn(ctx, arg);
+  call(scope: HookScope, fn: HookFn, ctx: unknown, arg?: unknown): Promise<unknown> | undefined {
+    const r = this.#invoke(scope, fn, ctx, arg);
     return isThenable(r) ? this.#budget(r) : undefined;
   }
 
-  /** calls fn and gives its (awaited) result */
-  value(fn: HookFn, ctx: unknown): unknown {
-    const r = fn(ctx);
+  /** calls fn and gives its result, or a promise of it */
+  value(scope: HookScope, fn: HookFn, ctx: unknown): unknown {
+    const r = this.#invoke(scope, fn, ctx, undefined);
     return isThenable(r) ? this.#budget(r) : r;
   }
 
@@ -41,20 +57,20 @@ export class HookRunner {
    * Calls fns in order, each after the previous one settled; stops early when `stop()` turns
    * true (a function answered the request). undefined when all ran synchronously.
    */
-  chain(fns: readonly HookFn[], ctx: unknown, stop: () => boolean): Promise<void> | undefined {
+  chain(scope: HookScope, fns: readonly HookFn[], ctx: unknown, stop: () => boolean): Promise<void> | undefined {
     for (let i = 0; i < fns.length; i++) {
       if (stop()) return undefined;
-      const p = this.call(fns[i], ctx);
-      if (p !== undefined) return this.#rest(p, fns, i + 1, ctx, stop);
+      const p = this.call(scope, fns[i], ctx);
+      if (p !== undefined) return this.#rest(scope, p, fns, i + 1, ctx, stop);
     }
     return undefined;
   }
 
-  async #rest(first: Promise<unknown>, fns: readonly HookFn[], from: number, ctx: unknown, stop: () => boolean): Promise<void> {
+  async #rest(scope: HookScope, first: Promise<unknown>, fns: readonly HookFn[], from: number, ctx: unknown, stop: () => boolean): Promise<void> {
     await first;
     for (let i = from; i < fns.length; i++) {
       if (stop()) return;
-      await this.call(fns[i], ctx);
+      await this.call(scope, fns[i], ctx);
     }
   }
 

@@ -3,6 +3,7 @@ import type { Pool } from 'undici';
 import type { Change } from '../core/change.js';
 import { State } from '../core/state.js';
 import { HookRunner } from '../modules/hook-runner.js';
+import { Watchdog } from '../modules/watchdog.js';
 import type { ModuleHost, ModuleLogLevel } from '../modules/host.js';
 import { ModuleSets } from '../modules/module-sets.js';
 import { splitTarget } from '../runtime/upstream-url.js';
@@ -18,6 +19,8 @@ export interface DataPlaneOptions {
   transport: TransportOptions;
   /** level filter of module console output (proxy.console_log_level) */
   moduleLogLevel: string;
+  /** stuck event loop detection: after ms (0 = off); kill = replace the process (worker processes only) */
+  watchdog: { ms: number; kill: boolean };
 }
 
 /** What a data plane needs from the process it runs in. */
@@ -41,6 +44,7 @@ export class DataPlane {
   readonly #modules: ModuleSets;
   readonly #tableOpts: TableOptions;
   readonly #targets = new Map<string, Target<Pool>>();
+  readonly #watchdog: Watchdog | null;
   #state: State = State.empty(-1);
 
   constructor(opts: DataPlaneOptions, env: DataPlaneEnv) {
@@ -50,15 +54,17 @@ export class DataPlane {
     const moduleLog = env.logger.child({ source: 'module' });
     // Module console output has its own level filter, within what the gateway logs at all.
     const consoleLog = env.logger.level === 'silent' ? moduleLog : env.logger.child({ source: 'module' }, { level: opts.moduleLogLevel });
-    this.#modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog));
+    this.#watchdog = opts.watchdog.ms > 0 ? new Watchdog(opts.watchdog.ms, opts.watchdog.kill) : null;
     const s = opts.server;
+    const runner = new HookRunner(s.moduleTimeoutMs, this.#watchdog);
+    this.#modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner));
     this.#server = new ProxyServer(
       { host: s.host, port: s.port },
       {
         strictMode: s.strictMode,
         xForwarded: s.xForwarded,
         globalHeaders: s.globalHeaders,
-        runner: new HookRunner(s.moduleTimeoutMs),
+        runner,
         onUpstreamError: (err, route, target) =>
           env.logger.warn({ namespace: route.namespace, route: route.name, upstream: target.origin, error: err.message }, 'upstream request failed'),
         logModuleError: (fields) => moduleLog.error(fields, 'module function failed'),
@@ -91,6 +97,7 @@ export class DataPlane {
     try {
       const table = buildRuntimeTable<Pool>(state, this.#tableOpts, this.#pools, this.#modules);
       this.#server.swap(table);
+      this.#watchdog?.describe(table.moduleRoutes);
     } catch (err) {
       this.#state = previous;
       throw err;
@@ -106,15 +113,30 @@ export class DataPlane {
   async close(): Promise<void> {
     await this.#server.close();
     await this.#pools.close();
+    await this.#watchdog?.close();
   }
 }
 
-function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, log: Logger): ModuleHost {
+/** The module a console call came from: the innermost module frame of the call stack. */
+function callingModule(namespace: string): string | null {
+  const stack = new Error().stack ?? '';
+  const prefix = `dgate://${namespace}/`;
+  const at = stack.indexOf(prefix);
+  if (at < 0) return null;
+  const file = stack.slice(at + prefix.length, stack.indexOf(':', at + prefix.length));
+  return file.replace(/\.(ts|js)$/, '');
+}
+
+function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, log: Logger, runner: HookRunner): ModuleHost {
   return {
     namespace,
     state,
     write: env.write,
-    log: (level: ModuleLogLevel, module: string | null, message: string) => log[level]({ namespace, module }, message),
+    log: (level: ModuleLogLevel, module: string | null, message: string) => {
+      if (!log.isLevelEnabled(level)) return;
+      // The route is known while module code runs synchronously inside a hook call.
+      log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null }, message);
+    },
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
     cache: new Map(),
   };

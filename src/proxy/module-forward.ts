@@ -87,7 +87,7 @@ export class ModuleForward extends Forward {
     ctx.upstreamResponse = new UpstreamResponse(statusCode, headers, () => this.#collect(), ctx.request().query);
     let pending: Promise<void> | undefined;
     try {
-      pending = this.#runner.chain(modifiers, ctx, () => ctx.answered);
+      pending = this.#runner.chain(this.route, modifiers, ctx, () => ctx.answered);
     } catch (err) {
       this.#modifierFailed(err);
       return false;

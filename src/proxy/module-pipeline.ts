@@ -34,7 +34,7 @@ export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, rou
 
   const proceed = (target: Target<Pool> | null): void => {
     phase = 'requestModifier';
-    const mods = runner.chain(hooks.requestModifiers, ctx, answered);
+    const mods = runner.chain(route, hooks.requestModifiers, ctx, answered);
     const next = () => {
       if (ctx.answered) return finishAnswer(ctx, res);
       if (route.service === null) return handle();
@@ -51,14 +51,14 @@ export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, rou
   const handle = (): void => {
     if (hooks.requestHandler === null) return reply.notImplemented(res);
     phase = 'requestHandler';
-    const p = runner.call(hooks.requestHandler, ctx);
+    const p = runner.call(route, hooks.requestHandler, ctx);
     if (p === undefined) return finishAnswer(ctx, res);
     p.then(() => finishAnswer(ctx, res), (err) => failed(err, 500));
   };
 
   try {
     if (route.service !== null && hooks.fetchUpstream !== null) {
-      const url = runner.value(hooks.fetchUpstream, ctx);
+      const url = runner.value(route, hooks.fetchUpstream, ctx);
       if (url instanceof Promise) {
         url.then((u) => proceed(targetOf(u, opts)), (err) => failed(err, 500)).catch((err) => failed(err, 500));
         return;
@@ -114,7 +114,7 @@ async function handleFailure(req: IncomingMessage, res: ServerResponse, route: R
   if (hooks.errorHandler !== null && !req.destroyed) {
     try {
       ctx.upstreamResponse = null;
-      await opts.runner.call(hooks.errorHandler, ctx, e);
+      await opts.runner.call(route, hooks.errorHandler, ctx, e);
     } catch (e2) {
       const inner = e2 as Error;
       opts.logModuleError({ namespace: route.namespace, route: route.name, modules: hooks.modules, phase: 'errorHandler', error: String(inner?.message ?? e2), stack: typeof inner?.stack === 'string' ? hooks.set.mapStack(inner.stack) : undefined });

@@ -7,7 +7,11 @@ import type { ServiceRuntime } from './service-runtime.js';
  * One route as the proxy uses it, resolved when the revision is applied: its service (or null),
  * and the header values it sends, computed once.
  */
+let nextId = 1;
+
 export class RouteRuntime<P> {
+  /** process-unique id (names the route to the module watchdog) */
+  readonly id = nextId++;
   readonly name: string;
   readonly namespace: string;
   readonly stripPath: boolean;

@@ -33,6 +33,8 @@ export interface RuntimeTable<P> {
   readonly allowedDomain: ((host: string) => boolean) | null;
   /** null when proxy.redirect_https is empty */
   readonly redirectHttps: ((host: string) => boolean) | null;
+  /** the routes that run module code */
+  readonly moduleRoutes: readonly RouteRuntime<P>[];
 }
 
 function anyOf(patterns: readonly string[]): ((host: string) => boolean) | null {
@@ -47,6 +49,7 @@ function anyOf(patterns: readonly string[]): ((host: string) => boolean) | null 
  */
 export function buildRuntimeTable<P>(state: State, opts: TableOptions, pools: PoolProvider<P>, modules: ModuleSets): RuntimeTable<P> {
   const sets: ModuleSet[] = [];
+  const moduleRoutes: RouteRuntime<P>[] = [];
   const namespaceNames = state.list('namespace').map((n) => n.name);
   const resolver = new NamespaceResolver({
     domains: state.list('domain'),
@@ -82,6 +85,7 @@ export function buildRuntimeTable<P>(state: State, opts: TableOptions, pools: Po
       const hooks = set !== null && route.modules !== undefined && route.modules.length > 0 ? linkRoute(set, route.name, route.modules) : null;
       const serviceDef = route.service === undefined ? undefined : state.get('service', ns, route.service);
       const rt = new RouteRuntime(route, service, hooks, serviceDef, state.get('namespace', ns, ns));
+      if (hooks !== null) moduleRoutes.push(rt);
       for (const path of route.paths) router.add(path, route.methods, rt);
     }
     namespaces.set(ns, { name: ns, router });
@@ -94,6 +98,7 @@ export function buildRuntimeTable<P>(state: State, opts: TableOptions, pools: Po
     namespaces,
     allowedDomain: anyOf(opts.allowedDomains),
     redirectHttps: anyOf(opts.redirectHttps),
+    moduleRoutes,
   };
 }
 

@@ -116,7 +116,7 @@ export class WorkerPool {
     // A worker that keeps dying is restarted at most about once a second.
     const delay = this.#restarts.length > 5 ? 1000 : 0;
     setTimeout(() => {
-      if (!this.#closing) this.#fork().catch((err) => this.#log.error({ err: String(err) }, 'proxy worker did not start'));
+      if (!this.#closing) this.#fork().catch((err) => this.#closing || this.#log.error({ err: String(err) }, 'proxy worker did not start'));
     }, delay);
   }
 

@@ -8,6 +8,7 @@ import type { Change } from '../core/change.js';
 import { GatewayError } from '../core/errors.js';
 import { State } from '../core/state.js';
 import { createLogger } from '../observability/log.js';
+import { installProcessGuards } from '../observability/process-guards.js';
 import type { LogLevel } from '../config/config.js';
 import { DataPlane } from '../proxy/data-plane.js';
 import type { FromWorker, ToWorker } from './messages.js';
@@ -59,7 +60,11 @@ function apply(next: State): void {
 process.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'init':
-      plane = new DataPlane(m.options, { logger: createLogger({ level: m.logLevel as LogLevel, nodeId: m.nodeId }).child({ worker: process.pid }), write });
+      {
+        const logger = createLogger({ level: m.logLevel as LogLevel, nodeId: m.nodeId }).child({ worker: process.pid });
+        installProcessGuards(logger);
+        plane = new DataPlane(m.options, { logger, write });
+      }
       break;
     case 'written':
       pendingWrites.get(m.id)?.resolve(m.rev);
