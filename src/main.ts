@@ -10,6 +10,7 @@ import { Errors } from './core/errors.js';
 import { State } from './core/state.js';
 import type { Config } from './config/config.js';
 import { DataPlane, type DataPlaneOptions } from './proxy/data-plane.js';
+import type { UpstreamRequestInfo } from './proxy/forward.js';
 import type { ModuleHost } from './modules/host.js';
 import { ModuleSets } from './modules/module-sets.js';
 import { buildRuntimeTable, noPools } from './runtime/table.js';
@@ -98,7 +99,12 @@ function checkHost(namespace: string, logger: Logger): ModuleHost {
   };
 }
 
-export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+export interface GatewayTooling {
+  /** sees every upstream request of an in-process proxy (proxy.workers: 0) */
+  onUpstreamRequest?: (request: UpstreamRequestInfo) => void;
+}
+
+export async function startGateway(config: Config, logger: Logger, tooling: GatewayTooling = {}): Promise<Gateway> {
   const store = openStore(config);
   const snapshot = await store.load();
   const initial = State.fromItems(snapshot.rev, snapshot.items);
@@ -120,7 +126,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
 
   let proxyPort: number;
   if (config.proxy.workers === 0) {
-    plane = new DataPlane(planeOptions, { logger, write: (build) => writer.write(build) });
+    plane = new DataPlane(planeOptions, { logger, write: (build) => writer.write(build), onUpstreamRequest: tooling.onUpstreamRequest });
     plane.apply(writer.state);
     const p = plane;
     publish = async (s) => p.apply(s);

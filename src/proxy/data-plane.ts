@@ -9,6 +9,7 @@ import { ModuleSets } from '../modules/module-sets.js';
 import { splitTarget } from '../runtime/upstream-url.js';
 import type { Target } from '../runtime/service-runtime.js';
 import { buildRuntimeTable, type TableOptions } from '../runtime/table.js';
+import type { UpstreamRequestInfo } from './forward.js';
 import { PoolRegistry, type TransportOptions } from './pools.js';
 import { ProxyServer, type ProxyServerOptions } from './server.js';
 
@@ -28,6 +29,8 @@ export interface DataPlaneEnv {
   logger: Logger;
   /** the gateway's write path (modules' dgate/state writes) */
   write: (build: (state: State) => Change[]) => Promise<State>;
+  /** sees every upstream request (tooling only) */
+  onUpstreamRequest?: (request: UpstreamRequestInfo) => void;
 }
 
 const FETCH_TIMEOUT_MS = 30_000;
@@ -68,6 +71,7 @@ export class DataPlane {
         onUpstreamError: (err, route, target) =>
           env.logger.warn({ namespace: route.namespace, route: route.name, upstream: target.origin, error: err.message }, 'upstream request failed'),
         logModuleError: (fields) => moduleLog.error(fields, 'module function failed'),
+        onUpstreamRequest: env.onUpstreamRequest ?? null,
         targetFor: (url) => this.#targetFor(url),
       },
     );

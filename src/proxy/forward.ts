@@ -14,6 +14,16 @@ export interface ForwardOptions {
   xForwarded: boolean;
   /** called for every upstream failure that produced a gateway error */
   onUpstreamError: (err: Error, route: RouteRuntime<Pool>, target: Target<Pool>) => void;
+  /** sees every upstream request as sent (for tooling such as module tests); null = nobody */
+  onUpstreamRequest: ((request: UpstreamRequestInfo) => void) | null;
+}
+
+export interface UpstreamRequestInfo {
+  readonly origin: string;
+  readonly path: string;
+  readonly method: string;
+  /** flat [name, value, ...] list */
+  readonly headers: readonly string[];
 }
 
 /** Methods that may be sent again after a connection failure (RFC 9110 §9.2.2), when there is no body. */
@@ -147,7 +157,10 @@ export class Forward implements Dispatcher.DispatchHandler {
         this.#abort?.(new RequestTimeoutError(ms));
       }, ms);
     }
-    target.pool.dispatch({ path, method: this.method() as Dispatcher.HttpMethod, headers: this.headers(target), body: this.body(this.#attempt) }, this);
+    const method = this.method() as Dispatcher.HttpMethod;
+    const headers = this.headers(target);
+    this.opts.onUpstreamRequest?.({ origin: target.origin, path, method, headers });
+    target.pool.dispatch({ path, method, headers, body: this.body(this.#attempt) }, this);
   }
 
   #clearTimer(): void {
