@@ -23,8 +23,14 @@ export const moduleCompileError = (module: string, message: string) => new Gatew
 
 const ESM_SYNTAX = /(^|[\n;])\s*(import\s*[\w{*'"]|export\s)/;
 
-/** After the code of a script-style module: hand its top-level hook functions out (DGate's lookup). */
-const SCRIPT_EXPORTS = `\n;return {${HOOKS.map((h) => `${h}: typeof ${h} === 'function' ? ${h} : undefined`).join(', ')}};`;
+/**
+ * After the code of a script-style module: hand out its top-level hooks (DGate's lookup); a
+ * top-level name of a hook that is not a function is refused when the module is linked.
+ */
+const SCRIPT_EXPORTS = `\n;return {${HOOKS.map((h) => `${h}: typeof ${h} !== 'undefined' ? ${h} : undefined`).join(', ')}};`;
+
+/** In ESM modules `require`, `module` and `exports` do not exist (the loader's own use of them is kept). */
+const HIDDEN_IN_ESM = { require: 'undefined', module: 'undefined', exports: 'undefined' };
 
 const cache = new Map<string, CompiledModule>();
 const CACHE_LIMIT = 1000;
@@ -46,16 +52,24 @@ export function compileModule(module: Module): CompiledModule {
   if (hit !== undefined) return hit;
   const ext = module.moduleType === 'javascript' ? 'js' : 'ts';
   const filename = `dgate://${module.namespace}/${module.name}.${ext}`;
+  const scriptStyle = module.moduleType === 'javascript' && !ESM_SYNTAX.test(source);
   let out;
   try {
-    out = transformSync(source, { loader: ext, format: 'cjs', target: 'es2022', sourcemap: 'external', sourcefile: filename, logLevel: 'silent' });
+    out = transformSync(source, {
+      loader: ext,
+      format: 'cjs',
+      target: 'es2022',
+      sourcemap: 'external',
+      sourcefile: filename,
+      logLevel: 'silent',
+      ...(scriptStyle ? {} : { define: HIDDEN_IN_ESM }),
+    });
   } catch (err) {
     const first = (err as TransformFailure).errors?.[0];
     if (first === undefined) throw moduleCompileError(module.name, String(err));
     const where = first.location === null ? '' : `${first.location.line}:${first.location.column + 1}: `;
     throw moduleCompileError(module.name, `${where}${first.text}`);
   }
-  const scriptStyle = module.moduleType === 'javascript' && !ESM_SYNTAX.test(source);
   const compiled: CompiledModule = {
     namespace: module.namespace,
     name: module.name,

@@ -5,9 +5,18 @@ import { BUILTINS } from './api/index.js';
 import { compileModule, mapStack, type CompiledModule } from './compile.js';
 import { createGlobals } from './globals.js';
 import { HOOKS } from './hooks.js';
+import { Realm } from './realm.js';
 import type { ModuleHost } from './host.js';
 
 export const moduleLinkError = (message: string) => new GatewayError('DG_ERR_MODULE_LINK', 400, message, 'modules');
+
+/** Marks a link error that already names the source position, so enclosing imports do not add theirs. */
+const kPositioned = Symbol('positioned');
+type PositionedError = GatewayError & { [kPositioned]?: boolean };
+function positioned(err: GatewayError): GatewayError {
+  (err as PositionedError)[kPositioned] = true;
+  return err;
+}
 
 /** Time a module's top-level code may run when it is loaded (not a per-request limit). */
 const LOAD_TIMEOUT_MS = 2000;
@@ -33,6 +42,7 @@ export class ModuleSet {
   readonly #builtins = new Map<string, Record<string, unknown>>();
   readonly #host: ModuleHost;
   #context: vm.Context | null = null;
+  #realm: Realm | null = null;
 
   constructor(namespace: string, modules: readonly Module[], host: ModuleHost) {
     this.namespace = namespace;
@@ -64,8 +74,16 @@ export class ModuleSet {
   }
 
   #context_(): vm.Context {
-    if (this.#context === null) this.#context = vm.createContext(createGlobals(this.#host), { name: `dgate modules of ${this.namespace}` });
+    if (this.#context === null) {
+      this.#context = vm.createContext(createGlobals(this.#host), { name: `dgate modules of ${this.namespace}` });
+      this.#realm = new Realm(this.#context);
+    }
     return this.#context;
+  }
+
+  /** An error of the gateway's as the modules' realm sees it (for errorHandler). */
+  realmError(err: unknown): unknown {
+    return this.#realm === null ? err : this.#realm.error(err);
   }
 
   #load(name: string, from: string): Record<string, unknown> {
@@ -83,16 +101,20 @@ export class ModuleSet {
       const script = new vm.Script(`(function (exports, require, module) {${compiled.code}\n})(__dgate_load.exports, __dgate_load.require, __dgate_load.module)`, {
         filename: compiled.filename,
       });
-      const scriptHooks = script.runInContext(context, { timeout: LOAD_TIMEOUT_MS }) as Record<string, unknown> | undefined;
+      const scriptHooks = script.runInContext(context, { timeout: LOAD_TIMEOUT_MS, displayErrors: false }) as Record<string, unknown> | undefined;
       if (compiled.scriptStyle && scriptHooks !== undefined) {
         for (const hook of HOOKS) if (scriptHooks[hook] !== undefined && instance.exports[hook] === undefined) instance.exports[hook] = scriptHooks[hook];
       }
     } catch (err) {
       this.#instances.delete(name);
-      if (err instanceof GatewayError) throw err;
       const e = err as Error;
-      const at = typeof e?.stack === 'string' ? /dgate:\/\/[^\s)]+/.exec(this.mapStack(e.stack))?.[0] : undefined;
-      throw moduleLinkError(`module ${name}: loading failed: ${e?.message ?? String(err)}${at ? ` (at ${at})` : ''}`);
+      // Where in this module's own source it failed (the import or throw statement).
+      const at = typeof e?.stack === 'string' ? new RegExp(`${compiled.filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+`).exec(this.mapStack(e.stack))?.[0] : undefined;
+      if (err instanceof GatewayError) {
+        if ((err as PositionedError)[kPositioned] === true || at === undefined) throw err;
+        throw positioned(moduleLinkError(`${err.message} (at ${at})`));
+      }
+      throw positioned(moduleLinkError(`module ${name}: loading failed: ${e?.message ?? String(err)}${at ? ` (at ${at})` : ''}`));
     } finally {
       delete context.__dgate_load;
     }
@@ -108,7 +130,7 @@ export class ModuleSet {
     if (builtin !== undefined) {
       let exports = this.#builtins.get(spec);
       if (exports === undefined) {
-        exports = builtin.create(this.#host);
+        exports = this.#realm!.wrapExports(builtin.create(this.#host));
         this.#builtins.set(spec, exports);
       }
       return exports;

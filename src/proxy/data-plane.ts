@@ -60,7 +60,10 @@ export class DataPlane {
     this.#watchdog = opts.watchdog.ms > 0 ? new Watchdog(opts.watchdog.ms, opts.watchdog.kill) : null;
     const s = opts.server;
     const runner = new HookRunner(s.moduleTimeoutMs, this.#watchdog);
-    this.#modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner));
+    // One dgate/storage cache per namespace for the life of the process (module changes keep it).
+    const caches = new Map<string, ModuleHost['cache']>();
+    const cacheOf = (ns: string) => caches.get(ns) ?? caches.set(ns, new Map()).get(ns)!;
+    this.#modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner, cacheOf(namespace)));
     this.#server = new ProxyServer(
       { host: s.host, port: s.port },
       {
@@ -131,7 +134,7 @@ function callingModule(namespace: string): string | null {
   return file.replace(/\.(ts|js)$/, '');
 }
 
-function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, log: Logger, runner: HookRunner): ModuleHost {
+function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, log: Logger, runner: HookRunner, cache: ModuleHost['cache']): ModuleHost {
   return {
     namespace,
     state,
@@ -142,6 +145,6 @@ function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, lo
       log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null }, message);
     },
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
-    cache: new Map(),
+    cache,
   };
 }

@@ -28,6 +28,10 @@ export class ModuleForward extends Forward {
   #bodyWaiters: Array<(b: Buffer) => void> = [];
   /** the head is to be written once the body has been collected */
   #flushOnComplete = false;
+  /** asynchronous responseModifiers are still running */
+  #modifying = false;
+  /** the upstream finished while they ran (a body-less answer: HEAD, 204, 304) */
+  #endedWhileModifying = false;
 
   constructor(
     req: IncomingMessage,
@@ -93,11 +97,20 @@ export class ModuleForward extends Forward {
       return false;
     }
     if (pending === undefined) return this.#afterModifiers();
+    this.#modifying = true;
     pending.then(
       () => {
-        if (this.#afterModifiers()) this.resume!();
+        this.#modifying = false;
+        if (!this.#afterModifiers()) return;
+        if (this.#endedWhileModifying) {
+          this.done = true;
+          this.res.end();
+        } else this.resume!();
       },
-      (err) => this.#modifierFailed(err),
+      (err) => {
+        this.#modifying = false;
+        this.#modifierFailed(err);
+      },
     );
     return false;
   }
@@ -109,6 +122,7 @@ export class ModuleForward extends Forward {
     if (ctx.answered) {
       // A modifier answered the client itself: the upstream's answer is dropped.
       this.#stopUpstream();
+      ctx.response().end();
       return false;
     }
     if (up.body !== null) {
@@ -162,6 +176,10 @@ export class ModuleForward extends Forward {
   }
 
   override onComplete(): void {
+    if (this.#modifying && !this.#collecting) {
+      this.#endedWhileModifying = true;
+      return;
+    }
     if (!this.#collecting) return super.onComplete();
     this.#complete = true;
     const body = Buffer.concat(this.#chunks);
@@ -174,6 +192,8 @@ export class ModuleForward extends Forward {
   }
 
   protected override fail(err: Error, timedOut: boolean): void {
-    this.#onFailure(err, timedOut ? 504 : 502);
+    // An invalid header or method set by module code is the module's fault, not the upstream's.
+    const moduleFault = (err as { code?: string }).code === 'UND_ERR_INVALID_ARG';
+    this.#onFailure(err, moduleFault ? 500 : timedOut ? 504 : 502);
   }
 }

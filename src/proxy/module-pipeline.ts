@@ -36,13 +36,17 @@ export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, rou
     phase = 'requestModifier';
     const mods = runner.chain(route, hooks.requestModifiers, ctx, answered);
     const next = () => {
-      if (ctx.answered) return finishAnswer(ctx, res);
-      if (route.service === null) return handle();
-      phase = 'upstream';
-      new ModuleForward(req, res, route, path, query, params, opts, ctx, runner, target, (err, status) => {
-        phase = status === 500 ? 'responseModifier' : 'upstream';
-        failed(err, status);
-      }).start();
+      try {
+        if (ctx.answered) return finishAnswer(ctx, res);
+        if (route.service === null) return handle();
+        phase = 'upstream';
+        new ModuleForward(req, res, route, path, query, params, opts, ctx, runner, target, (err, status) => {
+          phase = status === 500 ? 'responseModifier' : 'upstream';
+          failed(err, status);
+        }).start();
+      } catch (err) {
+        failed(err, 500);
+      }
     };
     if (mods === undefined) next();
     else mods.then(next, (err) => failed(err, 500));
@@ -114,11 +118,14 @@ async function handleFailure(req: IncomingMessage, res: ServerResponse, route: R
   if (hooks.errorHandler !== null && !req.destroyed) {
     try {
       ctx.upstreamResponse = null;
-      await opts.runner.call(route, hooks.errorHandler, ctx, e);
+      await opts.runner.call(route, hooks.errorHandler, ctx, hooks.set.realmError(e));
     } catch (e2) {
       const inner = e2 as Error;
       opts.logModuleError({ namespace: route.namespace, route: route.name, modules: hooks.modules, phase: 'errorHandler', error: String(inner?.message ?? e2), stack: typeof inner?.stack === 'string' ? hooks.set.mapStack(inner.stack) : undefined });
-      if (!res.headersSent) reply.internalError(res);
+      if (!res.headersSent) {
+        if (e2 instanceof HookTimeoutError) reply.gatewayTimeout(res);
+        else reply.internalError(res);
+      } else if (!res.writableEnded) res.destroy();
       return;
     }
     if (ctx.answered) return finishAnswer(ctx, res);
