@@ -1,0 +1,49 @@
+/**
+ * The shapes the admin API reads and answers. Stored items are the core types (imported as
+ * types only: the client shares the gateway's types, never its code).
+ */
+import type { Document, ItemOf, Kind, Service } from '../core/types.js';
+
+export type { Collection, Document, Domain, ItemOf, Kind, Module, Namespace, Route, Secret, Service } from '../core/types.js';
+
+/** The kinds served by the generic `/api/v1/<kind>` endpoints (documents have their own). */
+export type ResourceKind = Exclude<Kind, 'document'>;
+
+/** Service durations may be sent as Go duration strings ("50ms"); they are answered as nanoseconds. */
+type DurationField = 'retryTimeout' | 'connectTimeout' | 'requestTimeout';
+
+/**
+ * What a PUT accepts: the item's fields, all optional but `name` (the server fills in defaults
+ * and answers 400 naming a missing required field).
+ */
+export type ResourceInput<K extends ResourceKind> = { name: string } & (K extends 'service'
+  ? Partial<Omit<Service, DurationField>> & { [F in DurationField]?: number | string }
+  : Partial<ItemOf[K]>);
+
+/** One page of `GET /document?collection=`. */
+export interface DocumentPage {
+  documents: Document[];
+  /** documents in the collection, all pages together */
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** `GET /changelog`: the current revision (`count` and `latest` are DGate's names for it). */
+export interface Changelog {
+  rev: number;
+  count: number;
+  latest: string;
+}
+
+/** One HTTP exchange, reported to `onRequest` once it is answered (or has failed). */
+export interface RequestRecord {
+  method: string;
+  url: string;
+  /** null when no answer came (connection failure) */
+  status: number | null;
+  durationMs: number;
+}
+
+/** Basic auth, or an API key sent in a header (`X-DGate-Key` unless told otherwise). */
+export type AdminAuth = { username: string; password: string } | { key: string; header?: string };
