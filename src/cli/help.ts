@@ -48,6 +48,7 @@ export function resourceHelp(spec: ResourceSpec): string {
     '',
     'Verbs:',
     ...VERBS.map((v) => `  ${(v.alias ? `${v.verb}, ${v.alias}` : v.verb).padEnd(14)}${usageLine(spec, v.verb)}`),
+    ...(spec.kind === 'module' ? [`  ${'test'.padEnd(14)}module test FILE [FILE...] [flags]   (runs modules without a server)`] : []),
     '',
     'Fields:',
     ...fieldLines(spec.fields),

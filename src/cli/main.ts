@@ -10,6 +10,7 @@ import { documentCommand } from './commands/document.js';
 import { exportCommand, EXPORT_HELP } from './commands/export.js';
 import { getCommand } from './commands/get.js';
 import { listCommand } from './commands/list.js';
+import { MODULE_TEST_HELP, moduleTestCommand } from './commands/module-test.js';
 import type { GlobalOptions } from './global-options.js';
 import { parseGlobalOptions } from './global-options.js';
 import { resourceHelp, ROOT_HELP, verbHelp } from './help.js';
@@ -79,6 +80,7 @@ function resolveCommand(rest: readonly string[]): ResolvedCommand {
   if (spec === undefined) throw new UsageError(`unknown command "${word}"`);
   const [verbWord, ...args] = after;
   if (verbWord === undefined || verbWord === '--help' || verbWord === '-h') return { help: resourceHelp(spec), run: nothing, args: [] };
+  if (spec.kind === 'module' && verbWord === 'test') return { help: wantsHelp(args) ? MODULE_TEST_HELP : null, run: moduleTestCommand, args };
   const verb = findVerb(verbWord);
   if (verb === undefined) throw new UsageError(`unknown verb "${verbWord}" for ${spec.kind} (create, delete, list or get)`, spec.kind);
   if (wantsHelp(args)) return { help: verbHelp(spec, verb), run: nothing, args: [] };
