@@ -19,6 +19,7 @@ ${VERBS.map((v) => `  ${(v.alias ? `${v.verb}, ${v.alias}` : v.verb).padEnd(18)}
 Commands:
   apply             create, update (and with --prune delete) items to match a YAML/JSON file
   export            write the gateway's items as a file that apply accepts
+  module test FILE  run modules without a server and show what the gateway would do
 
 Global flags (before the resource):
   --admin URL       admin API address (default http://localhost:9080; env DGATE_ADMIN_API)
