@@ -4,6 +4,8 @@
  * The gateway runs with `proxy.module_timeout: 200ms`.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -277,5 +279,38 @@ describe('unreachable upstream', { timeout: 60_000 }, () => {
     const r = await s.call('/r');
     assert.equal(r.status, 502);
     assert.equal(header(r, 'content-type'), 'text/plain; charset=utf-8');
+  });
+});
+
+describe('retired module versions', () => {
+  it('stops the timers of a module version whose write was refused', async () => {
+    let hits = 0;
+    const ticks = http.createServer((req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => ticks.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(ticks.address() as AddressInfo).port}/tick`;
+    const gw2 = await startTestGateway();
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    try {
+      await gw2.put('module', { name: 'ticker', payload: b64('export function requestHandler(ctx: any) { ctx.response().json({}); }') });
+      await gw2.put('route', { name: 'r', paths: ['/r'], methods: ['GET'], modules: ['ticker'] });
+      // Loading this version starts an interval, then its top-level code throws: the write is refused.
+      const bad = `setInterval(() => { fetch(${JSON.stringify(url)}).catch(() => {}); }, 10);\nthrow new Error('refused');\nexport function requestHandler(ctx: any) {}`;
+      const res = await gw2.admin('PUT', '/api/v1/module', { name: 'ticker', payload: b64(bad) });
+      assert.equal(res.status, 400);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(hits > 0, 'the refused version ran its top-level code');
+      // The next accepted write retires what refused writes left behind.
+      await gw2.put('namespace', { name: 'other' });
+      await new Promise((r) => setTimeout(r, 50));
+      const settled = hits;
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(hits, settled, 'the interval of the refused version stopped');
+    } finally {
+      await gw2.close();
+      ticks.close();
+    }
   });
 });

@@ -77,7 +77,7 @@ function createTimers(host: ModuleHost) {
     cancel();
   };
 
-  return {
+  const timers = {
     setTimeout(fn: unknown, ms?: unknown, ...args: unknown[]): number {
       const cb = callback('setTimeout', fn);
       const id = ++lastId;
@@ -113,13 +113,23 @@ function createTimers(host: ModuleHost) {
       queueMicrotask(() => guard('queueMicrotask', cb, []));
     },
   };
+  const cancelAll = () => {
+    for (const cancel of pending.values()) cancel();
+    pending.clear();
+  };
+  return { timers, cancelAll };
 }
 
-export function createGlobals(host: ModuleHost): Record<string, unknown> {
+/** On a globals object: cancels every pending timer of the module code (when its version is retired). */
+export const kCancelTimers = Symbol('dgate.cancelTimers');
+
+export function createGlobals(host: ModuleHost): Record<string | symbol, unknown> {
+  const { timers, cancelAll } = createTimers(host);
   return {
+    [kCancelTimers]: cancelAll,
     console: createConsole(host),
     fetch: createFetch(host),
-    ...createTimers(host),
+    ...timers,
     URL,
     URLSearchParams,
     TextEncoder,

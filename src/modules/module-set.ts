@@ -3,7 +3,7 @@ import { GatewayError } from '../core/errors.js';
 import type { Module } from '../core/types.js';
 import { BUILTINS } from './api/index.js';
 import { compileModule, mapStack, type CompiledModule } from './compile.js';
-import { createGlobals } from './globals.js';
+import { createGlobals, kCancelTimers } from './globals.js';
 import { HOOKS } from './hooks.js';
 import { Realm } from './realm.js';
 import type { ModuleHost } from './host.js';
@@ -71,6 +71,12 @@ export class ModuleSet {
   /** The exports of a module, loading it (and what it imports) on first use. Throws a 400 GatewayError on failure. */
   exportsOf(name: string): Record<string, unknown> {
     return this.#load(name, name);
+  }
+
+  /** Retires this version of the namespace's modules: their pending timers are cancelled. */
+  dispose(): void {
+    const cancel = (this.#context as Record<symbol, unknown> | null)?.[kCancelTimers] as (() => void) | undefined;
+    cancel?.();
   }
 
   #context_(): vm.Context {

@@ -7,10 +7,15 @@ import { ModuleSet } from './module-set.js';
  * module code is unchanged (so module top-level state survives unrelated changes and nothing is
  * recompiled or reloaded).
  */
+/** How long a replaced version keeps its timers: requests in flight finish on it meanwhile. */
+const RETIRE_AFTER_MS = 60_000;
+
 export class ModuleSets {
   readonly #hostFor: (namespace: string) => ModuleHost;
   #sets = new Map<string, ModuleSet>();
   #used = new Set<string>();
+  /** sets built for a table that was never kept (e.g. a refused write) */
+  #unkept = new Set<ModuleSet>();
 
   constructor(hostFor: (namespace: string) => ModuleHost) {
     this.#hostFor = hostFor;
@@ -23,17 +28,31 @@ export class ModuleSets {
     const current = this.#sets.get(namespace);
     if (current !== undefined && current.key === key) return current;
     const set = new ModuleSet(namespace, modules, this.#hostFor(namespace));
+    this.#unkept.add(set);
     return set;
   }
 
   /** Keeps `set` as the namespace's current one (once the table that uses it is accepted). */
   keep(set: ModuleSet): void {
+    this.#unkept.delete(set);
+    const previous = this.#sets.get(set.namespace);
+    if (previous !== undefined && previous !== set) retire(previous);
     this.#sets.set(set.namespace, set);
   }
 
-  /** Forgets the sets of namespaces not asked for since the previous call. */
+  /** Forgets (and retires) the sets of namespaces not asked for since the previous call. */
   sweep(): void {
-    for (const ns of [...this.#sets.keys()]) if (!this.#used.has(ns)) this.#sets.delete(ns);
+    for (const [ns, set] of [...this.#sets]) {
+      if (this.#used.has(ns)) continue;
+      this.#sets.delete(ns);
+      retire(set);
+    }
+    for (const set of this.#unkept) set.dispose();
+    this.#unkept.clear();
     this.#used = new Set();
   }
+}
+
+function retire(set: ModuleSet): void {
+  setTimeout(() => set.dispose(), RETIRE_AFTER_MS).unref();
 }
