@@ -22,6 +22,9 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 export class HookRunner {
   readonly budgetMs: number;
   readonly #watchdog: Watchdog | null;
+  /** asynchronous calls in progress, each with its deadline; one coarse timer checks them all */
+  readonly #inflight = new Set<{ deadline: number; reject: (err: Error) => void }>();
+  #sweeper: NodeJS.Timeout | null = null;
   /** the route whose module code runs synchronously right now (for console output attribution) */
   active: HookScope | null = null;
 
@@ -75,19 +78,37 @@ export class HookRunner {
   }
 
   #budget(p: PromiseLike<unknown>): Promise<unknown> {
-    const ms = this.budgetMs;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new HookTimeoutError(ms)), ms);
+      const entry = { deadline: performance.now() + this.budgetMs, reject };
+      this.#inflight.add(entry);
+      this.#sweeper ??= this.#startSweeper();
       p.then(
         (v) => {
-          clearTimeout(timer);
+          this.#inflight.delete(entry);
           resolve(v);
         },
         (e) => {
-          clearTimeout(timer);
+          this.#inflight.delete(entry);
           reject(e);
         },
       );
     });
+  }
+
+  /**
+   * Rejects the calls past their deadline. Checking a few times per budget keeps a timer out
+   * of every call; a call may run up to a quarter of the budget (at most 250 ms) over it.
+   */
+  #startSweeper(): NodeJS.Timeout {
+    const every = Math.max(5, Math.min(250, Math.floor(this.budgetMs / 4)));
+    return setInterval(() => {
+      const now = performance.now();
+      for (const entry of this.#inflight) {
+        if (entry.deadline <= now) {
+          this.#inflight.delete(entry);
+          entry.reject(new HookTimeoutError(this.budgetMs));
+        }
+      }
+    }, every).unref();
   }
 }

@@ -88,7 +88,7 @@ export class ModuleForward extends Forward {
       return true;
     }
     const ctx = this.#ctx;
-    ctx.upstreamResponse = new UpstreamResponse(statusCode, headers, () => this.#collect(), ctx.request().query);
+    ctx.upstreamResponse = new UpstreamResponse(statusCode, headers, this.#collectBody, this.#query);
     let pending: Promise<void> | undefined;
     try {
       pending = this.#runner.chain(this.route, modifiers, ctx, () => ctx.answered);
@@ -151,6 +151,9 @@ export class ModuleForward extends Forward {
     this.done = true;
     this.abortUpstream(new Error('answer replaced by a module'));
   }
+
+  readonly #collectBody = () => this.#collect();
+  readonly #query = () => this.#ctx.request().query;
 
   /** the whole upstream body, for UpstreamResponse.readBody */
   #collect(): Promise<Buffer> {

@@ -1,46 +1,64 @@
 /**
  * Headers as module code sees them (DGate's methods): case-insensitive names, several values
- * per name, the spelling of the first occurrence kept. Built lazily from raw [name, value, ...]
- * lists so that a hook that never looks at headers costs nothing.
+ * per name, the spelling of the first occurrence kept.
+ *
+ * Kept as the raw [name, value, ...] list it was given plus the edits module code made, so that
+ * the common uses — reading a header or two, setting one — cost no index of every header:
+ * reads scan the short raw list, writes are recorded, and flat() applies them in one pass.
  */
-export class HeaderMap {
-  readonly #entries = new Map<string, { name: string; values: string[] }>();
-  /** true once module code changed something */
-  changed = false;
+interface Edit {
+  name: string;
+  values: string[];
+}
 
-  constructor(raw?: readonly string[]) {
-    if (raw !== undefined) for (let i = 0; i < raw.length; i += 2) this.#append(raw[i], raw[i + 1]);
+export class HeaderMap {
+  readonly #raw: readonly string[];
+  /** lowercase name → replacement values (null: deleted); names absent here are as in #raw */
+  readonly #edits = new Map<string, Edit | null>();
+
+  constructor(raw: readonly string[] = []) {
+    this.#raw = raw;
   }
 
-  #append(name: string, value: string): void {
-    const key = name.toLowerCase();
-    const e = this.#entries.get(key);
-    if (e === undefined) this.#entries.set(key, { name, values: [value] });
-    else e.values.push(value);
+  #rawEntry(key: string): Edit | null {
+    let found: Edit | null = null;
+    const raw = this.#raw;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i].length === key.length && raw[i].toLowerCase() === key) {
+        if (found === null) found = { name: raw[i], values: [raw[i + 1]] };
+        else found.values.push(raw[i + 1]);
+      }
+    }
+    return found;
+  }
+
+  #entry(key: string): Edit | null {
+    const edit = this.#edits.get(key);
+    return edit === undefined ? this.#rawEntry(key) : edit;
   }
 
   /** first value, or null */
   get(name: string): string | null {
-    return this.#entries.get(String(name).toLowerCase())?.values[0] ?? null;
+    return this.#entry(String(name).toLowerCase())?.values[0] ?? null;
   }
   values(name: string): string[] {
-    return [...(this.#entries.get(String(name).toLowerCase())?.values ?? [])];
+    return [...(this.#entry(String(name).toLowerCase())?.values ?? [])];
   }
   has(name: string): boolean {
-    return this.#entries.has(String(name).toLowerCase());
+    return this.#entry(String(name).toLowerCase()) !== null;
   }
   set(name: string, value: unknown): this {
-    this.#entries.set(String(name).toLowerCase(), { name: String(name), values: [String(value)] });
-    this.changed = true;
+    this.#edits.set(String(name).toLowerCase(), { name: String(name), values: [String(value)] });
     return this;
   }
   add(name: string, value: unknown): this {
-    this.#append(String(name), String(value));
-    this.changed = true;
+    const key = String(name).toLowerCase();
+    const current = this.#entry(key);
+    this.#edits.set(key, { name: current?.name ?? String(name), values: [...(current?.values ?? []), String(value)] });
     return this;
   }
   del(name: string): this {
-    this.changed = this.#entries.delete(String(name).toLowerCase()) || this.changed;
+    this.#edits.set(String(name).toLowerCase(), null);
     return this;
   }
   /** alias of del, as the WHATWG Headers name */
@@ -51,24 +69,42 @@ export class HeaderMap {
     return new HeaderMap(this.flat());
   }
   keys(): string[] {
-    return [...this.#entries.values()].map((e) => e.name);
+    const seen = new Map<string, string>();
+    const flat = this.flat();
+    for (let i = 0; i < flat.length; i += 2) if (!seen.has(flat[i].toLowerCase())) seen.set(flat[i].toLowerCase(), flat[i]);
+    return [...seen.values()];
   }
   /** plain object: name → values */
   toJSON(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const e of this.#entries.values()) out[e.name] = [...e.values];
+    const names = new Map<string, string>();
+    const flat = this.flat();
+    for (let i = 0; i < flat.length; i += 2) {
+      const key = flat[i].toLowerCase();
+      const name = names.get(key) ?? (names.set(key, flat[i]), flat[i]);
+      (out[name] ??= []).push(flat[i + 1]);
+    }
     return out;
   }
   /** [name, value, name, value, ...] */
   flat(): string[] {
-    const out: string[] = [];
-    for (const e of this.#entries.values()) for (const v of e.values) out.push(e.name, v);
-    return out;
+    return this.flatWithout(null);
   }
   /** flat list without the given lowercase names */
-  flatWithout(skip: ReadonlySet<string>): string[] {
+  flatWithout(skip: ReadonlySet<string> | null): string[] {
+    const raw = this.#raw;
+    const edits = this.#edits;
+    if (edits.size === 0 && skip === null) return raw.slice();
     const out: string[] = [];
-    for (const [key, e] of this.#entries) if (!skip.has(key)) for (const v of e.values) out.push(e.name, v);
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = raw[i].toLowerCase();
+      if (edits.has(key) || (skip !== null && skip.has(key))) continue;
+      out.push(raw[i], raw[i + 1]);
+    }
+    for (const [key, edit] of edits) {
+      if (edit === null || (skip !== null && skip.has(key))) continue;
+      for (const v of edit.values) out.push(edit.name, v);
+    }
     return out;
   }
 }

@@ -16,9 +16,9 @@ export class UpstreamResponse {
   /** replacement body written by module code */
   body: Buffer | null = null;
   readonly #readBody: () => Promise<Buffer>;
-  readonly #query: QueryMap;
+  readonly #query: () => QueryMap;
 
-  constructor(statusCode: number, rawHeaders: string[], readBody: () => Promise<Buffer>, query: QueryMap) {
+  constructor(statusCode: number, rawHeaders: string[], readBody: () => Promise<Buffer>, query: () => QueryMap) {
     this.statusCode = statusCode;
     this.statusText = STATUS_CODES[statusCode] ?? '';
     this.headers = new HeaderMap(rawHeaders);
@@ -70,7 +70,7 @@ export class UpstreamResponse {
   }
   /** the query sent upstream */
   query(): QueryMap {
-    return this.#query;
+    return this.#query();
   }
   /** cookies the upstream set (name → value) */
   cookie(): Record<string, string> {
