@@ -67,6 +67,8 @@ export const Errors = {
   NOT_READY: defineError('DG_ERR_NOT_READY', 503, 'proxy state not ready'),
   PROPAGATION_TIMEOUT: defineError('DG_ERR_PROPAGATION_TIMEOUT', 504, 'change committed at revision %s but not yet live on every worker'),
   CONFIG: defineError('DG_ERR_CONFIG', 1, 'config: %s'),
+  MODULE_COMPILE: defineError('DG_ERR_MODULE_COMPILE', 400, 'module %s: %s'),
+  MODULE_LINK: defineError('DG_ERR_MODULE_LINK', 400, '%s'),
   STORE: defineError('DG_ERR_STORE', 500, 'store: %s'),
   INTERNAL: defineError('DG_ERR_INTERNAL', 500, 'internal error'),
 } as const;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { transformSync, type TransformFailure } from 'esbuild';
-import { GatewayError } from '../core/errors.js';
+import { Errors } from '../core/errors.js';
 import type { Module } from '../core/types.js';
 import { HOOKS } from './hooks.js';
 
@@ -19,7 +19,7 @@ export interface CompiledModule {
   readonly hash: string;
 }
 
-export const moduleCompileError = (module: string, message: string) => new GatewayError('DG_ERR_MODULE_COMPILE', 400, `module ${module}: ${message}`, 'payload');
+export const moduleCompileError = (module: string, message: string) => Errors.MODULE_COMPILE(module, message);
 
 const ESM_SYNTAX = /(^|[\n;])\s*(import\s*[\w{*'"]|export\s)/;
 

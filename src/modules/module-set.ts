@@ -1,5 +1,5 @@
 import vm from 'node:vm';
-import { GatewayError } from '../core/errors.js';
+import { Errors, GatewayError } from '../core/errors.js';
 import type { Module } from '../core/types.js';
 import { BUILTINS } from './api/index.js';
 import { compileModule, mapStack, type CompiledModule } from './compile.js';
@@ -8,7 +8,7 @@ import { HOOKS } from './hooks.js';
 import { Realm } from './realm.js';
 import type { ModuleHost } from './host.js';
 
-export const moduleLinkError = (message: string) => new GatewayError('DG_ERR_MODULE_LINK', 400, message, 'modules');
+export const moduleLinkError = (message: string) => Errors.MODULE_LINK(message);
 
 /** Marks a link error that already names the source position, so enclosing imports do not add theirs. */
 const kPositioned = Symbol('positioned');
