@@ -57,24 +57,64 @@ export class HookRunner {
   }
 
   /**
-   * Calls fns in order, each after the previous one settled; stops early when `stop()` turns
-   * true (a function answered the request). undefined when all ran synchronously.
+   * Calls fns in order, each after the previous one settled, stopping early when `stop()` turns
+   * true (a function answered the request); reports through callbacks instead of a promise (the
+   * hot path of requestModifier/responseModifier chains). Synchronous functions cost plain calls;
+   * an asynchronous one is waited for on its own promise (no wrapper) under the time budget.
+   * Exactly one of onDone/onError is called, once.
    */
-  chain(scope: HookScope, fns: readonly HookFn[], ctx: unknown, stop: () => boolean): Promise<void> | undefined {
-    for (let i = 0; i < fns.length; i++) {
-      if (stop()) return undefined;
-      const p = this.call(scope, fns[i], ctx);
-      if (p !== undefined) return this.#rest(scope, p, fns, i + 1, ctx, stop);
-    }
-    return undefined;
+  run(scope: HookScope, fns: readonly HookFn[], ctx: unknown, stop: () => boolean, onDone: () => void, onError: (err: unknown) => void): void {
+    let i = 0;
+    const step = (): void => {
+      while (i < fns.length) {
+        if (stop()) break;
+        let r: unknown;
+        try {
+          r = this.#invoke(scope, fns[i++]!, ctx, undefined);
+        } catch (err) {
+          onError(err);
+          return;
+        }
+        if (isThenable(r)) {
+          this.#settle(r, step, onError);
+          return;
+        }
+      }
+      onDone();
+    };
+    step();
   }
 
-  async #rest(scope: HookScope, first: Promise<unknown>, fns: readonly HookFn[], from: number, ctx: unknown, stop: () => boolean): Promise<void> {
-    await first;
-    for (let i = from; i < fns.length; i++) {
-      if (stop()) return;
-      await this.call(scope, fns[i], ctx);
-    }
+  #settle(p: PromiseLike<unknown>, onOk: () => void, onErr: (err: unknown) => void): void {
+    let settled = false;
+    const entry = {
+      deadline: performance.now() + this.budgetMs,
+      reject: (err: Error) => {
+        if (settled) return;
+        settled = true;
+        onErr(err);
+      },
+    };
+    this.#inflight.add(entry);
+    this.#sweeper ??= this.#startSweeper();
+    p.then(
+      () => {
+        if (settled) return;
+        settled = true;
+        this.#inflight.delete(entry);
+        try {
+          onOk();
+        } catch (err) {
+          onErr(err);
+        }
+      },
+      (err) => {
+        if (settled) return;
+        settled = true;
+        this.#inflight.delete(entry);
+        onErr(err);
+      },
+    );
   }
 
   #budget(p: PromiseLike<unknown>): Promise<unknown> {

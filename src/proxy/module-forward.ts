@@ -89,17 +89,21 @@ export class ModuleForward extends Forward {
     }
     const ctx = this.#ctx;
     ctx.upstreamResponse = new UpstreamResponse(statusCode, headers, this.#collectBody, this.#query);
-    let pending: Promise<void> | undefined;
-    try {
-      pending = this.#runner.chain(this.route, modifiers, ctx, () => ctx.answered);
-    } catch (err) {
-      this.#modifierFailed(err);
-      return false;
-    }
-    if (pending === undefined) return this.#afterModifiers();
-    this.#modifying = true;
-    pending.then(
+    // Synchronous modifiers finish before run() returns: the answer goes on in this call.
+    // Asynchronous ones pause the upstream until they are done.
+    let inCall = true;
+    let doneInCall = false;
+    let errorInCall: { err: unknown } | null = null;
+    this.#runner.run(
+      this.route,
+      modifiers,
+      ctx,
+      () => ctx.answered,
       () => {
+        if (inCall) {
+          doneInCall = true;
+          return;
+        }
         this.#modifying = false;
         if (!this.#afterModifiers()) return;
         if (this.#endedWhileModifying) {
@@ -108,10 +112,21 @@ export class ModuleForward extends Forward {
         } else this.resume!();
       },
       (err) => {
+        if (inCall) {
+          errorInCall = { err };
+          return;
+        }
         this.#modifying = false;
         this.#modifierFailed(err);
       },
     );
+    inCall = false;
+    if (doneInCall) return this.#afterModifiers();
+    if (errorInCall !== null) {
+      this.#modifierFailed((errorInCall as { err: unknown }).err);
+      return false;
+    }
+    this.#modifying = true;
     return false;
   }
 

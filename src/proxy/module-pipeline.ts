@@ -34,7 +34,6 @@ export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, rou
 
   const proceed = (target: Target<Pool> | null): void => {
     phase = 'requestModifier';
-    const mods = runner.chain(route, hooks.requestModifiers, ctx, answered);
     const next = () => {
       try {
         if (ctx.answered) return finishAnswer(ctx, res);
@@ -48,8 +47,7 @@ export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, rou
         failed(err, 500);
       }
     };
-    if (mods === undefined) next();
-    else mods.then(next, (err) => failed(err, 500));
+    runner.run(route, hooks.requestModifiers, ctx, answered, next, (err) => failed(err, 500));
   };
 
   const handle = (): void => {
