@@ -404,6 +404,30 @@ export function responseModifier(ctx: any) {
     assert.equal(header(big, 'x-read-size'), '300000');
   });
 
+  it('upstream(): a slow async responseModifier loses no body bytes, small or larger than what is held', async () => {
+    const s = await withModule(
+      'ctx-upstream-slow',
+      `import { sleep } from 'dgate';
+export async function responseModifier(ctx: any) {
+  await sleep(0.05);
+  const up = ctx.upstream();
+  if (ctx.query().get('read') === '1') up.headers.set('X-Read-Size', String((await up.readBody()).byteLength));
+  up.headers.set('X-Slow', 'done');
+}
+`,
+      { service: true },
+    );
+    for (const size of [10, 200_000, 2_000_000]) {
+      for (const read of ['0', '1']) {
+        const r = await s.call(`/slow?size=${size}&read=${read}`);
+        assert.equal(r.status, 200, `${size}/${read}`);
+        assert.equal(header(r, 'x-slow'), 'done');
+        assert.equal(r.text.length, size, `${size} bytes, read=${read}`);
+        if (read === '1') assert.equal(header(r, 'x-read-size'), String(size));
+      }
+    }
+  });
+
   it('upstream(): writeBody/writeJson replace the body; status and redirect change the answer', async () => {
     const s = await withModule(
       'ctx-upstream-write',

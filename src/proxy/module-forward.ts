@@ -8,6 +8,9 @@ import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
 import { Forward, upstreamHeaders, type ForwardOptions } from './forward.js';
 
+/** Body bytes held while asynchronous responseModifiers run, before the upstream is paused. */
+const HOLD_LIMIT = 64 * 1024;
+
 /** Where a module route's failures go (the pipeline's errorHandler logic). */
 export type OnModuleFailure = (err: unknown, status: number) => void;
 
@@ -30,8 +33,13 @@ export class ModuleForward extends Forward {
   #flushOnComplete = false;
   /** asynchronous responseModifiers are still running */
   #modifying = false;
-  /** the upstream finished while they ran (a body-less answer: HEAD, 204, 304) */
+  /** the upstream finished while they ran */
   #endedWhileModifying = false;
+  /** body chunks that arrived while asynchronous modifiers ran (sent after the head) */
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  /** the upstream was paused because too much was held */
+  #pausedForHold = false;
 
   constructor(
     req: IncomingMessage,
@@ -90,7 +98,7 @@ export class ModuleForward extends Forward {
     const ctx = this.#ctx;
     ctx.upstreamResponse = new UpstreamResponse(statusCode, headers, this.#collectBody, this.#query);
     // Synchronous modifiers finish before run() returns: the answer goes on in this call.
-    // Asynchronous ones pause the upstream until they are done.
+    // While asynchronous ones run, the body is held (the upstream is paused only past HOLD_LIMIT).
     let inCall = true;
     let doneInCall = false;
     let errorInCall: { err: unknown } | null = null;
@@ -105,11 +113,17 @@ export class ModuleForward extends Forward {
           return;
         }
         this.#modifying = false;
-        if (!this.#afterModifiers()) return;
+        const held = this.#held;
+        this.#held = [];
+        if (!this.#afterModifiers() || this.#collecting) return;
+        for (const chunk of held) this.res.write(chunk);
         if (this.#endedWhileModifying) {
           this.done = true;
           this.res.end();
-        } else this.resume!();
+        } else if (this.#pausedForHold) {
+          this.#pausedForHold = false;
+          this.resume!();
+        }
       },
       (err) => {
         if (inCall) {
@@ -126,8 +140,10 @@ export class ModuleForward extends Forward {
       this.#modifierFailed((errorInCall as { err: unknown }).err);
       return false;
     }
+    // The upstream keeps flowing (a small body is simply held): pausing and resuming its socket
+    // would cost more than the modifiers.
     this.#modifying = true;
-    return false;
+    return true;
   }
 
   /** Sends what the modifiers left; true to keep streaming the upstream body. */
@@ -162,7 +178,7 @@ export class ModuleForward extends Forward {
   }
 
   #stopUpstream(): void {
-    if (this.#complete) return;
+    if (this.#complete || this.#endedWhileModifying) return;
     this.done = true;
     this.abortUpstream(new Error('answer replaced by a module'));
   }
@@ -173,9 +189,18 @@ export class ModuleForward extends Forward {
   /** the whole upstream body, for UpstreamResponse.readBody */
   #collect(): Promise<Buffer> {
     if (this.#complete) return Promise.resolve(Buffer.concat(this.#chunks));
+    // What arrived while the modifiers ran is the start of the body.
+    this.#chunks.push(...this.#held);
+    this.#held = [];
     this.#collecting = true;
-    // The modifier is awaiting this, so the upstream is paused (respond returned false): let it flow.
-    process.nextTick(() => this.resume?.());
+    if (this.#endedWhileModifying) {
+      this.#complete = true;
+      return Promise.resolve(Buffer.concat(this.#chunks));
+    }
+    if (this.#pausedForHold) {
+      this.#pausedForHold = false;
+      process.nextTick(() => this.resume?.());
+    }
     return new Promise((resolve) => this.#bodyWaiters.push(resolve));
   }
 
@@ -189,6 +214,13 @@ export class ModuleForward extends Forward {
     if (this.#collecting) {
       this.#chunks.push(chunk);
       return true;
+    }
+    if (this.#modifying) {
+      this.#held.push(chunk);
+      this.#heldBytes += chunk.length;
+      if (this.#heldBytes <= HOLD_LIMIT) return true;
+      this.#pausedForHold = true;
+      return false;
     }
     return super.onData(chunk);
   }
