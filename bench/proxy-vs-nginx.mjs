@@ -30,6 +30,8 @@ const HELP = `Usage: node bench/proxy-vs-nginx.mjs [options]
   --load-cpu N       CPU wrk and the upstream are pinned to (default 1)
   --out DIR          where the JSON result goes (default bench/results)
   --keep-tmp         keep the temp dir (configs, logs) for inspection
+  --nginx-default    nginx's default proxy_pass (HTTP/1.0, a new upstream connection per request)
+                     instead of the keep-alive upstream block
 `;
 
 function parseArgs(argv) {
@@ -44,6 +46,7 @@ function parseArgs(argv) {
     loadCpu: 1,
     out: path.join(BENCH_DIR, 'results'),
     keepTmp: false,
+    nginxDefault: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -66,6 +69,7 @@ function parseArgs(argv) {
       case '--load-cpu': o.loadCpu = Math.floor(num(0)); break;
       case '--out': o.out = path.resolve(next()); break;
       case '--keep-tmp': o.keepTmp = true; break;
+      case '--nginx-default': o.nginxDefault = true; break;
       case '--proxies': {
         o.proxies = next().split(',').map((s) => s.trim()).filter(Boolean);
         for (const p of o.proxies) if (!['nginx', 'minimal', 'gateway'].includes(p)) die(`unknown proxy ${p}`);
@@ -88,9 +92,15 @@ installCleanup('proxy-vs-nginx');
 
 // ---------------------------------------------------------------- the three proxies and the upstream
 
-async function startNginxProxy(cpu, upstreamPort) {
+async function startNginxProxy(cpu, upstreamPort, nginxDefault) {
   const port = await freePort();
-  const proc = await startNginx('nginx', cpu, port, `
+  const proc = await startNginx('nginx', cpu, port, nginxDefault ? `
+  server {
+    listen 127.0.0.1:${port} default_server;
+    location / {
+      proxy_pass http://127.0.0.1:${upstreamPort};
+    }
+  }` : `
   upstream bench_upstream {
     server 127.0.0.1:${upstreamPort};
     keepalive 64;
@@ -244,7 +254,7 @@ async function main() {
   const targets = {};
   const starters = { nginx: startNginxProxy, minimal: startMinimal, gateway: startGatewayProxy };
   for (const p of opts.proxies) {
-    targets[p] = await starters[p](opts.proxyCpu, upstream.port);
+    targets[p] = await starters[p](opts.proxyCpu, upstream.port, opts.nginxDefault);
     console.log(`  ${p.padEnd(8)} on 127.0.0.1:${targets[p].port} (pid ${targets[p].proc.pid}), GET / -> 200 "ok"`);
   }
 
