@@ -52,10 +52,10 @@ export function parsePattern(pattern: string): PatternToken[] {
       }
       if (depth > 0) throw fail("unbalanced '{'");
       const inner = pattern.slice(i + 1, j - 1);
-      if (inner === '') throw fail("empty '{}'");
       const colon = inner.indexOf(':');
       const name = colon < 0 ? inner : inner.slice(0, colon);
-      if (name === '') throw fail(`param '{${inner}}' has no name`);
+      // chi accepts `{}`, an unnamed param (DGate's own test scripts use it); unnamed with a regex is refused.
+      if (name === '' && inner !== '') throw fail(`param '{${inner}}' has no name`);
       if (name.includes('/') || name.includes('{') || name.includes('}')) throw fail(`invalid param name '${name}'`);
       // Params become keys of a plain object; this one would replace its prototype instead.
       if (name === '__proto__') throw fail(`invalid param name '${name}'`);

@@ -304,13 +304,21 @@ describe('PathRouter duplicate registration', () => {
   });
 });
 
+test("accepts chi's unnamed param '{}' (used by DGate's own test scripts)", () => {
+  const router = new PathRouter<string>();
+  router.add('/{}', ['GET'], 'unnamed');
+  const m = router.find('GET', '/anything');
+  assert.equal(m.kind, 'found');
+  assert.equal(router.find('GET', '/a/b').kind, 'not-found');
+});
+
 describe('PathRouter invalid patterns', () => {
   const cases: Array<[string, RegExp]> = [
     ['', /must begin with '\/'/],
     ['abc', /must begin with '\/'/],
     ['/a/{id', /unbalanced '\{'/],
     ['/a/id}', /unbalanced '\}'/],
-    ['/a/{}', /empty '\{\}'/],
+    ['/a/{}/{}', /duplicate param name ''/],
     ['/a/{:[0-9]+}', /has no name/],
     ['/a/{id:}', /empty regex/],
     ['/a/*/b', /'\*' is only allowed as the last character/],
