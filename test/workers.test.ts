@@ -72,3 +72,23 @@ it('replaces a worker killed with SIGKILL while the others keep serving', async 
   const statuses = await Promise.all(Array.from({ length: 10 }, () => statusOf('/late')));
   assert.deepEqual(statuses, Array(10).fill(200));
 });
+
+it('finishes requests in flight when it is stopped with SIGTERM', async () => {
+  const stopping = await startServerProcess({
+    yaml: (p) => `
+log_level: warn
+storage: { type: memory }
+proxy: { host: 127.0.0.1, port: ${p.proxy}, workers: 1 }
+admin: { host: 127.0.0.1, port: ${p.admin} }
+`,
+  });
+  assert.equal(await putJson(stopping.adminUrl, 'service', { name: 'echo', urls: [echo.url] }), 201);
+  assert.equal(await putJson(stopping.adminUrl, 'route', { name: 'slow', paths: ['/slow'], methods: ['GET'], service: 'echo' }), 201);
+  const inFlight = request(`${stopping.proxyUrl}/slow?wait=700ms`).then(async (r) => ({ status: r.statusCode, body: (await r.body.json()) as any }));
+  await new Promise((r) => setTimeout(r, 200));
+  stopping.child.kill('SIGTERM');
+  const answer = await inFlight;
+  assert.equal(answer.status, 200);
+  assert.equal(answer.body.data.waited, '700ms');
+  assert.equal(await stopping.exited, 0);
+});

@@ -102,5 +102,17 @@ process.on('message', (m: ToWorker) => {
 });
 
 process.on('disconnect', () => process.exit(0));
+
+/** Time a stopping worker gives requests in flight before it exits anyway. */
+const DRAIN_MS = 10_000;
+
+// Stopping (the primary shuts down): stop accepting, let requests in flight finish, then exit.
+process.once('SIGTERM', () => {
+  setTimeout(() => process.exit(0), DRAIN_MS).unref();
+  (plane?.close() ?? Promise.resolve()).then(
+    () => process.exit(0),
+    () => process.exit(0),
+  );
+});
 // Messages sent before the listener above existed would be lost: ask for the state only now.
 send({ t: 'hello' });
