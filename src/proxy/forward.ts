@@ -94,7 +94,8 @@ export class Forward implements Dispatcher.DispatchHandler {
   readonly #path: string;
   readonly #query: string;
   readonly #params: Record<string, string> | null;
-  #retryable: boolean;
+  /** retries are possible only for idempotent requests without a body (it was streamed) */
+  readonly #retryable: boolean;
   protected target!: Target<Pool>;
   #attempt = 0;
   #abort: ((err?: Error) => void) | null = null;
@@ -119,11 +120,6 @@ export class Forward implements Dispatcher.DispatchHandler {
         this.#abort?.(new Error('client closed the connection'));
       }
     });
-  }
-
-  /** Retries are possible only while the request body (if any) has not been streamed. */
-  protected set retryable(v: boolean) {
-    this.#retryable = v;
   }
 
   // The parts of the upstream request; module routes override them with what module code set.
