@@ -134,9 +134,9 @@ describe('namespace resolution by Host', () => {
   it('redirect_https answers 307 to the same URL on https', async () => {
     const gw = await gatewayWith(['default'], [], { proxy: { redirect_https: ['secure.com'] } });
     try {
-      const res = await gw.proxy('/a/b?c=1', { host: 'secure.com' });
+      const res = await gw.proxy('/a/b?c=1', { host: 'secure.com:8080' });
       assert.equal(res.status, 307);
-      assert.equal(res.headers.location, 'https://secure.com/a/b?c=1');
+      assert.equal(res.headers.location, 'https://secure.com/a/b?c=1', 'same host and path, default https port');
     } finally {
       await gw.close();
     }

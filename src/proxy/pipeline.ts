@@ -27,7 +27,8 @@ export function handleRequest(table: RuntimeTable<Pool>, req: IncomingMessage, r
     return reply.notFound(res);
   }
   if (table.redirectHttps !== null && table.redirectHttps(host)) {
-    return reply.redirect(res, `https://${req.headers.host}${req.url}`);
+    // To the same host on the default https port (the plain listener's port does not apply).
+    return reply.redirect(res, `https://${host}${req.url}`);
   }
   const ns = table.namespaces.get(nsName);
   if (ns === undefined || ns.router === null) return reply.notFound(res);
