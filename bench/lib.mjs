@@ -559,3 +559,63 @@ export async function measure(opts, name, target, upstream) {
     loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
+
+// ---------------------------------------------------------------- options
+
+/**
+ * The options every benchmark takes (rounds, durations, wrk settings, CPU pinning, output),
+ * plus a script's own: `extra` maps a flag to `(o, { next, num }) => void`.
+ */
+export function parseBenchArgs(argv, { help, defaults = {}, extra = {}, minRounds = 1 }) {
+  const o = {
+    rounds: 5,
+    duration: 10,
+    warmup: 2,
+    connections: 50,
+    threads: 1,
+    proxyCpu: 0,
+    loadCpu: 1,
+    out: path.join(BENCH_DIR, 'results'),
+    keepTmp: false,
+    ...defaults,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) die(`${a} needs a value`);
+      return argv[++i];
+    };
+    const num = (min) => {
+      const v = Number(next());
+      if (!Number.isFinite(v) || v < min) die(`${a} must be a number >= ${min}`);
+      return Math.floor(v);
+    };
+    const common = {
+      '--rounds': () => (o.rounds = num(minRounds)),
+      '--duration': () => (o.duration = num(1)),
+      '--warmup': () => (o.warmup = num(0)),
+      '--connections': () => (o.connections = num(1)),
+      '--threads': () => (o.threads = num(1)),
+      '--proxy-cpu': () => (o.proxyCpu = num(0)),
+      '--load-cpu': () => (o.loadCpu = num(0)),
+      '--out': () => (o.out = path.resolve(next())),
+      '--keep-tmp': () => (o.keepTmp = true),
+    };
+    if (a === '-h' || a === '--help') {
+      process.stdout.write(help);
+      process.exit(0);
+    } else if (Object.hasOwn(common, a)) common[a]();
+    else if (Object.hasOwn(extra, a)) extra[a](o, { next, num });
+    else die(`unknown option ${a}\n${help}`);
+  }
+  if (o.threads > o.connections) die('--threads must not exceed --connections');
+  return o;
+}
+
+/** A comma list of names out of `allowed`, for options such as --proxies. */
+export function listOption(flag, value, allowed) {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!allowed.includes(n)) die(`${flag}: unknown ${n} (one of ${allowed.join(', ')})`);
+  if (names.length === 0) die(`${flag} is empty`);
+  return names;
+}

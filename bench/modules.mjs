@@ -20,6 +20,7 @@ import {
   BENCH_DIR, ROOT, CLK_TCK, die, installCleanup, makeTmpDir, getTmpDir, keepsTmp, cleanup, stopProcess, freePort,
   httpGet, expectOk, which, versionOf, gitHead, median, ratio, f, pad, stampOf, startNginx, nginxDir, startUpstream,
   gatewaySnapshot, startGateway, adminPut, eventually, descendants, treeTicks, runWrk, rejectWrkErrors, measure, sleep,
+  parseBenchArgs, listOption,
 } from './lib.mjs';
 
 installCleanup('modules');
@@ -95,56 +96,15 @@ const HELP = `Usage: node bench/modules.mjs [options]
 `;
 
 function parseArgs(argv) {
-  const o = {
-    rounds: 5,
-    duration: 10,
-    warmup: 2,
-    connections: 50,
-    threads: 1,
-    scenarios: [...ALL],
-    profile: 0,
-    proxyCpu: 0,
-    loadCpu: 1,
-    out: path.join(BENCH_DIR, 'results'),
-    keepTmp: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) die(`${a} needs a value`);
-      return argv[++i];
-    };
-    const num = (min) => {
-      const v = Number(next());
-      if (!Number.isFinite(v) || v < min) die(`${a} must be a number >= ${min}`);
-      return v;
-    };
-    switch (a) {
-      case '--rounds': o.rounds = Math.floor(num(0)); break;
-      case '--duration': o.duration = Math.floor(num(1)); break;
-      case '--warmup': o.warmup = Math.floor(num(0)); break;
-      case '--connections': o.connections = Math.floor(num(1)); break;
-      case '--threads': o.threads = Math.floor(num(1)); break;
-      case '--profile': o.profile = Math.floor(num(0)); break;
-      case '--proxy-cpu': o.proxyCpu = Math.floor(num(0)); break;
-      case '--load-cpu': o.loadCpu = Math.floor(num(0)); break;
-      case '--out': o.out = path.resolve(next()); break;
-      case '--keep-tmp': o.keepTmp = true; break;
-      case '--scenarios': {
-        o.scenarios = next().split(',').map((s) => s.trim()).filter(Boolean);
-        for (const s of o.scenarios) if (!ALL.includes(s)) die(`unknown scenario ${s}`);
-        if (o.scenarios.length === 0) die('--scenarios is empty');
-        break;
-      }
-      case '-h':
-      case '--help':
-        process.stdout.write(HELP);
-        process.exit(0);
-      default:
-        die(`unknown option ${a}\n${HELP}`);
-    }
-  }
-  if (o.threads > o.connections) die('--threads must not exceed --connections');
+  const o = parseBenchArgs(argv, {
+    help: HELP,
+    minRounds: 0,
+    defaults: { scenarios: [...ALL], profile: 0 },
+    extra: {
+      '--scenarios': (opts, { next }) => (opts.scenarios = listOption('--scenarios', next(), ALL)),
+      '--profile': (opts, { num }) => (opts.profile = num(0)),
+    },
+  });
   if (o.rounds === 0 && o.profile === 0) die('--rounds 0 needs --profile');
   return o;
 }

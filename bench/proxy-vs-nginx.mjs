@@ -15,6 +15,7 @@ import {
   BENCH_DIR, ROOT, CLK_TCK, die, installCleanup, makeTmpDir, getTmpDir, keepsTmp, startProcess, cleanup, freePort, waitFor,
   expectOk, which, versionOf, gitHead, median, ratio, f, pad, stampOf, startNginx, startUpstream, gatewaySnapshot,
   startGateway, adminPut, eventually, runWrk, measure,
+  parseBenchArgs, listOption,
 } from './lib.mjs';
 
 // ---------------------------------------------------------------- options
@@ -35,57 +36,14 @@ const HELP = `Usage: node bench/proxy-vs-nginx.mjs [options]
 `;
 
 function parseArgs(argv) {
-  const o = {
-    rounds: 5,
-    duration: 10,
-    warmup: 2,
-    connections: 50,
-    threads: 1,
-    proxies: ['nginx', 'minimal', 'gateway'],
-    proxyCpu: 0,
-    loadCpu: 1,
-    out: path.join(BENCH_DIR, 'results'),
-    keepTmp: false,
-    nginxDefault: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) die(`${a} needs a value`);
-      return argv[++i];
-    };
-    const num = (min) => {
-      const v = Number(next());
-      if (!Number.isFinite(v) || v < min) die(`${a} must be a number >= ${min}`);
-      return v;
-    };
-    switch (a) {
-      case '--rounds': o.rounds = Math.floor(num(1)); break;
-      case '--duration': o.duration = Math.floor(num(1)); break;
-      case '--warmup': o.warmup = Math.floor(num(0)); break;
-      case '--connections': o.connections = Math.floor(num(1)); break;
-      case '--threads': o.threads = Math.floor(num(1)); break;
-      case '--proxy-cpu': o.proxyCpu = Math.floor(num(0)); break;
-      case '--load-cpu': o.loadCpu = Math.floor(num(0)); break;
-      case '--out': o.out = path.resolve(next()); break;
-      case '--keep-tmp': o.keepTmp = true; break;
-      case '--nginx-default': o.nginxDefault = true; break;
-      case '--proxies': {
-        o.proxies = next().split(',').map((s) => s.trim()).filter(Boolean);
-        for (const p of o.proxies) if (!['nginx', 'minimal', 'gateway'].includes(p)) die(`unknown proxy ${p}`);
-        if (o.proxies.length === 0) die('--proxies is empty');
-        break;
-      }
-      case '-h':
-      case '--help':
-        process.stdout.write(HELP);
-        process.exit(0);
-      default:
-        die(`unknown option ${a}\n${HELP}`);
-    }
-  }
-  if (o.threads > o.connections) die('--threads must not exceed --connections');
-  return o;
+  return parseBenchArgs(argv, {
+    help: HELP,
+    defaults: { proxies: ['nginx', 'minimal', 'gateway'], nginxDefault: false },
+    extra: {
+      '--proxies': (o, { next }) => (o.proxies = listOption('--proxies', next(), ['nginx', 'minimal', 'gateway'])),
+      '--nginx-default': (o) => (o.nginxDefault = true),
+    },
+  });
 }
 
 installCleanup('proxy-vs-nginx');
