@@ -619,3 +619,18 @@ export function listOption(flag, value, allowed) {
   if (names.length === 0) die(`${flag} is empty`);
   return names;
 }
+
+/** Medians and extremes of one proxy's (or scenario's) measured runs across rounds. */
+export function summarizeRuns(rounds, name) {
+  const runs = rounds.map((r) => r.runs[name]).filter(Boolean);
+  return {
+    runs: runs.length,
+    median_rps: median(runs.map((r) => r.rps)),
+    median_cpu_us_per_req: median(runs.map((r) => r.cpu_us_per_req)),
+    min_cpu_us_per_req: Math.min(...runs.map((r) => r.cpu_us_per_req)),
+    max_cpu_us_per_req: Math.max(...runs.map((r) => r.cpu_us_per_req)),
+    median_core_util: median(runs.map((r) => r.proxy_core_util)),
+    median_p99_ms: median(runs.map((r) => r.latency_ms.p99_ms)),
+    median_others_on_proxy_cpu_pct: median(runs.map((r) => r.others_on_proxy_cpu_pct)),
+  };
+}

@@ -21,6 +21,7 @@ import {
   httpGet, expectOk, which, versionOf, gitHead, median, ratio, f, pad, stampOf, startNginx, nginxDir, startUpstream,
   gatewaySnapshot, startGateway, adminPut, eventually, descendants, treeTicks, runWrk, rejectWrkErrors, measure, sleep,
   parseBenchArgs, listOption,
+  summarizeRuns,
 } from './lib.mjs';
 
 installCleanup('modules');
@@ -422,17 +423,7 @@ const CPU_TARGET = 1.1;
 function summarize(scenarios, rounds) {
   const byScenario = {};
   for (const s of scenarios) {
-    const runs = rounds.map((r) => r.runs[s]).filter(Boolean);
-    byScenario[s] = {
-      runs: runs.length,
-      median_rps: median(runs.map((r) => r.rps)),
-      median_cpu_us_per_req: median(runs.map((r) => r.cpu_us_per_req)),
-      min_cpu_us_per_req: Math.min(...runs.map((r) => r.cpu_us_per_req)),
-      max_cpu_us_per_req: Math.max(...runs.map((r) => r.cpu_us_per_req)),
-      median_core_util: median(runs.map((r) => r.proxy_core_util)),
-      median_p99_ms: median(runs.map((r) => r.latency_ms.p99_ms)),
-      median_others_on_proxy_cpu_pct: median(runs.map((r) => r.others_on_proxy_cpu_pct)),
-    };
+    byScenario[s] = summarizeRuns(rounds, s);
   }
   const paired = (pairs, field, medianField) => {
     const out = {};

@@ -16,6 +16,7 @@ import {
   expectOk, which, versionOf, gitHead, median, ratio, f, pad, stampOf, startNginx, startUpstream, gatewaySnapshot,
   startGateway, adminPut, eventually, runWrk, measure,
   parseBenchArgs, listOption,
+  summarizeRuns,
 } from './lib.mjs';
 
 // ---------------------------------------------------------------- options
@@ -114,17 +115,7 @@ function printRun(round, r) {
 function summarize(opts, rounds) {
   const byProxy = {};
   for (const p of opts.proxies) {
-    const runs = rounds.map((r) => r.runs[p]).filter(Boolean);
-    byProxy[p] = {
-      runs: runs.length,
-      median_rps: median(runs.map((r) => r.rps)),
-      median_cpu_us_per_req: median(runs.map((r) => r.cpu_us_per_req)),
-      min_cpu_us_per_req: Math.min(...runs.map((r) => r.cpu_us_per_req)),
-      max_cpu_us_per_req: Math.max(...runs.map((r) => r.cpu_us_per_req)),
-      median_core_util: median(runs.map((r) => r.proxy_core_util)),
-      median_p99_ms: median(runs.map((r) => r.latency_ms.p99_ms)),
-      median_others_on_proxy_cpu_pct: median(runs.map((r) => r.others_on_proxy_cpu_pct)),
-    };
+    byProxy[p] = summarizeRuns(rounds, p);
   }
   // efficiency ratio a/b = CPU per request of a divided by that of b, paired within each round
   const pairs = [
