@@ -121,18 +121,27 @@ export class AdminClient {
 
   /**
    * Polls the cluster view until every listed node has applied `rev`; resolves with the nodes.
-   * Rejects with AdminWaitTimeoutError naming the nodes still below it after `timeoutMs`.
+   * Rejects with AdminWaitTimeoutError naming the nodes still below it after `timeoutMs`
+   * (a 503 answer, the cluster view briefly unreadable, is retried until then).
    */
   async waitForRevision(rev: number, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<ClusterNode[]> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     const intervalMs = options.intervalMs ?? 100;
     const deadline = performance.now() + timeoutMs;
+    let lagging: ClusterNode[] = [];
     for (;;) {
-      const { nodes } = await this.cluster();
-      const lagging = nodes.filter((n) => n.rev < rev);
-      if (lagging.length === 0) return nodes;
+      // A node that cannot read the cluster view for a moment (503) is asked again.
+      let unavailable: string | undefined;
+      try {
+        const { nodes } = await this.cluster();
+        lagging = nodes.filter((n) => n.rev < rev);
+        if (lagging.length === 0) return nodes;
+      } catch (err) {
+        if (!(err instanceof AdminApiError && err.status === 503)) throw err;
+        unavailable = err.message;
+      }
       const left = deadline - performance.now();
-      if (left <= 0) throw new AdminWaitTimeoutError(rev, timeoutMs, lagging);
+      if (left <= 0) throw new AdminWaitTimeoutError(rev, timeoutMs, lagging, unavailable);
       await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
     }
   }

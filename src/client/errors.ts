@@ -82,9 +82,9 @@ export class AdminWaitTimeoutError extends AdminClientError {
   /** the nodes below `rev` at the last look */
   readonly lagging: ClusterNode[];
 
-  constructor(rev: number, timeoutMs: number, lagging: ClusterNode[]) {
+  constructor(rev: number, timeoutMs: number, lagging: ClusterNode[], reason?: string) {
     const names = lagging.map((n) => `${n.id} at rev ${n.rev}${n.error === null ? '' : ` (${n.status}: ${n.error})`}`);
-    super(`revision ${rev} not live on every node after ${timeoutMs / 1000}s: ${names.join(', ')}`);
+    super(`revision ${rev} not live on every node after ${timeoutMs / 1000}s: ${reason ?? names.join(', ')}`);
     this.rev = rev;
     this.lagging = lagging;
   }

@@ -121,6 +121,29 @@ describe('etcd membership (real etcd)', () => {
     }
   });
 
+  it('list() fails with DG_ERR_CLUSTER_UNAVAILABLE when etcd cannot be reached', async () => {
+    const url = new URL(etcd.endpoints[0]!);
+    const relay = await startTcpRelay({ host: url.hostname, port: Number(url.port) });
+    // its own prefix: once cut off, its entry may outlive close() by one TTL
+    const m = await join('unreach5', { prefix: '/dgate-test-unreachable/', ttlSeconds: 1 }, [`http://${relay.address}`]);
+    try {
+      relay.cut();
+      const started = Date.now();
+      await assert.rejects(m.list(), (err: Error & { code?: string; status?: number }) => {
+        assert.equal(err.code, 'DG_ERR_CLUSTER_UNAVAILABLE');
+        assert.equal(err.status, 503);
+        assert.match(err.message, /^cluster view unavailable: etcd: /);
+        return true;
+      });
+      console.log(`list() without etcd failed after ${Date.now() - started} ms`);
+      relay.restore();
+    } finally {
+      relay.restore();
+      await m.close();
+      await relay.close();
+    }
+  });
+
   it('a node cut off from etcd disappears when its lease expires, and registers again when etcd is back', async () => {
     const url = new URL(etcd.endpoints[0]!);
     const relay = await startTcpRelay({ host: url.hostname, port: Number(url.port) });

@@ -33,6 +33,8 @@ interface StoredNode extends Omit<NodeInfo, 'status'> {
 export const DEFAULT_NODE_TTL_SECONDS = 10;
 const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5_000;
+/** list() gives up after this long (etcd unreachable) */
+const LIST_DEADLINE_MS = 3_000;
 
 /**
  * Cluster membership kept in etcd. Each node holds `<prefix>nodes/<id>` under its own lease (kept
@@ -105,8 +107,14 @@ export class EtcdMembership implements Membership {
     this.#schedule();
   }
 
+  /** Rejects with DG_ERR_CLUSTER_UNAVAILABLE (503) when etcd does not answer within 3 s. */
   async list(): Promise<NodeInfo[]> {
-    const values = await this.#client.getAll().prefix(this.#prefix).strings();
+    let values: Record<string, string>;
+    try {
+      values = await this.#client.getAll().prefix(this.#prefix).options({ deadline: Date.now() + LIST_DEADLINE_MS }).strings();
+    } catch (err) {
+      throw Errors.CLUSTER_UNAVAILABLE(`etcd: ${err instanceof Error ? err.message : String(err)}`);
+    }
     const nodes: NodeInfo[] = [];
     for (const [key, text] of Object.entries(values)) {
       const node = parseNode(text);

@@ -55,7 +55,7 @@ export interface Membership {
    * publishes the latest report soon after (coalescing a burst into few writes).
    */
   report(update: ProgressReport): void;
-  /** the live nodes, sorted by id */
+  /** the live nodes, sorted by id; rejects with DG_ERR_CLUSTER_UNAVAILABLE when they cannot be read */
   list(): Promise<NodeInfo[]>;
   /** leaves the cluster (the node's entry is removed) */
   close(): Promise<void>;
