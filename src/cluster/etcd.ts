@@ -35,6 +35,9 @@ const RETRY_MIN_MS = 200;
 const RETRY_MAX_MS = 5_000;
 /** list() gives up after this long (etcd unreachable) */
 const LIST_DEADLINE_MS = 3_000;
+/** an entry update, or the revoke at close, gives up after this long */
+const WRITE_DEADLINE_MS = 5_000;
+const REVOKE_DEADLINE_MS = 2_000;
 
 /**
  * Cluster membership kept in etcd. Each node holds `<prefix>nodes/<id>` under its own lease (kept
@@ -136,7 +139,7 @@ export class EtcdMembership implements Membership {
     const lease = this.#lease;
     this.#lease = null;
     // Revoking the lease removes the entry; when etcd is unreachable it expires after the TTL.
-    await lease?.revoke().catch((err: unknown) => this.#logger?.warn({ err: String(err) }, 'cluster: could not revoke the node lease'));
+    await lease?.revoke({ deadline: Date.now() + REVOKE_DEADLINE_MS }).catch((err: unknown) => this.#logger?.warn({ err: String(err) }, 'cluster: could not revoke the node lease'));
   }
 
   // ---- registration ----
@@ -226,7 +229,7 @@ export class EtcdMembership implements Membership {
       this.#dirty = false;
       const lease = this.#lease;
       try {
-        await lease.put(this.#key).value(this.#value());
+        await lease.put(this.#key).value(this.#value()).options({ deadline: Date.now() + WRITE_DEADLINE_MS });
       } catch (err) {
         // The next heartbeat tries again; a lost lease leads to registering again instead.
         this.#dirty = true;
