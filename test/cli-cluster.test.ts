@@ -43,6 +43,10 @@ describe('dgate-cli cluster and --wait-all on a gateway on its own', () => {
 
     const help = await cli(['cluster', '--help']);
     assert.match(help.stdout, /^Usage: dgate-cli \[global flags\] cluster/);
+    const root = (await cli(['--help'])).stdout;
+    assert.match(root, /\n {2}cluster, nodes +list the gateway's nodes/);
+    assert.match(root, /\n {2}--wait-all +after a write/);
+    assert.match(root, /\n {2}--wait-timeout D +how long --wait-all waits \(default 30s\)/);
     assert.equal((await cli(['cluster', 'extra'], { admin: gw.adminUrl })).code, 2);
   });
 
