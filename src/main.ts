@@ -6,6 +6,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/app.js';
+import { LocalMembership } from './cluster/local.js';
+import { defaultAdvertiseAddress, type NodeIdentity } from './cluster/membership.js';
 import { Errors } from './core/errors.js';
 import { State } from './core/state.js';
 import type { Config } from './config/config.js';
@@ -44,6 +46,17 @@ function openStore(config: Config): ChangeStore {
     case 'etcd':
       throw Errors.CONFIG('storage.type: etcd is not supported yet');
   }
+}
+
+/** How this node shows itself in the cluster view (`GET /api/v1/cluster`). */
+export function nodeIdentity(config: Config): NodeIdentity {
+  return {
+    id: config.nodeId,
+    address: config.admin.advertiseAddress ?? defaultAdvertiseAddress(config.admin.host, config.admin.port),
+    tags: [...config.tags],
+    version: VERSION,
+    watchOnly: config.admin.watchOnly,
+  };
 }
 
 function dataPlaneOptions(config: Config): DataPlaneOptions {
@@ -138,8 +151,11 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     proxyPort = await pool.start();
   }
 
+  const cluster = new LocalMembership(nodeIdentity(config), () => writer.state.rev);
   const admin = createAdminServer({
     writer,
+    cluster,
+    watchOnly: config.admin.watchOnly,
     history: (from, limit) => store.history(from, limit),
     ready: () => ready,
     version: VERSION,
@@ -162,7 +178,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     echo = await startEchoServer({ host: config.testServer.host, port: config.testServer.port, globalHeaders: { ...config.testServer.globalHeaders } });
   }
   ready = true;
-  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, storage: store.type, rev: writer.state.rev, workers: config.proxy.workers }, 'dgate ready');
+  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, storage: store.type, rev: writer.state.rev, workers: config.proxy.workers, node: config.nodeId, tags: config.tags }, 'dgate ready');
 
   return {
     proxyPort,
@@ -176,6 +192,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
         admin.closeAllConnections();
       });
       await echo?.close();
+      await cluster.close();
       await plane?.close();
       await pool?.close();
       await store.close();

@@ -1,11 +1,13 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Membership } from '../cluster/membership.js';
 import type { ChangeBatch } from '../core/change.js';
 import { Errors, GatewayError } from '../core/errors.js';
 import type { ChangeWriter } from '../sync/writer.js';
 import { allowListGuard } from './allow-list.js';
 import type { AuthMethod } from './auth.js';
 import { authGuard } from './auth.js';
+import { clusterRoutes } from './cluster.js';
 import type { AdminContext, AdminLogger } from './context.js';
 import { AdminRequest } from './request.js';
 import type { Reply } from './reply.js';
@@ -30,15 +32,23 @@ export interface AdminOptions {
   authMethod: AuthMethod;
   basicUsers: Array<{ username: string; password: string }>;
   keyAuth: { keys: string[]; headerName?: string; queryParamName?: string };
+  /** the cluster view (`GET /api/v1/cluster`): this node alone, or every node sharing the etcd store */
+  cluster: Membership;
+  /** `admin.watch_only`: every write (PUT, POST, PATCH, DELETE) is refused with 403 DG_ERR_WATCH_ONLY */
+  watchOnly?: boolean;
   now?: () => Date;
   logger?: AdminLogger;
 }
+
+const WRITE_METHODS: ReadonlySet<string> = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
 
 /**
  * The admin REST API (DGate's paths and envelopes) on node:http; returned not yet listening.
  * Every request passes, in order: the allow list, authentication, routing (404 / 405 with Allow),
  * then the handler. This file is the only place where errors become HTTP answers:
  * `{"error":"<message>","status":S,"code":"DG_ERR_…"}` with the status of the error's registry entry.
+ * Every successful write answers with `X-DGate-Revision: <rev>`, the revision this node serves
+ * once the write is live here (clients wait for every node of GET /api/v1/cluster to reach it).
  * Invalid options (allow list entries, basic users) throw DG_ERR_CONFIG.
  */
 export function createAdminServer(opts: AdminOptions): Server {
@@ -51,7 +61,11 @@ export function createAdminServer(opts: AdminOptions): Server {
   };
   const checkAllowList = allowListGuard(opts.allowList, opts.xForwardedForDepth);
   const checkAuth = authGuard(opts);
-  const router = new Router([...systemRoutes(ctx, opts), ...Object.values(RESOURCES).flatMap((r) => r.routes(ctx))]);
+  const router = new Router([
+    ...systemRoutes(ctx, opts),
+    ...clusterRoutes(ctx, opts.cluster),
+    ...Object.values(RESOURCES).flatMap((r) => r.routes(ctx)),
+  ]);
 
   async function answer(raw: IncomingMessage): Promise<Reply> {
     const req = new AdminRequest(raw);
@@ -64,7 +78,11 @@ export function createAdminServer(opts: AdminOptions): Server {
         return errorReply(Errors.METHOD_NOT_ALLOWED(), { Allow: match.allow.join(', ') });
       }
       req.params = match.params;
-      return await match.handler(req);
+      const write = WRITE_METHODS.has(req.method);
+      if (write && opts.watchOnly === true) return errorReply(Errors.WATCH_ONLY());
+      const reply = await match.handler(req);
+      if (write && reply.status < 400) reply.headers = { ...reply.headers, 'X-DGate-Revision': String(ctx.writer.state.rev) };
+      return reply;
     } catch (err) {
       return errorReply(err);
     }

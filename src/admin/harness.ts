@@ -4,6 +4,7 @@ import type { Change } from '../core/change.js';
 import { State } from '../core/state.js';
 import { MemoryStore } from '../store/memory.js';
 import { ChangeWriter } from '../sync/writer.js';
+import { LocalMembership } from '../cluster/local.js';
 import type { AdminOptions } from './app.js';
 import { createAdminServer } from './app.js';
 
@@ -49,6 +50,7 @@ export async function startAdmin(overrides: Partial<AdminOptions> = {}): Promise
     basicUsers: [],
     keyAuth: { keys: [] },
     now: () => FIXED_NOW,
+    cluster: new LocalMembership({ id: 'test-node', address: 'http://127.0.0.1:9080', tags: ['t1'], version: 'test', watchOnly: overrides.watchOnly === true }, () => writer.state.rev, () => FIXED_NOW),
     ...overrides,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,6 +6,8 @@ import type { RouteDef } from './router.js';
 
 export interface SystemOptions {
   version: string;
+  /** `admin.watch_only`, shown in the `X-DGate-WatchOnly` header of `GET /` */
+  watchOnly?: boolean;
   history: (fromRev: number, limit: number) => Promise<ChangeBatch[]>;
 }
 
@@ -14,7 +16,7 @@ const MAX_HISTORY_LIMIT = 1000;
 
 /**
  * Endpoints outside /api/v1:
- *   GET /           "DGate Admin API", with the current revision in X-DGate-ChangeHash
+ *   GET /           "DGate Admin API", with the current revision in X-DGate-ChangeHash and X-DGate-WatchOnly
  *   GET /changelog  {count, latest, rev}: the revision; with ?from=N[&limit=M] also the committed batches
  *   GET /healthz    always 200 while the process serves
  *   GET /readyz     503 until the gateway has loaded its state
@@ -25,7 +27,11 @@ export function systemRoutes(ctx: AdminContext, opts: SystemOptions): RouteDef[]
     {
       method: 'GET',
       path: '/',
-      handler: () => ({ status: 200, body: 'DGate Admin API', headers: { 'X-DGate-ChangeHash': String(ctx.writer.state.rev) } }),
+      handler: () => ({
+        status: 200,
+        body: 'DGate Admin API',
+        headers: { 'X-DGate-ChangeHash': String(ctx.writer.state.rev), 'X-DGate-WatchOnly': String(opts.watchOnly === true) },
+      }),
     },
     {
       method: 'GET',

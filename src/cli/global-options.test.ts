@@ -5,7 +5,16 @@ import { UsageError } from './usage-error.js';
 
 test('defaults, and the rest of the command line starts at the first word', () => {
   const { options, rest } = parseGlobalOptions(['route', 'ls', '-V'], {});
-  assert.deepEqual(options, { adminUrl: 'http://localhost:9080', auth: undefined, follow: false, verbose: false, help: false, version: false });
+  assert.deepEqual(options, {
+    adminUrl: 'http://localhost:9080',
+    auth: undefined,
+    follow: false,
+    verbose: false,
+    waitAll: false,
+    waitTimeoutMs: 30_000,
+    help: false,
+    version: false,
+  });
   assert.deepEqual(rest, ['route', 'ls', '-V']);
 });
 
@@ -43,4 +52,16 @@ test('mistakes are usage errors', () => {
   refused(['-a', 'u:p', '--key', 'k'], 'give --auth (basic) or --key, not both');
   refused([], 'DGATE_FOLLOW_REDIRECTS: expected true or false, got "yes"', { DGATE_FOLLOW_REDIRECTS: 'yes' });
   refused(['--admin', 'http://'], '--admin: not a URL: http://');
+});
+
+test('--wait-all and --wait-timeout', () => {
+  const { options, rest } = parseGlobalOptions(['--wait-all', '--wait-timeout', '1m30s', 'ns', 'mk', 'name=a'], {});
+  assert.deepEqual([options.waitAll, options.waitTimeoutMs, rest], [true, 90_000, ['ns', 'mk', 'name=a']]);
+  assert.equal(parseGlobalOptions(['--wait-timeout=250ms'], {}).options.waitTimeoutMs, 250);
+  for (const bad of ['soon', '0s', '-1s', '30']) {
+    assert.throws(
+      () => parseGlobalOptions([`--wait-timeout=${bad}`], {}),
+      (err: unknown) => err instanceof UsageError && err.message === `--wait-timeout: expected a duration such as 30s, 2m or 500ms, got "${bad}"`,
+    );
+  }
 });

@@ -1,8 +1,10 @@
 import type { AdminAuth } from '../client/types.js';
+import { parseDuration } from '../core/duration.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './usage-error.js';
 
 export const DEFAULT_ADMIN_URL = 'http://localhost:9080';
+export const DEFAULT_WAIT_TIMEOUT_MS = 30_000;
 
 /** The global flags, as given before the command, with the environment filled in. */
 export interface GlobalOptions {
@@ -11,16 +13,20 @@ export interface GlobalOptions {
   auth: AdminAuth | { username: string; password: null } | undefined;
   follow: boolean;
   verbose: boolean;
+  /** `--wait-all`: after the command's writes, wait until every node of the cluster has applied them */
+  waitAll: boolean;
+  /** `--wait-timeout`: how long --wait-all waits */
+  waitTimeoutMs: number;
   help: boolean;
   version: boolean;
 }
 
-type ValueFlag = 'admin' | 'auth' | 'key' | 'key-header';
-type SwitchFlag = 'follow' | 'verbose' | 'help' | 'version';
+type ValueFlag = 'admin' | 'auth' | 'key' | 'key-header' | 'wait-timeout';
+type SwitchFlag = 'follow' | 'verbose' | 'help' | 'version' | 'wait-all';
 
 const SHORT: Readonly<Record<string, ValueFlag | SwitchFlag>> = { a: 'auth', f: 'follow', V: 'verbose', h: 'help', v: 'version' };
-const VALUE_FLAGS: ReadonlySet<string> = new Set<ValueFlag>(['admin', 'auth', 'key', 'key-header']);
-const SWITCH_FLAGS: ReadonlySet<string> = new Set<SwitchFlag>(['follow', 'verbose', 'help', 'version']);
+const VALUE_FLAGS: ReadonlySet<string> = new Set<ValueFlag>(['admin', 'auth', 'key', 'key-header', 'wait-timeout']);
+const SWITCH_FLAGS: ReadonlySet<string> = new Set<SwitchFlag>(['follow', 'verbose', 'help', 'version', 'wait-all']);
 
 /**
  * Reads the global flags at the start of `argv` (up to the first word that is not a flag) and
@@ -76,6 +82,8 @@ export function parseGlobalOptions(argv: readonly string[], env: CliIo['env']): 
     auth: auth(values, env),
     follow: switches.has('follow') || envBool(env, 'DGATE_FOLLOW_REDIRECTS'),
     verbose: switches.has('verbose'),
+    waitAll: switches.has('wait-all'),
+    waitTimeoutMs: values['wait-timeout'] === undefined ? DEFAULT_WAIT_TIMEOUT_MS : waitTimeout(values['wait-timeout']),
     help: switches.has('help'),
     version: switches.has('version'),
   };
@@ -111,6 +119,13 @@ function auth(values: Partial<Record<ValueFlag, string>>, env: CliIo['env']): Gl
   const username = colon < 0 ? basic : basic.slice(0, colon);
   if (username === '') throw new UsageError('--auth: the user name is missing (give user:password)');
   return { username, password: colon < 0 ? null : basic.slice(colon + 1) };
+}
+
+/** A Go-style duration ("30s", "1m30s", "500ms") in milliseconds; more than zero. */
+function waitTimeout(raw: string): number {
+  const ns = parseDuration(raw);
+  if (ns === null || ns <= 0) throw new UsageError(`--wait-timeout: expected a duration such as 30s, 2m or 500ms, got "${raw}"`);
+  return Math.max(1, Math.round(ns / 1e6));
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -7,6 +7,7 @@ import { VERBS, verbContract } from './verbs.js';
 export const ROOT_HELP = `Usage: dgate-cli [global flags] <resource> <verb> [key=value | key:=json | key@=file …]
        dgate-cli [global flags] apply -f FILE [--dry-run] [--prune]
        dgate-cli [global flags] export [--namespace N] [-o FILE] [--format yaml|json]
+       dgate-cli [global flags] cluster
 
 Manages a DGate gateway through its admin API.
 
@@ -20,6 +21,7 @@ Commands:
   apply             create, update (and with --prune delete) items to match a YAML/JSON file
   export            write the gateway's items as a file that apply accepts
   module test FILE  run modules without a server and show what the gateway would do
+  cluster, nodes    list the gateway's nodes with the revision each has applied
 
 Global flags (before the resource):
   --admin URL       admin API address (default http://localhost:9080; env DGATE_ADMIN_API)
@@ -29,6 +31,10 @@ Global flags (before the resource):
   --key-header NAME the header for --key (env DGATE_ADMIN_KEY_HEADER)
   -f, --follow      follow redirects (env DGATE_FOLLOW_REDIRECTS)
   -V, --verbose     print each request to stderr: METHOD URL - STATUS DURATION
+  --wait-all        after a write (create, delete, apply, document …), wait until every node
+                    of the cluster has applied it (X-DGate-Revision, GET /api/v1/cluster)
+  --wait-timeout D  how long --wait-all waits (default 30s); on timeout exit 1 naming the
+                    nodes still behind
   -h, --help        show help (also after any command: dgate-cli route create --help)
   -v, --version     print the version
 

@@ -1,8 +1,9 @@
 import { AdminClient } from '../client/admin-client.js';
-import { AdminApiError, AdminConnectionError, AdminRedirectError } from '../client/errors.js';
+import { AdminApiError, AdminConnectionError, AdminRedirectError, AdminWaitTimeoutError } from '../client/errors.js';
 import type { AdminAuth, RequestRecord } from '../client/types.js';
 import { CommandError } from './command-error.js';
 import { applyCommand, APPLY_HELP } from './commands/apply.js';
+import { CLUSTER_HELP, clusterCommand } from './commands/cluster.js';
 import type { CommandContext } from './commands/context.js';
 import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
@@ -52,7 +53,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(command.help);
       return 0;
     }
-    await command.run(command.args, commandContext(io, options));
+    const ctx = commandContext(io, options);
+    await command.run(command.args, ctx);
+    if (options.waitAll) await waitAll(ctx, options);
     return 0;
   } catch (err) {
     return report(io, err);
@@ -73,6 +76,7 @@ function resolveCommand(rest: readonly string[]): ResolvedCommand {
   if (word === undefined) return { help: ROOT_HELP, run: nothing, args: [] };
   if (word === 'help') return resolveCommand([...after, '--help']);
   if (word === 'apply') return { help: wantsHelp(after) ? APPLY_HELP : null, run: applyCommand, args: after };
+  if (word === 'cluster' || word === 'nodes') return { help: wantsHelp(after) ? CLUSTER_HELP : null, run: clusterCommand, args: after };
   if (word === 'export') return { help: wantsHelp(after) ? EXPORT_HELP : null, run: exportCommand, args: after };
   if (word === '--help' || word === '-h') return { help: ROOT_HELP, run: nothing, args: [] };
 
@@ -96,6 +100,18 @@ function commandContext(io: CliIo, options: GlobalOptions): CommandContext {
     cwd: io.cwd ?? process.cwd(),
     client: () => (client ??= buildClient(io, options)),
   };
+}
+
+/**
+ * `--wait-all`: once the command's writes are answered, polls GET /api/v1/cluster until every
+ * node has applied the highest X-DGate-Revision they were answered with (nothing to wait for
+ * when the command wrote nothing). Exit 1 on timeout, naming the nodes still behind.
+ */
+async function waitAll(ctx: CommandContext, options: GlobalOptions): Promise<void> {
+  const client = await ctx.client();
+  const rev = client.lastRevision;
+  if (rev === null) return;
+  await client.waitForRevision(rev, { timeoutMs: options.waitTimeoutMs });
 }
 
 async function buildClient(io: CliIo, options: GlobalOptions): Promise<AdminClient> {
@@ -132,6 +148,10 @@ function report(io: CliIo, err: unknown): number {
     const where = err.command === '' ? 'dgate-cli --help' : `dgate-cli ${err.command} --help`;
     io.stderr.write(`dgate-cli: ${err.message}\nRun '${where}' for usage.\n`);
     return 2;
+  }
+  if (err instanceof AdminWaitTimeoutError) {
+    io.stderr.write(`dgate-cli: --wait-all: ${err.message}\n`);
+    return 1;
   }
   if (err instanceof AdminApiError || err instanceof AdminConnectionError || err instanceof AdminRedirectError) {
     io.stderr.write(`dgate-cli: ${err.message}\n`);

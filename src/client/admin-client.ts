@@ -1,5 +1,5 @@
-import { AdminApiError, AdminConnectionError, AdminRedirectError } from './errors.js';
-import type { AdminAuth, Changelog, Document, DocumentPage, ItemOf, RequestRecord, ResourceInput, ResourceKind } from './types.js';
+import { AdminApiError, AdminConnectionError, AdminRedirectError, AdminWaitTimeoutError } from './errors.js';
+import type { AdminAuth, Changelog, ClusterNode, ClusterView, Document, DocumentPage, ItemOf, RequestRecord, ResourceInput, ResourceKind } from './types.js';
 
 export interface AdminClientOptions {
   /** e.g. "http://localhost:9080"; a path prefix is kept ("https://gw.example.com/admin") */
@@ -33,6 +33,7 @@ export class AdminClient {
   readonly #headers: Record<string, string>;
   readonly #follow: boolean;
   readonly #onRequest: ((record: RequestRecord) => void) | undefined;
+  #lastRevision: number | null = null;
 
   constructor(options: AdminClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -105,6 +106,47 @@ export class AdminClient {
   }
 
   /**
+   * The highest `X-DGate-Revision` of the writes this client made (null before the first): once
+   * every node has applied it, every change made through this client is live everywhere.
+   */
+  get lastRevision(): number | null {
+    return this.#lastRevision;
+  }
+
+  /** The live nodes of the gateway (one for a gateway on its own), sorted by id, with their applied revision. */
+  async cluster(): Promise<ClusterView> {
+    const body = (await this.#call('GET', '/api/v1/cluster', {}, undefined, true)) as Record<string, unknown>;
+    return { nodes: body.data as ClusterNode[], node: body.node as string, rev: body.rev as number };
+  }
+
+  /**
+   * Polls the cluster view until every listed node has applied `rev`; resolves with the nodes.
+   * Rejects with AdminWaitTimeoutError naming the nodes still below it after `timeoutMs`
+   * (a 503 answer, the cluster view briefly unreadable, is retried until then).
+   */
+  async waitForRevision(rev: number, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<ClusterNode[]> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const intervalMs = options.intervalMs ?? 100;
+    const deadline = performance.now() + timeoutMs;
+    let lagging: ClusterNode[] = [];
+    for (;;) {
+      // A node that cannot read the cluster view for a moment (503) is asked again.
+      let unavailable: string | undefined;
+      try {
+        const { nodes } = await this.cluster();
+        lagging = nodes.filter((n) => n.rev < rev);
+        if (lagging.length === 0) return nodes;
+      } catch (err) {
+        if (!(err instanceof AdminApiError && err.status === 503)) throw err;
+        unavailable = err.message;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) throw new AdminWaitTimeoutError(rev, timeoutMs, lagging, unavailable);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
+    }
+  }
+
+  /**
    * One API call: the answer's `data` (or the whole JSON body when `whole`), following
    * redirects when asked to. Each hop is reported to onRequest.
    */
@@ -152,6 +194,8 @@ export class AdminClient {
         const message = typeof error.error === 'string' ? error.error : text.trim() || res.statusText || 'no message';
         throw new AdminApiError({ status: res.status, serverMessage: message, code: typeof error.code === 'string' ? error.code : undefined, method, url });
       }
+      const revision = Number(res.headers.get('x-dgate-revision') ?? Number.NaN);
+      if (Number.isSafeInteger(revision)) this.#lastRevision = Math.max(this.#lastRevision ?? 0, revision);
       if (whole) return json;
       return json !== null && typeof json === 'object' ? (json as Record<string, unknown>).data : undefined;
     }

@@ -2,6 +2,8 @@
  * What an AdminClient call can fail with. Each class is branded so `instanceof` also works
  * across duplicated copies of this package (the same trick as core/errors.ts).
  */
+import type { ClusterNode } from './types.js';
+
 const kAdminClientError = Symbol.for('dgate.admin-client-error');
 
 abstract class AdminClientError extends Error {
@@ -70,6 +72,25 @@ export class AdminRedirectError extends AdminClientError {
 
   static override [Symbol.hasInstance](v: unknown): boolean {
     return isBranded(v) && (v as Error).name === 'AdminRedirectError';
+  }
+}
+
+/** `waitForRevision`: some nodes had not applied the revision when the time was up. */
+export class AdminWaitTimeoutError extends AdminClientError {
+  override readonly name = 'AdminWaitTimeoutError';
+  readonly rev: number;
+  /** the nodes below `rev` at the last look */
+  readonly lagging: ClusterNode[];
+
+  constructor(rev: number, timeoutMs: number, lagging: ClusterNode[], reason?: string) {
+    const names = lagging.map((n) => `${n.id} at rev ${n.rev}${n.error === null ? '' : ` (${n.status}: ${n.error})`}`);
+    super(`revision ${rev} not live on every node after ${timeoutMs / 1000}s: ${reason ?? names.join(', ')}`);
+    this.rev = rev;
+    this.lagging = lagging;
+  }
+
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return isBranded(v) && (v as Error).name === 'AdminWaitTimeoutError';
   }
 }
 

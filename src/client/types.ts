@@ -47,3 +47,29 @@ export interface RequestRecord {
 
 /** Basic auth, or an API key sent in a header (`X-DGate-Key` unless told otherwise). */
 export type AdminAuth = { username: string; password: string } | { key: string; header?: string };
+
+/** One gateway node in `GET /api/v1/cluster`. */
+export interface ClusterNode {
+  id: string;
+  /** the node's admin API URL */
+  address: string;
+  tags: string[];
+  version: string;
+  /** the node refuses admin writes (`admin.watch_only`) */
+  watchOnly: boolean;
+  /** the revision the node has applied */
+  rev: number;
+  /** ISO 8601 */
+  lastSeen: string;
+  startedAt: string;
+  /** ok; behind (fewer revisions applied than another node); degraded (could not apply a batch: see error) */
+  status: 'ok' | 'behind' | 'degraded';
+  error: string | null;
+}
+
+/** `GET /api/v1/cluster`: the live nodes sorted by id, and the id and revision of the node that answered. */
+export interface ClusterView {
+  nodes: ClusterNode[];
+  node: string;
+  rev: number;
+}

@@ -21,10 +21,11 @@ export interface Config {
   /** `version`: free text, null when absent. */
   readonly version: string | null;
   readonly logLevel: LogLevel;
-  /** Label in logs and metrics: `node_id`, else env DGATE_NODE_ID, else the host name. */
+  /** This node's id (logs, cluster view): `node_id`, else env DGATE_NODE_ID, else the host name. */
   readonly nodeId: string;
   /** Verbose error bodies (DGate's flag; init_resources and test_server apply regardless). */
   readonly debug: boolean;
+  /** Node tags (`tags`): shown in the cluster view and the start-up log line. */
   readonly tags: readonly string[];
   readonly disableDefaultNamespace: boolean;
   readonly disableMetrics: boolean;
@@ -114,6 +115,10 @@ export interface AdminConfig {
   /** Non-empty when authMethod is "basic". */
   readonly basicAuth: { readonly users: readonly BasicAuthUser[] };
   readonly keyAuth: KeyAuthConfig;
+  /** `watch_only`: admin writes are refused (403 DG_ERR_WATCH_ONLY); reads and the proxy work. */
+  readonly watchOnly: boolean;
+  /** `advertise_address`: this node's admin URL in the cluster view; null = `http://<host>:<listening port>`. */
+  readonly advertiseAddress: string | null;
 }
 
 export interface BasicAuthUser {

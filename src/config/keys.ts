@@ -84,6 +84,8 @@ export interface IgnoredSpec extends BaseSpec {
 /** A DGate feature this version lacks: accepted only when absent, false or empty. */
 export interface UnsupportedSpec extends BaseSpec {
   readonly kind: 'unsupported';
+  /** What the refusal says instead of "not supported yet" (e.g. what to configure instead). */
+  readonly message?: string;
 }
 
 export type KeySpec =
@@ -142,14 +144,14 @@ export const CONFIG_KEYS: SectionSpec = {
       kind: 'string',
       default: (ctx) => ctx.env['DGATE_NODE_ID'] || hostname(),
       defaultDoc: 'env DGATE_NODE_ID, else the host name',
-      doc: 'label of this node in logs and metrics',
+      doc: 'this node\'s id in logs and in the cluster view; unique among live nodes',
     },
     debug: {
       kind: 'bool',
       default: false,
       doc: 'verbose error bodies (init_resources and test_server apply whatever its value)',
     },
-    tags: { kind: 'stringList', doc: 'server tags (log and metric fields)' },
+    tags: { kind: 'stringList', doc: 'node tags, shown in GET /api/v1/cluster and the start-up log line' },
     disable_default_namespace: { kind: 'bool', default: false, doc: 'do not create the "default" namespace' },
     disable_metrics: { kind: 'bool', default: false, doc: 'turn off /metrics and instruments' },
 
@@ -303,8 +305,24 @@ export const CONFIG_KEYS: SectionSpec = {
           },
         },
         tls: { kind: 'unsupported', doc: 'HTTPS admin listener' },
-        replication: { kind: 'unsupported', doc: 'Raft replication' },
-        watch_only: { kind: 'unsupported', doc: 'join a cluster as non-voter' },
+        replication: {
+          kind: 'unsupported',
+          doc: "DGate's Raft replication; refused: clusters share state through etcd",
+          message:
+            'Raft replication is not used here: clusters share state through etcd; set storage.type: etcd and storage.endpoints on every node (and remove admin.replication)',
+        },
+        watch_only: {
+          kind: 'bool',
+          default: false,
+          doc: 'read-only node: serves the proxy and admin reads, refuses admin writes with 403 DG_ERR_WATCH_ONLY',
+        },
+        advertise_address: {
+          kind: 'string',
+          default: null,
+          nonEmpty: true,
+          defaultDoc: 'http://<admin.host>:<admin.port>',
+          doc: 'admin API URL other nodes and operators reach this node at (shown in GET /api/v1/cluster)',
+        },
         jwt_auth: { kind: 'unsupported', doc: 'JWT authentication' },
         dashboard: { kind: 'unsupported', doc: 'admin dashboard' },
       },

@@ -83,6 +83,8 @@ test('no file anywhere: built-in defaults', () => {
       authMethod: 'none',
       basicAuth: { users: [] },
       keyAuth: { keys: [], headerName: 'X-DGate-Key', queryParamName: null },
+      watchOnly: false,
+      advertiseAddress: null,
     },
     testServer: null,
     file: null,

@@ -210,9 +210,25 @@ test('unsupported DGate features are refused unless absent, false or empty', () 
   throwsConfig({ proxy: { enable_http2: true } }, 'config: proxy.enable_http2: not supported yet');
   throwsConfig({ proxy: { enable_h2c: 'true' } }, 'config: proxy.enable_h2c: not supported yet');
   throwsConfig({ admin: { tls: { port: 9443 } } }, 'config: admin.tls: not supported yet');
-  throwsConfig({ admin: { replication: { id: 'n1', bootstrap_cluster: true } } }, 'config: admin.replication: not supported yet');
-  throwsConfig({ admin: { watch_only: true } }, 'config: admin.watch_only: not supported yet');
   throwsConfig({ admin: { auth_method: 'jwt' } }, 'config: admin.auth_method: "jwt" is not supported yet');
+});
+
+test('admin.replication (any sub-key) is refused with how to cluster through etcd instead', () => {
+  const message =
+    'config: admin.replication: Raft replication is not used here: clusters share state through etcd; set storage.type: etcd and storage.endpoints on every node (and remove admin.replication)';
+  throwsConfig({ admin: { replication: { id: 'n1', bootstrap_cluster: true } } }, message);
+  throwsConfig({ admin: { replication: { advert_address: 'x:1' } } }, message);
+  throwsConfig({ admin: { replication: { raft_config: { heartbeat_timeout: '1s' } } } }, message);
+  assert.equal(build({ admin: { replication: {} } }).admin.watchOnly, false, 'an empty section is accepted');
+});
+
+test('admin.watch_only and admin.advertise_address', () => {
+  assert.equal(build({}).admin.watchOnly, false);
+  assert.equal(build({}).admin.advertiseAddress, null, 'null: derived from admin.host and the listening port');
+  assert.equal(build({ admin: { watch_only: 'true' } }).admin.watchOnly, true);
+  assert.equal(build({ admin: { advertise_address: 'https://gw1.example.com:9080' } }).admin.advertiseAddress, 'https://gw1.example.com:9080');
+  throwsConfig({ admin: { watch_only: 'yes' } }, 'config: admin.watch_only: expected true or false, got "yes"');
+  throwsConfig({ admin: { advertise_address: 'gw1:9080' } }, 'config: admin.advertise_address: expected an http:// or https:// URL, got "gw1:9080"');
 });
 
 test('admin auth requirements', () => {

@@ -60,7 +60,7 @@ function readSection(spec: SectionSpec, raw: unknown, path: string, ctx: Default
 
 function readValue(spec: KeySpec, value: unknown, path: string, ctx: DefaultContext): unknown {
   if (spec.kind === 'unsupported') {
-    if (!isEmptyValue(value)) throw configError(path, 'not supported yet');
+    if (!isEmptyValue(value)) throw configError(path, spec.message ?? 'not supported yet');
     return undefined;
   }
   if (spec.kind === 'section') {
@@ -175,6 +175,10 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   }
   if (admin['authMethod'] === 'key' && keyAuth.keys.length === 0) {
     throw configError('admin.key_auth.keys', 'at least one key is required when admin.auth_method is key');
+  }
+  const advertise = admin['advertiseAddress'] as string | null;
+  if (advertise !== null && !/^https?:\/\/[^/]/i.test(advertise)) {
+    throw configError('admin.advertise_address', `expected an http:// or https:// URL, got ${describe(advertise)}`);
   }
   const rawKeyAuth = isMap(raw['admin']) ? raw['admin']['key_auth'] : undefined;
   if (isMap(rawKeyAuth) && rawKeyAuth['header_name'] != null && rawKeyAuth['query_param_name'] != null) {

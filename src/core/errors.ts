@@ -66,6 +66,8 @@ export const Errors = {
   BODY_TOO_LARGE: defineError('DG_ERR_BODY_TOO_LARGE', 413, 'request body larger than %s bytes'),
   NOT_READY: defineError('DG_ERR_NOT_READY', 503, 'proxy state not ready'),
   PROPAGATION_TIMEOUT: defineError('DG_ERR_PROPAGATION_TIMEOUT', 504, 'change committed at revision %s but not yet live on every worker'),
+  WATCH_ONLY: defineError('DG_ERR_WATCH_ONLY', 403, 'this node is read-only (admin.watch_only: true): send writes to a node without admin.watch_only'),
+  CLUSTER_UNAVAILABLE: defineError('DG_ERR_CLUSTER_UNAVAILABLE', 503, 'cluster view unavailable: %s'),
   CONFIG: defineError('DG_ERR_CONFIG', 1, 'config: %s'),
   MODULE_COMPILE: defineError('DG_ERR_MODULE_COMPILE', 400, 'module %s: %s'),
   MODULE_LINK: defineError('DG_ERR_MODULE_LINK', 400, '%s'),
