@@ -83,6 +83,8 @@ export class EtcdStore implements ChangeStore {
   readonly #closeClient: boolean;
   readonly #subs = new Set<Subscription>();
   #compaction: Promise<void> | null = null;
+  /** revision of the newest snapshot this node has seen: spares a read per commit */
+  #knownSnapRev = 0;
   #closed = false;
 
   constructor(opts: EtcdStoreOptions) {
@@ -351,8 +353,10 @@ export class EtcdStore implements ChangeStore {
    * Returns without change when another node compacted first. Exposed for tests and tools.
    */
   async compactNow(hint = 0, force = false): Promise<void> {
+    if (!force && hint - this.#knownSnapRev < this.#snapshotEvery) return;
     const pointer = await this.#range({ key: this.#k('snapshot') });
     const snapRev = pointer[0] ? (JSON.parse(pointer[0].value.toString()) as SnapshotPointer).rev : 0;
+    this.#knownSnapRev = Math.max(this.#knownSnapRev, snapRev);
     if (!force && hint - snapRev < this.#snapshotEvery) return;
     const state = await this.#readState();
     if (!force && state.rev - state.snapRev < this.#snapshotEvery) return;
@@ -378,7 +382,8 @@ export class EtcdStore implements ChangeStore {
       ],
       failure: [],
     });
-    if (!res.succeeded) await this.#deleteQuietly(chunkPrefix);
+    if (res.succeeded) this.#knownSnapRev = Math.max(this.#knownSnapRev, S);
+    else await this.#deleteQuietly(chunkPrefix);
   }
 
   // ---- watch ----
