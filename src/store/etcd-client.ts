@@ -10,7 +10,8 @@
  *   budget);
  * - no circuit breaker: the first call after etcd returns goes through;
  * - watches reconnect with a backoff capped at 1 s, so followers catch up soon after etcd returns;
- * - `dial_timeout` bounds the first contact (EtcdStore users call `checkEtcd` at start-up).
+ * - until a first call succeeded (the connection is being opened), calls get `dial_timeout`
+ *   instead when it is longer.
  */
 import { readFileSync } from 'node:fs';
 import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
@@ -33,11 +34,22 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 1500;
 
 export function createEtcdClient(opts: EtcdClientOptions): Etcd3 {
   const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const dialTimeout = opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
+  // until a first call succeeded, calls also open the connection: they get dial_timeout
+  let contacted = false;
+  const deadline = () => Date.now() + (contacted ? requestTimeout : Math.max(dialTimeout, requestTimeout));
   const hosts = opts.endpoints.map((e) => (/^[a-z]+:\/\//i.test(e) ? e : `http://${e}`));
+  const globalPolicy = retry(
+    handleWhen((err) => isRecoverableError(err) && !(err instanceof GRPCDeadlineExceededError)),
+    { maxAttempts: Math.max(0, hosts.length - 1) },
+  );
+  globalPolicy.onSuccess(() => {
+    contacted = true;
+  });
   const options: IOptions = {
     hosts,
-    dialTimeout: opts.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + requestTimeout }),
+    dialTimeout,
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: deadline() }),
     grpcOptions: {
       // snapshots and large batches are read back in one response
       'grpc.max_receive_message_length': -1,
@@ -46,15 +58,12 @@ export function createEtcdClient(opts: EtcdClientOptions): Etcd3 {
     },
     faultHandling: {
       host: () => noop,
-      global: retry(
-        handleWhen((err) => isRecoverableError(err) && !(err instanceof GRPCDeadlineExceededError)),
-        { maxAttempts: Math.max(0, hosts.length - 1) },
-      ),
+      global: globalPolicy,
       // etcd3 calls .next() on it, i.e. it takes a backoff factory despite its declared type
       watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }) as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>,
     },
   };
-  if (opts.username) options.auth = { username: opts.username, password: opts.password ?? '', callOptions: () => ({ deadline: Date.now() + requestTimeout }) };
+  if (opts.username) options.auth = { username: opts.username, password: opts.password ?? '', callOptions: () => ({ deadline: deadline() }) };
   const tls = opts.tls;
   if ((tls && (tls.caFile || tls.certFile || tls.keyFile)) || hosts.some((h) => h.startsWith('https://'))) {
     options.credentials = {
