@@ -40,6 +40,38 @@ admin: { host: 127.0.0.1, port: ${p.admin} }
     }
   });
 
+  it('answers an admin write with 503 naming etcd while etcd is down, and writes again once it is back', async () => {
+    const server = await startServerProcess({
+      yaml: (p) => `
+log_level: error
+storage: { type: etcd, endpoints: [${etcd.endpoints.join(', ')}], prefix: /e2e-down-${process.pid}/, dir: ${p.dir}/data }
+proxy: { host: 127.0.0.1, port: ${p.proxy}, workers: 0 }
+admin: { host: 127.0.0.1, port: ${p.admin} }
+`,
+    });
+    try {
+      await etcd.stopAll();
+      const started = Date.now();
+      const res = await request(`${server.adminUrl}/api/v1/namespace`, {
+        method: 'PUT',
+        body: JSON.stringify({ name: 'during-outage' }),
+        headers: { 'content-type': 'application/json' },
+      });
+      const body = (await res.body.json()) as { error: string; code: string };
+      assert.equal(res.statusCode, 503);
+      assert.equal(body.code, 'DG_ERR_STORE_UNAVAILABLE');
+      assert.match(body.error, /etcd is unreachable/);
+      assert.ok(Date.now() - started < 5000);
+      await etcd.startAll();
+      const deadline = Date.now() + 15_000;
+      let status = 0;
+      while (status !== 201 && Date.now() < deadline) status = await putJson(server.adminUrl, 'namespace', { name: 'after-outage' });
+      assert.equal(status, 201);
+    } finally {
+      await stop(server);
+    }
+  });
+
   it('refuses etcd keys with file storage, naming the key', async () => {
     const server = await startServerProcess({
       waitReady: false,
