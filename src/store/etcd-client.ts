@@ -65,7 +65,8 @@ export function createEtcdClient(opts: EtcdClientOptions): Etcd3 {
   };
   if (opts.username) options.auth = { username: opts.username, password: opts.password ?? '', callOptions: () => ({ deadline: deadline() }) };
   const tls = opts.tls;
-  if ((tls && (tls.caFile || tls.certFile || tls.keyFile)) || hosts.some((h) => h.startsWith('https://'))) {
+  // without files, an https:// endpoint still gets TLS with the system authorities (etcd3 does it)
+  if (tls && (tls.caFile || tls.certFile || tls.keyFile)) {
     options.credentials = {
       // null: the system's certificate authorities
       rootCertificate: tls?.caFile ? readFileSync(tls.caFile) : (null as unknown as Buffer),

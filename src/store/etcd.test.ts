@@ -162,7 +162,7 @@ describe('EtcdStore', () => {
     const store = make();
     await store.commit(Array.from({ length: 8_000 }, (_, i) => route(i))); // rev 1, chunked
     for (let i = 2; i <= 12; i++) await store.commit([ns(`n${i}`)]);
-    await store.compactNow(0, true);
+    await store.compactNow();
     const logKeys = (await e.getAll().prefix(`${prefix}log/`).keys()).map((k) => Number(k.slice(-16)));
     assert.deepEqual(logKeys, [10, 11, 12]);
     assert.deepEqual(await e.getAll().prefix(`${prefix}chunk/`).keys(), [], 'chunks of compacted batches are gone');
@@ -186,7 +186,7 @@ describe('EtcdStore', () => {
     const a = make();
     const b = make();
     for (let i = 1; i <= 10; i++) await (i % 2 ? a : b).commit([ns(`n${i}`)]);
-    await Promise.all([a.compactNow(0, true), b.compactNow(0, true), a.compactNow(0, true)]);
+    await Promise.all([a.compactNow(), b.compactNow(), a.compactNow()]);
     const pointer = JSON.parse((await e.get(`${prefix}snapshot`).string())!) as { rev: number; id: string; count: number };
     assert.equal(pointer.rev, 10);
     const snapKeys = await e.getAll().prefix(`${prefix}snap/`).keys();
@@ -218,7 +218,7 @@ describe('EtcdStore', () => {
     const { make } = await open({ historyLimit: 2, snapshotEvery: 3 });
     const store = make();
     for (let i = 1; i <= 9; i++) await store.commit([ns(`n${i}`)]);
-    await store.compactNow(0, true);
+    await store.compactNow();
     let resets = 0;
     const seen: number[] = [];
     store.watch(3, (b) => seen.push(b.rev), () => resets++);

@@ -82,7 +82,7 @@ export class EtcdStore implements ChangeStore {
   readonly #snapshotEvery: number;
   readonly #closeClient: boolean;
   readonly #subs = new Set<Subscription>();
-  #compaction: Promise<void> | null = null;
+  #compaction: Promise<unknown> | null = null;
   /** revision of the newest snapshot this node has seen: spares a read per commit */
   #knownSnapRev = 0;
   #closed = false;
@@ -200,7 +200,8 @@ export class EtcdStore implements ChangeStore {
       if (oldest === 0) return [];
       const from = Math.max(fromRev, oldest);
       if (from > rev) return [];
-      const max = Number.isSafeInteger(limit) ? limit : 0;
+      // 0 = no limit for etcd
+      const max = Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : 0;
       const res = await this.#range({ key: this.#logKey(from), range_end: this.#logKey(rev + 1), limit: max, revision: header });
       return this.#toBatches(res, header);
     });
@@ -338,7 +339,7 @@ export class EtcdStore implements ChangeStore {
   /** Starts a compaction in the background when enough revisions passed since the snapshot. */
   #maybeCompact(rev: number): void {
     if (this.#compaction !== null || this.#closed) return;
-    this.#compaction = this.compactNow(rev)
+    this.#compaction = this.#compact(rev, false)
       .catch((err: unknown) => {
         process.emitWarning(`etcd store compaction failed: ${err instanceof Error ? err.message : String(err)}`, { code: 'DGATE_STORE_COMPACTION' });
       })
@@ -348,19 +349,28 @@ export class EtcdStore implements ChangeStore {
   }
 
   /**
-   * Writes a snapshot of the current state and removes history older than `historyLimit`
-   * revisions, if at least `snapshotEvery` revisions passed since the last snapshot (or `force`).
-   * Returns without change when another node compacted first. Exposed for tests and tools.
+   * Writes a snapshot of the current state now and removes history older than `historyLimit`
+   * revisions (commits do it by themselves every `snapshotEvery` revisions). For tests and tools.
    */
-  async compactNow(hint = 0, force = false): Promise<void> {
-    if (!force && hint - this.#knownSnapRev < this.#snapshotEvery) return;
+  async compactNow(): Promise<void> {
+    this.#assertOpen();
+    await this.#compaction?.catch(() => {});
+    return guard(async () => {
+      // another node may win the race: then compact again, from its snapshot on
+      for (let i = 0; i < 5 && !(await this.#compact(0, true)); i++);
+    });
+  }
+
+  /** One compaction attempt; false when another node's compaction got in first. */
+  async #compact(hint: number, force: boolean): Promise<boolean> {
+    if (!force && hint - this.#knownSnapRev < this.#snapshotEvery) return true;
     const pointer = await this.#range({ key: this.#k('snapshot') });
     const snapRev = pointer[0] ? (JSON.parse(pointer[0].value.toString()) as SnapshotPointer).rev : 0;
     this.#knownSnapRev = Math.max(this.#knownSnapRev, snapRev);
-    if (!force && hint - snapRev < this.#snapshotEvery) return;
+    if (!force && hint - snapRev < this.#snapshotEvery) return true;
     const state = await this.#readState();
-    if (!force && state.rev - state.snapRev < this.#snapshotEvery) return;
-    if (state.rev === state.snapRev) return;
+    if (!force && state.rev - state.snapRev < this.#snapshotEvery) return true;
+    if (state.rev === state.snapRev) return true;
     const S = state.rev;
     const id = randomUUID();
     const chunkPrefix = `snap/${pad(S, REV_DIGITS)}/${id}/`;
@@ -382,8 +392,12 @@ export class EtcdStore implements ChangeStore {
       ],
       failure: [],
     });
-    if (res.succeeded) this.#knownSnapRev = Math.max(this.#knownSnapRev, S);
-    else await this.#deleteQuietly(chunkPrefix);
+    if (res.succeeded) {
+      this.#knownSnapRev = Math.max(this.#knownSnapRev, S);
+      return true;
+    }
+    await this.#deleteQuietly(chunkPrefix);
+    return false;
   }
 
   // ---- watch ----
@@ -425,16 +439,19 @@ export class EtcdStore implements ChangeStore {
     });
   }
 
-  #schedulePull(sub: Subscription): void {
+  #schedulePull(sub: Subscription, failures = 0): void {
     if (!sub.active) return;
     if (sub.pulling) {
       sub.again = true;
       return;
     }
     void this.#pull(sub).catch((err: unknown) => {
-      process.emitWarning(`etcd store watch could not read the log: ${err instanceof Error ? err.message : String(err)}`, { code: 'DGATE_STORE_WATCH' });
-      // the next etcd event or reconnect triggers another read
-      setTimeout(() => this.#schedulePull(sub), 200).unref();
+      if (!sub.active) return;
+      if (failures === 0) {
+        process.emitWarning(`etcd store watch could not read the log, retrying: ${err instanceof Error ? err.message : String(err)}`, { code: 'DGATE_STORE_WATCH' });
+      }
+      // the batch that woke us is still owed: read again, backing off up to 1 s
+      setTimeout(() => this.#schedulePull(sub, failures + 1), Math.min(1000, 100 * 2 ** failures)).unref();
     });
   }
 
@@ -482,13 +499,15 @@ export class EtcdStore implements ChangeStore {
     }
   }
 
-  #retryLater(sub: Subscription, err: unknown): void {
+  #retryLater(sub: Subscription, err: unknown, failures = 0): void {
     if (!sub.active || this.#closed) return;
-    process.emitWarning(`etcd store watch interrupted, resuming: ${err instanceof Error ? err.message : String(err)}`, { code: 'DGATE_STORE_WATCH' });
+    if (failures === 0) {
+      process.emitWarning(`etcd store watch interrupted, resuming: ${err instanceof Error ? err.message : String(err)}`, { code: 'DGATE_STORE_WATCH' });
+    }
     setTimeout(() => {
       if (!sub.active) return;
-      this.#follow(sub).catch((e: unknown) => this.#retryLater(sub, e));
-    }, 250).unref();
+      this.#follow(sub).catch((e: unknown) => this.#retryLater(sub, e, failures + 1));
+    }, Math.min(1000, 100 * 2 ** failures)).unref();
   }
 
   #reset(sub: Subscription): void {
