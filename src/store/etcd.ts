@@ -70,7 +70,8 @@ interface Subscription {
   onBatch: (batch: ChangeBatch) => void;
   onReset: () => void;
   etcdWatcher: EtcdWatcher | null;
-  pulling: boolean;
+  /** the log read under way, if any: reads of one subscription never overlap */
+  inflight: Promise<number | null> | null;
   again: boolean;
 }
 
@@ -184,7 +185,7 @@ export class EtcdStore implements ChangeStore {
       onBatch,
       onReset,
       etcdWatcher: null,
-      pulling: false,
+      inflight: null,
       again: false,
     };
     this.#subs.add(sub);
@@ -441,7 +442,7 @@ export class EtcdStore implements ChangeStore {
 
   #schedulePull(sub: Subscription, failures = 0): void {
     if (!sub.active) return;
-    if (sub.pulling) {
+    if (sub.inflight) {
       sub.again = true;
       return;
     }
@@ -459,44 +460,48 @@ export class EtcdStore implements ChangeStore {
    * Delivers every committed batch from sub.next on, in order; returns the etcd revision read at
    * (null when the subscription ended). Calls run one at a time per subscription.
    */
-  async #pull(sub: Subscription): Promise<number | null> {
-    if (sub.pulling) {
+  #pull(sub: Subscription): Promise<number | null> {
+    if (sub.inflight) {
+      // the read under way goes round once more, so it also covers what this caller wants
       sub.again = true;
-      return null;
+      return sub.inflight;
     }
-    sub.pulling = true;
-    try {
-      let header = 0;
-      do {
-        sub.again = false;
-        const res = await this.#readTogether([{ key: this.#k('rev') }, { key: this.#logKey(sub.next), range_end: EtcdStore.#end(this.#k('log/')) }]);
-        header = res.header;
-        const rev = counterOf(res.results[0]![0]);
-        const kvs = res.results[1]!;
-        const firstRev = kvs[0] ? revOfLogKey(kvs[0].key) : rev + 1;
-        if (sub.next <= rev && firstRev > sub.next) {
-          this.#reset(sub);
-          return null;
+    const p = this.#pullLoop(sub).finally(() => {
+      sub.inflight = null;
+    });
+    sub.inflight = p;
+    return p;
+  }
+
+  async #pullLoop(sub: Subscription): Promise<number | null> {
+    let header = 0;
+    do {
+      sub.again = false;
+      const res = await this.#readTogether([{ key: this.#k('rev') }, { key: this.#logKey(sub.next), range_end: EtcdStore.#end(this.#k('log/')) }]);
+      header = res.header;
+      const rev = counterOf(res.results[0]![0]);
+      const kvs = res.results[1]!;
+      const firstRev = kvs[0] ? revOfLogKey(kvs[0].key) : rev + 1;
+      if (sub.next <= rev && firstRev > sub.next) {
+        this.#reset(sub);
+        return null;
+      }
+      const batches = await this.#toBatches(kvs, header);
+      for (const b of batches) {
+        if (!sub.active) return null;
+        if (b.rev < sub.next) continue;
+        sub.next = b.rev + 1;
+        try {
+          sub.onBatch(b);
+        } catch (err) {
+          // A broken follower must not starve the other watchers.
+          process.emitWarning(`store watcher threw on revision ${b.rev}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, {
+            code: 'DGATE_STORE_WATCHER',
+          });
         }
-        const batches = await this.#toBatches(kvs, header);
-        for (const b of batches) {
-          if (!sub.active) return null;
-          if (b.rev < sub.next) continue;
-          sub.next = b.rev + 1;
-          try {
-            sub.onBatch(b);
-          } catch (err) {
-            // A broken follower must not starve the other watchers.
-            process.emitWarning(`store watcher threw on revision ${b.rev}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, {
-              code: 'DGATE_STORE_WATCHER',
-            });
-          }
-        }
-      } while (sub.again && sub.active);
-      return sub.active ? header : null;
-    } finally {
-      sub.pulling = false;
-    }
+      }
+    } while (sub.again && sub.active);
+    return sub.active ? header : null;
   }
 
   #retryLater(sub: Subscription, err: unknown, failures = 0): void {
