@@ -313,6 +313,26 @@ describe('EtcdStore with etcd members failing', () => {
     await viaOthers.close();
   });
 
+  it('a watcher cut off while compaction removed the revisions it still needed gets onReset, not a crash', async () => {
+    const prefix = freshPrefix();
+    const viaM0 = new EtcdStore({ client: mk([c.members[0]!.clientUrl]), prefix, historyLimit: 2 });
+    const viaOthers = new EtcdStore({ client: mk([c.members[1]!.clientUrl, c.members[2]!.clientUrl]), prefix, historyLimit: 2 });
+    await viaOthers.commit([ns('a')]);
+    const seen: number[] = [];
+    let resets = 0;
+    viaM0.watch(1, (b) => seen.push(b.rev), () => resets++);
+    await waitFor(() => seen.length === 1, 5000, 'first batch');
+    await c.stop(0);
+    for (let i = 2; i <= 8; i++) await viaOthers.commit([ns(`n${i}`)]);
+    await viaOthers.compactNow();
+    await c.start(0);
+    await viaOthers.commit([ns('n9')]);
+    await waitFor(() => resets === 1, 15_000, 'onReset');
+    assert.deepEqual(seen, [1], 'nothing delivered past the gap');
+    await viaM0.close();
+    await viaOthers.close();
+  });
+
   it('with a leader killed, the next commit goes through', async (t) => {
     const store = new EtcdStore({ client: mk(c.endpoints), prefix: freshPrefix() });
     await store.commit([ns('a')]);
