@@ -6,7 +6,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/app.js';
-import { Errors } from './core/errors.js';
 import { State } from './core/state.js';
 import type { Config } from './config/config.js';
 import { DataPlane, type DataPlaneOptions } from './proxy/data-plane.js';

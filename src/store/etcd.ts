@@ -27,7 +27,8 @@
  * compaction before they were delivered) calls onReset.
  */
 import { randomUUID } from 'node:crypto';
-import type { Etcd3, IKeyValue, IRangeRequest, IRequestOp, ITxnResponse, Watcher as EtcdWatcher } from 'etcd3';
+import { GRPCCancelledError, GRPCDeadlineExceededError, GRPCUnavailableError } from 'etcd3';
+import type { Etcd3, IKeyValue, IRangeRequest, IRequestOp, Watcher as EtcdWatcher } from 'etcd3';
 import type { Change, ChangeBatch } from '../core/change.js';
 import { itemKey } from '../core/change.js';
 import { Errors, GatewayError } from '../core/errors.js';
@@ -152,20 +153,16 @@ export class EtcdStore implements ChangeStore {
           const count = await this.#writeChunks(chunkPrefix, body);
           value = Buffer.from(JSON.stringify({ at, chunks: { id, count } } satisfies LogValue));
         }
-        let res: ITxnResponse;
-        try {
-          res = await this.#client.kv.txn({
-            compare: [this.#counterIs(current)],
-            success: [
-              { request_put: { key: this.#k('rev'), value: Buffer.from(String(next)) } },
-              { request_put: { key: this.#logKey(next), value } },
-            ],
-            failure: [{ request_range: { key: this.#k('rev') } }],
-          });
-        } catch (err) {
-          // The outcome is unknown (the commit may have gone through): leave chunks to compaction.
-          throw err;
-        }
+        // On an error (e.g. a timeout) the outcome is unknown, the commit may have gone through:
+        // its chunks are then left to compaction.
+        const res = await this.#client.kv.txn({
+          compare: [this.#counterIs(current)],
+          success: [
+            { request_put: { key: this.#k('rev'), value: Buffer.from(String(next)) } },
+            { request_put: { key: this.#logKey(next), value } },
+          ],
+          failure: [{ request_range: { key: this.#k('rev') } }],
+        });
         if (res.succeeded) {
           this.#maybeCompact(next);
           return next;
@@ -562,9 +559,8 @@ function isEtcdCompacted(err: unknown): boolean {
 /** gRPC failures that mean etcd could not be reached (or had no leader) in time. */
 export function isUnreachable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  const name = err.constructor.name;
-  if (name === 'GRPCUnavailableError' || name === 'GRPCDeadlineExceededError' || name === 'BrokenCircuitError') return true;
-  if (name === 'GRPCCancelledError' || name === 'TaskCancelledError') return true;
+  if (err instanceof GRPCUnavailableError || err instanceof GRPCDeadlineExceededError || err instanceof GRPCCancelledError) return true;
+  // etcd's own words while it has no leader, and connection failures reported as generic errors
   return /no leader|leader changed|timed out|deadline exceeded|unavailable|ECONNREFUSED/i.test(err.message);
 }
 
