@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import { createAdminServer } from './admin/app.js';
 import { LocalMembership } from './cluster/local.js';
 import { defaultAdvertiseAddress, type NodeIdentity } from './cluster/membership.js';
-import { Errors } from './core/errors.js';
 import { State } from './core/state.js';
 import type { Config } from './config/config.js';
 import { DataPlane, type DataPlaneOptions } from './proxy/data-plane.js';
@@ -16,6 +15,8 @@ import type { UpstreamRequestInfo } from './proxy/forward.js';
 import type { ModuleHost } from './modules/host.js';
 import { ModuleSets } from './modules/module-sets.js';
 import { buildRuntimeTable, noPools } from './runtime/table.js';
+import { EtcdStore } from './store/etcd.js';
+import { createEtcdClient } from './store/etcd-client.js';
 import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { ChangeStore } from './store/store.js';
@@ -43,8 +44,18 @@ function openStore(config: Config): ChangeStore {
       return new MemoryStore({ historyLimit: config.storage.historyLimit });
     case 'file':
       return new SqliteStore({ dir: config.storage.dir, historyLimit: config.storage.historyLimit });
-    case 'etcd':
-      throw Errors.CONFIG('storage.type: etcd is not supported yet');
+    case 'etcd': {
+      const s = config.storage;
+      const client = createEtcdClient({
+        endpoints: s.endpoints,
+        username: s.username,
+        password: s.password,
+        tls: s.tls,
+        dialTimeoutMs: s.dialTimeoutMs,
+        requestTimeoutMs: s.requestTimeoutMs,
+      });
+      return new EtcdStore({ client, prefix: s.prefix, historyLimit: s.historyLimit, closeClient: true });
+    }
   }
 }
 

@@ -46,6 +46,21 @@ export interface StorageConfig {
   readonly historyLimit: number;
   /** etcd endpoints (for the etcd store). */
   readonly endpoints: readonly string[];
+  /** etcd key prefix (`storage.prefix`, default `/dgate/`). */
+  readonly prefix: string;
+  readonly username: string | null;
+  readonly password: string | null;
+  /** etcd TLS files, absolute; null when `storage.tls` is absent. */
+  readonly tls: EtcdTlsConfig | null;
+  readonly dialTimeoutMs: number;
+  /** Deadline of every etcd request. */
+  readonly requestTimeoutMs: number;
+}
+
+export interface EtcdTlsConfig {
+  readonly caFile: string | null;
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
 }
 
 export interface ProxyConfig {

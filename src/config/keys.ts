@@ -103,6 +103,18 @@ export type KeySpec =
 
 const PORT = { min: 0, max: 65535 } as const;
 
+function etcdEndpointProblem(item: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(item);
+  } catch {
+    return `expected a URL such as http://127.0.0.1:2379, got ${JSON.stringify(item)}`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `expected an http:// or https:// URL, got ${JSON.stringify(item)}`;
+  if (url.pathname !== '/' || url.search || url.hash || url.username) return `expected scheme://host:port only, got ${JSON.stringify(item)}`;
+  return null;
+}
+
 const notEmpty = (item: string): string | null => (item === '' ? 'must not be empty' : null);
 
 const initResourceList = (what: string): ObjectListSpec => ({
@@ -164,7 +176,7 @@ export const CONFIG_KEYS: SectionSpec = {
           kind: 'string',
           default: './.dgate',
           nonEmpty: true,
-          doc: 'data directory for file storage, relative to the working directory',
+          doc: 'data directory, relative to the working directory: the database for file storage, the local last-known-good snapshot for etcd',
         },
         history: {
           kind: 'int',
@@ -173,7 +185,30 @@ export const CONFIG_KEYS: SectionSpec = {
           default: 1000,
           doc: 'revisions of change history kept',
         },
-        endpoints: { kind: 'stringList', doc: 'etcd endpoints' },
+        endpoints: {
+          kind: 'stringList',
+          itemCheck: etcdEndpointProblem,
+          doc: 'etcd client URLs (http://host:port or https://host:port); required for etcd',
+        },
+        prefix: { kind: 'string', default: '/dgate/', nonEmpty: true, doc: 'etcd: key prefix under which this gateway cluster keeps its data' },
+        username: { kind: 'string', default: null, doc: 'etcd: user name (etcd authentication)' },
+        password: { kind: 'string', default: null, doc: 'etcd: password of `username`' },
+        tls: {
+          kind: 'section',
+          optional: true,
+          doc: 'etcd: TLS files (PEM), relative to the working directory',
+          keys: {
+            ca_file: { kind: 'string', default: null, nonEmpty: true, doc: 'certificate authority that signed the etcd server certificates (default: the system ones)' },
+            cert_file: { kind: 'string', default: null, nonEmpty: true, doc: 'client certificate (with key_file)' },
+            key_file: { kind: 'string', default: null, nonEmpty: true, doc: 'private key of cert_file' },
+          },
+        },
+        dial_timeout: { kind: 'duration', default: 2_000, doc: 'etcd: time allowed to reach etcd at start-up' },
+        request_timeout: {
+          kind: 'duration',
+          default: 1_500,
+          doc: 'etcd: deadline of each etcd request; an admin write that cannot reach etcd in time fails with 503',
+        },
       },
     },
 

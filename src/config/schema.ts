@@ -163,6 +163,7 @@ function defaultOf(spec: KeySpec, ctx: DefaultContext): unknown {
 function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   const storage = tree['storage'] as Tree;
   storage['dir'] = resolve(ctx.cwd, storage['dir'] as string);
+  applyStorageRules(storage, isMap(raw['storage']) ? raw['storage'] : {}, ctx);
 
   const proxy = tree['proxy'] as Tree;
   proxy['consoleLogLevel'] ??= tree['logLevel'];
@@ -183,6 +184,34 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   const rawKeyAuth = isMap(raw['admin']) ? raw['admin']['key_auth'] : undefined;
   if (isMap(rawKeyAuth) && rawKeyAuth['header_name'] != null && rawKeyAuth['query_param_name'] != null) {
     throw configError('admin.key_auth', 'set header_name or query_param_name, not both');
+  }
+}
+
+/** keys of the storage section that only an etcd store reads */
+const ETCD_ONLY_KEYS = ['endpoints', 'prefix', 'username', 'password', 'tls', 'dial_timeout', 'request_timeout'] as const;
+
+function applyStorageRules(storage: Tree, raw: Tree, ctx: DefaultContext): void {
+  if (storage['type'] !== 'etcd') {
+    for (const key of ETCD_ONLY_KEYS) {
+      if (raw[key] !== undefined && raw[key] !== null) {
+        throw configError(`storage.${key}`, `only applies to storage.type etcd (storage.type is ${String(storage['type'])})`);
+      }
+    }
+    return;
+  }
+  if ((storage['endpoints'] as unknown[]).length === 0) throw configError('storage.endpoints', 'at least one endpoint is required when storage.type is etcd');
+  if (storage['password'] !== null && storage['username'] === null) throw configError('storage.password', 'set storage.username too');
+  for (const key of ['dialTimeoutMs', 'requestTimeoutMs'] as const) {
+    if (!((storage[key] as number) > 0)) throw configError(`storage.${key === 'dialTimeoutMs' ? 'dial_timeout' : 'request_timeout'}`, 'must be greater than 0');
+  }
+  const tls = storage['tls'] as Tree | null;
+  if (tls !== null) {
+    if ((tls['certFile'] === null) !== (tls['keyFile'] === null)) {
+      throw configError(tls['certFile'] === null ? 'storage.tls.cert_file' : 'storage.tls.key_file', 'cert_file and key_file go together');
+    }
+    for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+      if (tls[key] !== null) tls[key] = resolve(ctx.cwd, tls[key] as string);
+    }
   }
 }
 

@@ -72,5 +72,6 @@ export const Errors = {
   MODULE_COMPILE: defineError('DG_ERR_MODULE_COMPILE', 400, 'module %s: %s'),
   MODULE_LINK: defineError('DG_ERR_MODULE_LINK', 400, '%s'),
   STORE: defineError('DG_ERR_STORE', 500, 'store: %s'),
+  STORE_UNAVAILABLE: defineError('DG_ERR_STORE_UNAVAILABLE', 503, 'store: etcd is unreachable: %s'),
   INTERNAL: defineError('DG_ERR_INTERNAL', 500, 'internal error'),
 } as const;
