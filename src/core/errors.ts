@@ -65,8 +65,16 @@ export const Errors = {
   METHOD_NOT_ALLOWED: defineError('DG_ERR_METHOD_NOT_ALLOWED', 405, 'method not allowed'),
   BODY_TOO_LARGE: defineError('DG_ERR_BODY_TOO_LARGE', 413, 'request body larger than %s bytes'),
   NOT_READY: defineError('DG_ERR_NOT_READY', 503, 'proxy state not ready'),
+  /** An admin write committed, but not every proxy worker applied it within the wait: the client may retry reads. */
   PROPAGATION_TIMEOUT: defineError('DG_ERR_PROPAGATION_TIMEOUT', 504, 'change committed at revision %s but not yet live on every worker'),
-  CONFIG: defineError('DG_ERR_CONFIG', 1, 'config: %s'),
+  /** Invalid start-up configuration (file, flags, admin options); dgate-server exits with code 1 on it. */
+  CONFIG: defineError('DG_ERR_CONFIG', 400, 'config: %s'),
+  /** The upstream did not answer within the service's requestTimeout (the proxy answers 504). */
+  UPSTREAM_TIMEOUT: defineError('DG_ERR_UPSTREAM_TIMEOUT', 504, 'upstream did not answer within %s ms'),
+  /** An asynchronous module function did not settle within proxy.module_timeout (the proxy answers 504). */
+  HOOK_TIMEOUT: defineError('DG_ERR_HOOK_TIMEOUT', 504, 'module function did not finish within %s ms'),
+  /** An upstream resolved to a loopback/private address while proxy.client_transport.disable_private_ips is set (502). */
+  PRIVATE_ADDRESS: defineError('DG_ERR_PRIVATE_ADDRESS', 502, 'upstream address %s is private and proxy.client_transport.disable_private_ips is set'),
   MODULE_COMPILE: defineError('DG_ERR_MODULE_COMPILE', 400, 'module %s: %s'),
   MODULE_LINK: defineError('DG_ERR_MODULE_LINK', 400, '%s'),
   STORE: defineError('DG_ERR_STORE', 500, 'store: %s'),

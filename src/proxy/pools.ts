@@ -1,5 +1,5 @@
 import { Pool, buildConnector } from 'undici';
-import { isPrivateAddress, PrivateAddressError, publicOnlyLookup } from './private-addresses.js';
+import { isPrivateAddress, privateAddressError, publicOnlyLookup } from './private-addresses.js';
 import type { PoolProvider, PoolSettings } from '../runtime/service-runtime.js';
 
 /** Transport settings from proxy.client_transport, applied to every upstream pool. */
@@ -29,7 +29,7 @@ export const defaultTransport: TransportOptions = {
 /** A connector that never connects: for an upstream named by a private address when those are refused. */
 function refuse(origin: string): buildConnector.connector {
   const address = new URL(origin).hostname;
-  return (_opts, callback) => callback(new PrivateAddressError(address), null);
+  return (_opts, callback) => callback(privateAddressError(address), null);
 }
 
 function keyOf(s: PoolSettings): string {
