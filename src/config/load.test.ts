@@ -39,7 +39,6 @@ test('no file anywhere: built-in defaults', () => {
     debug: false,
     tags: [],
     disableDefaultNamespace: false,
-    disableMetrics: false,
     storage: { type: 'file', dir: join(cwd, '.dgate'), historyLimit: 1000, endpoints: [] },
     proxy: {
       host: '0.0.0.0',
@@ -52,7 +51,6 @@ test('no file anywhere: built-in defaults', () => {
       moduleTimeoutMs: 30_000,
       moduleWatchdogMs: 5_000,
       disableXForwardedHeaders: false,
-      xForwardedForDepth: 0,
       consoleLogLevel: 'info',
       clientTransport: {
         dialTimeoutMs: 10_000,
@@ -72,7 +70,6 @@ test('no file anywhere: built-in defaults', () => {
         collections: [],
         documents: [],
         secrets: [],
-        skipValidation: false,
       },
     },
     admin: {
