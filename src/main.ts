@@ -68,6 +68,7 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       dialTimeoutMs: t.dialTimeoutMs > 0 ? t.dialTimeoutMs : 10_000,
       responseHeaderTimeoutMs: t.responseHeaderTimeoutMs,
       disableKeepAlives: t.disableKeepAlives,
+      keepAliveMs: t.keepAliveMs,
       disablePrivateIps: t.disablePrivateIps,
     },
   };

@@ -13,6 +13,8 @@ export interface TransportOptions {
   /** time to wait for response headers when a service sets no requestTimeout, ms (0 = undici default) */
   responseHeaderTimeoutMs: number;
   disableKeepAlives: boolean;
+  /** TCP keep-alive on upstream sockets: idle time before the first probe, ms (0 = undici's default, 60 s) */
+  keepAliveMs: number;
   /** refuse loopback/private upstream addresses */
   disablePrivateIps: boolean;
 }
@@ -23,6 +25,7 @@ export const defaultTransport: TransportOptions = {
   dialTimeoutMs: 10_000,
   responseHeaderTimeoutMs: 0,
   disableKeepAlives: false,
+  keepAliveMs: 0,
   disablePrivateIps: false,
 };
 
@@ -59,6 +62,8 @@ export class PoolRegistry implements PoolProvider<Pool> {
       const connect = {
         timeout: s.connectTimeoutMs > 0 ? s.connectTimeoutMs : t.dialTimeoutMs,
         rejectUnauthorized: !s.tlsSkipVerify,
+        keepAlive: true,
+        ...(t.keepAliveMs > 0 ? { keepAliveInitialDelay: t.keepAliveMs } : {}),
         ...(t.disablePrivateIps ? { lookup: publicOnlyLookup } : {}),
       };
       p = new Pool(s.origin, {
