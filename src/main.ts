@@ -147,6 +147,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     defaultNamespace: !config.disableDefaultNamespace,
     allowList: [...config.admin.allowList],
     xForwardedForDepth: config.admin.xForwardedForDepth,
+    debug: config.debug,
     authMethod: config.admin.authMethod,
     basicUsers: config.admin.basicAuth.users.map((u) => ({ ...u })),
     keyAuth: {

@@ -60,6 +60,8 @@ export const Errors = {
   DOCUMENT_INVALID: defineError('DG_ERR_DOCUMENT_INVALID', 422, 'document does not match the schema of collection %s: %s'),
   REVISION_CONFLICT: defineError('DG_ERR_REVISION_CONFLICT', 409, 'state changed concurrently (expected revision %s, store is at %s)'),
   UNAUTHORIZED: defineError('DG_ERR_UNAUTHORIZED', 401, 'Unauthorized'),
+  /** An address outside admin.allow_list, as answered when `debug` is set (otherwise UNAUTHORIZED). */
+  IP_NOT_ALLOWED: defineError('DG_ERR_IP_NOT_ALLOWED', 401, 'Unauthorized IP Address: %s'),
   FORWARDED_FOR_INVALID: defineError('DG_ERR_FORWARDED_FOR_INVALID', 400, 'could not parse X-Forwarded-For IP'),
   ADMIN_NOT_FOUND: defineError('DG_ERR_ADMIN_NOT_FOUND', 404, '404 page not found'),
   METHOD_NOT_ALLOWED: defineError('DG_ERR_METHOD_NOT_ALLOWED', 405, 'method not allowed'),
