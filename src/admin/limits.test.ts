@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { MAX_MODULE_SOURCE_BYTES, MAX_NESTING_DEPTH } from '../core/limits.js';
+import { MAX_MODULE_SOURCE_BYTES, MAX_NESTING_DEPTH, MAX_SCHEMA_NODES } from '../core/limits.js';
 import type { AdminHarness } from './harness.js';
 import { startAdmin } from './harness.js';
 
@@ -77,4 +77,14 @@ test('a module source larger than the limit is 400 naming payload, not a 500', a
   assert.equal(bad.status, 400);
   assert.equal(bad.json.error, 'payload: must be standard base64 (with padding)');
   assert.equal(await admin.rev(), rev);
+});
+
+test('a collection schema with more values than the limit is 400 naming schema (the compiler recurses over wide schemas too)', async () => {
+  const rev = await admin.rev();
+  const wide = (n: number) => ({ type: 'object', properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, { type: 'string' }])) });
+  const r = await admin.call('PUT', '/api/v1/collection', { name: 'wide', schema: wide(4000) });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.error, `schema: more than ${MAX_SCHEMA_NODES} values (keys and list items)`);
+  assert.equal(await admin.rev(), rev);
+  assert.equal((await admin.call('PUT', '/api/v1/collection', { name: 'wide', schema: wide(400) })).status, 201);
 });

@@ -14,6 +14,12 @@ export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Largest config file or declarative (`apply -f`) file, in bytes. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Most values (object keys plus list items, at any depth) in a collection's JSON Schema: the
+ * schema compiler recurses over wide schemas too (about 8,000 values overflow its stack).
+ */
+export const MAX_SCHEMA_NODES = 2000;
+
 /** Largest module source (after base64 decoding), in bytes. */
 export const MAX_MODULE_SOURCE_BYTES = 2 * 1024 * 1024;
 
