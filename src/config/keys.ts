@@ -83,11 +83,12 @@ export interface IgnoredSpec extends BaseSpec {
 }
 /**
  * A DGate feature this version lacks: accepted only when absent, false or empty (or a value
- * `accepts` allows); otherwise start-up stops with `reason` (default "not supported yet").
+ * `accepts` allows); otherwise start-up stops with `message` (default "not supported yet").
  */
 export interface UnsupportedSpec extends BaseSpec {
   readonly kind: 'unsupported';
-  readonly reason?: string;
+  /** What the refusal says instead of "not supported yet" (e.g. what to configure instead). */
+  readonly message?: string;
   /** true: refused whatever its value (only an absent key passes). */
   readonly refuseAnyValue?: boolean;
   /** A value besides the empty ones that means "off" (e.g. a depth of 0). */
@@ -162,7 +163,7 @@ export const CONFIG_KEYS: SectionSpec = {
     disable_metrics: {
       kind: 'unsupported',
       refuseAnyValue: true,
-      reason: 'not supported yet: metrics are not served yet, so there is nothing to disable (remove the key)',
+      message: 'not supported yet: metrics are not served yet, so there is nothing to disable (remove the key)',
       doc: 'refused: metrics are not served yet',
     },
 
@@ -219,7 +220,7 @@ export const CONFIG_KEYS: SectionSpec = {
         x_forwarded_for_depth: {
           kind: 'unsupported',
           accepts: (v) => v === 0 || (typeof v === 'string' && /^\s*0\s*$/.test(v)),
-          reason:
+          message:
             'not supported yet: the proxy takes the connecting address as the client (X-Real-IP); admin.x_forwarded_for_depth sets it for the admin API',
           doc: 'refused unless 0: the proxy takes the connecting address as the client address',
         },
@@ -262,7 +263,7 @@ export const CONFIG_KEYS: SectionSpec = {
             secrets: initResourceList('secrets'),
             skip_validation: {
               kind: 'unsupported',
-              reason: 'not supported: every resource is always validated (remove it or set it to false)',
+              message: 'not supported: every resource is always validated (remove it or set it to false)',
               doc: 'refused when true: every resource is always validated',
             },
           },
