@@ -92,6 +92,7 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       dialTimeoutMs: t.dialTimeoutMs > 0 ? t.dialTimeoutMs : 10_000,
       responseHeaderTimeoutMs: t.responseHeaderTimeoutMs,
       disableKeepAlives: t.disableKeepAlives,
+      keepAliveMs: t.keepAliveMs,
       disablePrivateIps: t.disablePrivateIps,
     },
   };
@@ -173,6 +174,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     defaultNamespace: !config.disableDefaultNamespace,
     allowList: [...config.admin.allowList],
     xForwardedForDepth: config.admin.xForwardedForDepth,
+    debug: config.debug,
     authMethod: config.admin.authMethod,
     basicUsers: config.admin.basicAuth.users.map((u) => ({ ...u })),
     keyAuth: {

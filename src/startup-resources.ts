@@ -17,7 +17,7 @@ import type { ChangeWriter } from './sync/writer.js';
 type Parse = (input: Record<string, unknown>, state: State, now: Date) => { kind: Kind; namespace: string; name: string; item: Resource };
 
 /** init_resources sections in dependency order, each with how to parse one of its items. */
-const SECTIONS: Array<[Exclude<keyof Config['proxy']['initResources'], 'skipValidation'>, Parse]> = [
+const SECTIONS: Array<[keyof Config['proxy']['initResources'], Parse]> = [
   ['namespaces', (i) => ((n) => ({ kind: 'namespace', namespace: n.name, name: n.name, item: n }))(parseNamespace(i))],
   // In the config file a module's payload is its source text (DGate); the API stores base64.
   ['modules', (i) => ((m) => ({ kind: 'module', namespace: m.namespace, name: m.name, item: m }))(parseModule(moduleInput(i), {}))],

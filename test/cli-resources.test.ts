@@ -161,7 +161,7 @@ describe('the CLI’s field tables match the server', () => {
     namespace: ['name=full', 'tags=a,b'],
     module: ['name=fm', 'namespace=full', 'payload=ZXhwb3J0IHt9Owo=', 'moduleType=javascript', 'tags=t'],
     service: ['name=fs', 'namespace=full', 'urls=http://a.test', 'retries=1', 'retryTimeout=1s', 'connectTimeout=2s', 'requestTimeout=3s',
-      'tlsSkipVerify=true', 'http2Only=true', 'hideDGateHeaders=true', 'disableQueryParams=true', 'tags=t'],
+      'tlsSkipVerify=true', 'http2Only=false', 'hideDGateHeaders=true', 'disableQueryParams=true', 'tags=t'],
     route: ['name=fr', 'namespace=full', 'paths=/a', 'methods=GET', 'service=fs', 'modules=fm', 'stripPath=true', 'preserveHost=true', 'tags=t'],
     domain: ['name=fd', 'namespace=full', 'patterns=f.test', 'priority=5', 'cert=PEM', 'key=PEM', 'tags=t'],
     collection: ['name=fc', 'namespace=full', 'schema:={}', 'visibility=public', 'type=document', 'tags=t'],

@@ -10,15 +10,17 @@ import type { Refusal } from './reply.js';
  * The client address is the socket peer when `xForwardedForDepth` ≤ 0. Otherwise it is the
  * d-th X-Forwarded-For entry counted from the last: every header line is split on commas and
  * the entries of all lines are counted together; with fewer than d entries the first one is used.
+ * With `debug` (the config key) a refusal names the address: `Unauthorized IP Address: <ip>`.
  */
-export function allowListGuard(entries: readonly string[], xForwardedForDepth: number): (req: IncomingMessage) => Refusal | null {
+export function allowListGuard(entries: readonly string[], xForwardedForDepth: number, debug = false): (req: IncomingMessage) => Refusal | null {
   if (entries.length === 0) return function allowEveryone() { return null; };
   const list = new BlockList();
   for (const entry of entries) addEntry(list, entry);
   return function checkAllowList(req) {
     const ip = clientIp(req, xForwardedForDepth);
     if (ip === null) return { error: Errors.FORWARDED_FOR_INVALID() };
-    return list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4') ? null : { error: Errors.UNAUTHORIZED() };
+    if (list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4')) return null;
+    return { error: debug ? Errors.IP_NOT_ALLOWED(ip) : Errors.UNAUTHORIZED() };
   };
 }
 

@@ -29,6 +29,8 @@ export interface AdminOptions {
   allowList: string[];
   /** which X-Forwarded-For entry is the client (counted from the last); ≤ 0 = the socket peer */
   xForwardedForDepth: number;
+  /** `debug`: verbose refusals (the allow list names the refused address) */
+  debug?: boolean;
   authMethod: AuthMethod;
   basicUsers: Array<{ username: string; password: string }>;
   keyAuth: { keys: string[]; headerName?: string; queryParamName?: string };
@@ -59,7 +61,7 @@ export function createAdminServer(opts: AdminOptions): Server {
     now: opts.now ?? (() => new Date()),
     logger: opts.logger,
   };
-  const checkAllowList = allowListGuard(opts.allowList, opts.xForwardedForDepth);
+  const checkAllowList = allowListGuard(opts.allowList, opts.xForwardedForDepth, opts.debug ?? false);
   const checkAuth = authGuard(opts);
   const router = new Router([
     ...systemRoutes(ctx, opts),

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { Errors, invalidField } from '../core/errors.js';
+import { MAX_BODY_BYTES, tooDeep, tooDeepProblem } from '../core/limits.js';
 
-/** Largest request body the admin API reads (16 MiB). */
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+export { MAX_BODY_BYTES };
 
 /** An admin request as handlers see it: path parameters, query and a JSON body read on demand. */
 export class AdminRequest {
@@ -23,7 +23,10 @@ export class AdminRequest {
     this.query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
   }
 
-  /** The parsed JSON body; undefined when the body is empty. Rejects with 400 (bad JSON) or 413. */
+  /**
+   * The parsed JSON body; undefined when the body is empty. Rejects with 400 (bad JSON, or nested
+   * deeper than MAX_NESTING_DEPTH: the message names the top-level field) or 413.
+   */
   body(): Promise<unknown> {
     this.#body ??= readJson(this.raw, MAX_BODY_BYTES);
     return this.#body;
@@ -76,11 +79,15 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
       if (tooLarge) return reject(Errors.BODY_TOO_LARGE(limit));
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return resolve(undefined);
+      let value: unknown;
       try {
-        resolve(JSON.parse(text));
+        value = JSON.parse(text);
       } catch (err) {
-        reject(Errors.BAD_JSON((err as Error).message));
+        return reject(Errors.BAD_JSON((err as Error).message));
       }
+      const deep = tooDeep(value);
+      if (deep !== null) return reject(invalidField(deep.field, tooDeepProblem()));
+      resolve(value);
     };
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > DRAIN_LIMIT) return refuse();

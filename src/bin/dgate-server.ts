@@ -1,32 +1,33 @@
 #!/usr/bin/env node
 /**
  * dgate-server: the proxy and the admin API in one command.
- *   dgate-server [--config FILE | -c FILE]
+ *   dgate-server [--config FILE | -c FILE]   (anything else: usage on stderr, exit code 2)
  * Without a config file it runs on built-in defaults: proxy on 0.0.0.0:8080, admin API on
  * 127.0.0.1:9080, state in ./.dgate/dgate.db.
  */
 import { loadConfig } from '../config/load.js';
+import { parseServerArguments, SERVER_USAGE } from '../config/server-arguments.js';
 import { GatewayError } from '../core/errors.js';
 import { startGateway, VERSION } from '../main.js';
 import { createLogger } from '../observability/log.js';
 import { installProcessGuards } from '../observability/process-guards.js';
 
-const USAGE = `Usage: dgate-server [--config FILE]
-
-Options:
-  -c, --config FILE   config file (YAML or JSON); also DG_CONFIG_PATH, else ./config.dgate.{yml,yaml,json}
-  -v, --version       print the version
-  -h, --help          print this help
-`;
+/** Exit codes: 1 the gateway could not start (config, ports, store); 2 a usage error. */
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
 
 async function main(argv: string[]): Promise<void> {
-  if (argv.includes('-h') || argv.includes('--help')) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  if (argv.includes('-v') || argv.includes('--version')) {
-    process.stdout.write(`dgate-server ${VERSION}\n`);
-    return;
+  const args = parseServerArguments(argv);
+  switch (args.action) {
+    case 'help':
+      process.stdout.write(SERVER_USAGE);
+      return;
+    case 'version':
+      process.stdout.write(`dgate-server ${VERSION}\n`);
+      return;
+    case 'usage-error':
+      process.stderr.write(`dgate-server: ${args.message}\n\n${SERVER_USAGE}`);
+      process.exit(EXIT_USAGE);
   }
   const config = loadConfig({ argv, env: process.env, cwd: process.cwd() });
   const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId });
@@ -52,5 +53,5 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   const message = err instanceof GatewayError || (err instanceof Error && (err as { code?: string }).code === 'EADDRINUSE') ? err.message : String((err as Error)?.stack ?? err);
   process.stderr.write(`dgate-server: ${message}\n`);
-  process.exit(1);
+  process.exit(EXIT_FAILURE);
 });

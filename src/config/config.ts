@@ -23,12 +23,11 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** This node's id (logs, cluster view): `node_id`, else env DGATE_NODE_ID, else the host name. */
   readonly nodeId: string;
-  /** Verbose error bodies (DGate's flag; init_resources and test_server apply regardless). */
+  /** Verbose error bodies: an admin request refused by the allow list names its address (init_resources and test_server apply regardless). */
   readonly debug: boolean;
   /** Node tags (`tags`): shown in the cluster view and the start-up log line. */
   readonly tags: readonly string[];
   readonly disableDefaultNamespace: boolean;
-  readonly disableMetrics: boolean;
   readonly storage: StorageConfig;
   readonly proxy: ProxyConfig;
   readonly admin: AdminConfig;
@@ -77,7 +76,6 @@ export interface ProxyConfig {
   /** Stuck-worker detection (`module_watchdog`); 0 = off. */
   readonly moduleWatchdogMs: number;
   readonly disableXForwardedHeaders: boolean;
-  readonly xForwardedForDepth: number;
   /** Level filter for module console output; defaults to `logLevel`. */
   readonly consoleLogLevel: LogLevel;
   readonly clientTransport: ClientTransportConfig;
@@ -93,7 +91,7 @@ export interface ClientTransportConfig {
   readonly idleConnTimeoutMs: number;
   /** 0 = unlimited. */
   readonly maxConnsPerHost: number;
-  /** TCP keep-alive probe interval for upstream sockets; 0 = system default. */
+  /** TCP keep-alive on upstream sockets: idle time before the first probe; 0 = undici's default (60 s). */
   readonly keepAliveMs: number;
   readonly disableKeepAlives: boolean;
   /** Refuse loopback/private upstream addresses (DGate §3.7). */
@@ -116,7 +114,6 @@ export interface InitResources {
   readonly collections: readonly ResourceItem[];
   readonly documents: readonly ResourceItem[];
   readonly secrets: readonly ResourceItem[];
-  readonly skipValidation: boolean;
 }
 
 export interface AdminConfig {

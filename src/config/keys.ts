@@ -81,11 +81,18 @@ export interface SectionListSpec extends BaseSpec {
 export interface IgnoredSpec extends BaseSpec {
   readonly kind: 'ignored';
 }
-/** A DGate feature this version lacks: accepted only when absent, false or empty. */
+/**
+ * A DGate feature this version lacks: accepted only when absent, false or empty (or a value
+ * `accepts` allows); otherwise start-up stops with `message` (default "not supported yet").
+ */
 export interface UnsupportedSpec extends BaseSpec {
   readonly kind: 'unsupported';
   /** What the refusal says instead of "not supported yet" (e.g. what to configure instead). */
   readonly message?: string;
+  /** true: refused whatever its value (only an absent key passes). */
+  readonly refuseAnyValue?: boolean;
+  /** A value besides the empty ones that means "off" (e.g. a depth of 0). */
+  readonly accepts?: (value: unknown) => boolean;
 }
 
 export type KeySpec =
@@ -161,11 +168,16 @@ export const CONFIG_KEYS: SectionSpec = {
     debug: {
       kind: 'bool',
       default: false,
-      doc: 'verbose error bodies (init_resources and test_server apply whatever its value)',
+      doc: 'verbose error bodies: an admin request refused by allow_list names its address (init_resources and test_server apply whatever its value)',
     },
     tags: { kind: 'stringList', doc: 'node tags, shown in GET /api/v1/cluster and the start-up log line' },
     disable_default_namespace: { kind: 'bool', default: false, doc: 'do not create the "default" namespace' },
-    disable_metrics: { kind: 'bool', default: false, doc: 'turn off /metrics and instruments' },
+    disable_metrics: {
+      kind: 'unsupported',
+      refuseAnyValue: true,
+      message: 'not supported yet: metrics are not served yet, so there is nothing to disable (remove the key)',
+      doc: 'refused: metrics are not served yet',
+    },
 
     storage: {
       kind: 'section',
@@ -240,7 +252,13 @@ export const CONFIG_KEYS: SectionSpec = {
           default: false,
           doc: "DGate's inverted flag: X-Forwarded-* headers are added upstream only when true",
         },
-        x_forwarded_for_depth: { kind: 'int', default: 0, doc: 'X-Forwarded-For depth used for logging' },
+        x_forwarded_for_depth: {
+          kind: 'unsupported',
+          accepts: (v) => v === 0 || (typeof v === 'string' && /^\s*0\s*$/.test(v)),
+          message:
+            'not supported yet: the proxy takes the connecting address as the client (X-Real-IP); admin.x_forwarded_for_depth sets it for the admin API',
+          doc: 'refused unless 0: the proxy takes the connecting address as the client address',
+        },
         console_log_level: {
           kind: 'string',
           enum: LOG_LEVELS,
@@ -256,7 +274,11 @@ export const CONFIG_KEYS: SectionSpec = {
             response_header_timeout: { kind: 'duration', default: 0, doc: 'wait for response headers (0 = none)' },
             idle_conn_timeout: { kind: 'duration', default: 90_000, doc: 'idle keep-alive connection lifetime (0 = no limit)' },
             max_conns_per_host: { kind: 'int', min: 0, default: 0, doc: 'connections per upstream host (0 = unlimited)' },
-            keep_alive: { kind: 'duration', default: 30_000, doc: 'TCP keep-alive probe interval (0 = system default)' },
+            keep_alive: {
+              kind: 'duration',
+              default: 30_000,
+              doc: 'TCP keep-alive on upstream connections: idle time before the first probe (0 = 60s, undici default)',
+            },
             disable_keep_alives: { kind: 'bool', default: false, doc: 'one connection per upstream request' },
             disable_private_ips: { kind: 'bool', default: false, doc: 'refuse loopback and private upstream addresses' },
             ...ignoredTransportKeys,
@@ -274,7 +296,11 @@ export const CONFIG_KEYS: SectionSpec = {
             collections: initResourceList('collections'),
             documents: initResourceList('documents'),
             secrets: initResourceList('secrets'),
-            skip_validation: { kind: 'bool', default: false, doc: 'skip the cross-checks between init resources' },
+            skip_validation: {
+              kind: 'unsupported',
+              message: 'not supported: every resource is always validated (remove it or set it to false)',
+              doc: 'refused when true: every resource is always validated',
+            },
           },
         },
         tls: { kind: 'unsupported', doc: 'HTTPS listener' },

@@ -39,7 +39,6 @@ test('no file anywhere: built-in defaults', () => {
     debug: false,
     tags: [],
     disableDefaultNamespace: false,
-    disableMetrics: false,
     storage: {
       type: 'file',
       dir: join(cwd, '.dgate'),
@@ -63,7 +62,6 @@ test('no file anywhere: built-in defaults', () => {
       moduleTimeoutMs: 30_000,
       moduleWatchdogMs: 5_000,
       disableXForwardedHeaders: false,
-      xForwardedForDepth: 0,
       consoleLogLevel: 'info',
       clientTransport: {
         dialTimeoutMs: 10_000,
@@ -83,7 +81,6 @@ test('no file anywhere: built-in defaults', () => {
         collections: [],
         documents: [],
         secrets: [],
-        skipValidation: false,
       },
     },
     admin: {

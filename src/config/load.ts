@@ -7,13 +7,15 @@
  *   3. the first existing of config.dgate.yml, config.dgate.yaml, config.dgate.json in cwd;
  *   4. none: built-in defaults.
  * A file named by 1 or 2 must exist. Relative paths are resolved against cwd.
- * `.json` files are read as JSON, anything else as YAML. DGate's DG_CONFIG_DATA, DG_CONFIG_TYPE
+ * `.json` files are read as JSON, anything else as YAML. Files larger than MAX_FILE_BYTES or
+ * nested deeper than MAX_NESTING_DEPTH (core/limits.ts) are refused. DGate's DG_CONFIG_DATA, DG_CONFIG_TYPE
  * and TOML files are not supported.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { Errors } from '../core/errors.js';
+import { Errors, GatewayError } from '../core/errors.js';
+import { MAX_FILE_BYTES, tooDeep, tooDeepProblem } from '../core/limits.js';
 import type { Config } from './config.js';
 import { validateConfig } from './schema.js';
 import { substituteTree } from './substitute.js';
@@ -56,6 +58,7 @@ export function buildConfig(
 ): Config {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
+  checkDepth(raw, options.file ?? null);
   return validateConfig(substituteTree(raw, env), { env, cwd, file: options.file ?? null });
 }
 
@@ -99,8 +102,11 @@ function configArgument(argv: readonly string[]): string | null {
 
 function readConfigFile(location: ConfigFileLocation): string {
   try {
+    const size = statSync(location.path).size;
+    if (size > MAX_FILE_BYTES) throw Errors.CONFIG(`${location.path}: larger than ${MAX_FILE_BYTES} bytes`);
     return readFileSync(location.path, 'utf8');
   } catch (err) {
+    if (err instanceof GatewayError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw Errors.CONFIG(`config file not found: ${location.path} (from ${location.source})`);
     throw Errors.CONFIG(`cannot read config file ${location.path}: ${(err as Error).message}`);
@@ -110,9 +116,19 @@ function readConfigFile(location: ConfigFileLocation): string {
 /** Parses file text by extension: `.json` as JSON, anything else as YAML. */
 export function parseConfigText(text: string, path: string): unknown {
   const isJson = extname(path).toLowerCase() === '.json';
+  let raw: unknown;
   try {
-    return isJson ? JSON.parse(text) : parseYaml(text, { merge: true });
+    raw = isJson ? JSON.parse(text) : parseYaml(text, { merge: true });
   } catch (err) {
+    // The YAML parser recurses per nesting level: a file nested thousands deep overflows it.
+    if (err instanceof RangeError || /Maximum call stack size exceeded/.test(String((err as Error).message))) throw Errors.CONFIG(`${path}: ${tooDeepProblem()}`);
     throw Errors.CONFIG(`${path}: invalid ${isJson ? 'JSON' : 'YAML'}: ${(err as Error).message.trimEnd()}`);
   }
+  checkDepth(raw, path);
+  return raw;
+}
+
+function checkDepth(raw: unknown, file: string | null): void {
+  const deep = tooDeep(raw);
+  if (deep !== null) throw Errors.CONFIG(`${file === null ? '' : `${file}: `}${deep.field}: ${tooDeepProblem()}`);
 }

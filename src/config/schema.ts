@@ -60,7 +60,8 @@ function readSection(spec: SectionSpec, raw: unknown, path: string, ctx: Default
 
 function readValue(spec: KeySpec, value: unknown, path: string, ctx: DefaultContext): unknown {
   if (spec.kind === 'unsupported') {
-    if (!isEmptyValue(value)) throw configError(path, spec.message ?? 'not supported yet');
+    const refused = spec.refuseAnyValue ? value !== undefined && value !== null : !isEmptyValue(value) && !(spec.accepts?.(value) ?? false);
+    if (refused) throw configError(path, spec.message ?? 'not supported yet');
     return undefined;
   }
   if (spec.kind === 'section') {

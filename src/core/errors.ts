@@ -60,15 +60,25 @@ export const Errors = {
   DOCUMENT_INVALID: defineError('DG_ERR_DOCUMENT_INVALID', 422, 'document does not match the schema of collection %s: %s'),
   REVISION_CONFLICT: defineError('DG_ERR_REVISION_CONFLICT', 409, 'state changed concurrently (expected revision %s, store is at %s)'),
   UNAUTHORIZED: defineError('DG_ERR_UNAUTHORIZED', 401, 'Unauthorized'),
+  /** An address outside admin.allow_list, as answered when `debug` is set (otherwise UNAUTHORIZED). */
+  IP_NOT_ALLOWED: defineError('DG_ERR_IP_NOT_ALLOWED', 401, 'Unauthorized IP Address: %s'),
   FORWARDED_FOR_INVALID: defineError('DG_ERR_FORWARDED_FOR_INVALID', 400, 'could not parse X-Forwarded-For IP'),
   ADMIN_NOT_FOUND: defineError('DG_ERR_ADMIN_NOT_FOUND', 404, '404 page not found'),
   METHOD_NOT_ALLOWED: defineError('DG_ERR_METHOD_NOT_ALLOWED', 405, 'method not allowed'),
   BODY_TOO_LARGE: defineError('DG_ERR_BODY_TOO_LARGE', 413, 'request body larger than %s bytes'),
   NOT_READY: defineError('DG_ERR_NOT_READY', 503, 'proxy state not ready'),
+  /** An admin write committed, but not every proxy worker applied it within the wait: the client may retry reads. */
   PROPAGATION_TIMEOUT: defineError('DG_ERR_PROPAGATION_TIMEOUT', 504, 'change committed at revision %s but not yet live on every worker'),
   WATCH_ONLY: defineError('DG_ERR_WATCH_ONLY', 403, 'this node is read-only (admin.watch_only: true): send writes to a node without admin.watch_only'),
   CLUSTER_UNAVAILABLE: defineError('DG_ERR_CLUSTER_UNAVAILABLE', 503, 'cluster view unavailable: %s'),
-  CONFIG: defineError('DG_ERR_CONFIG', 1, 'config: %s'),
+  /** Invalid start-up configuration (file, flags, admin options); dgate-server exits with code 1 on it. */
+  CONFIG: defineError('DG_ERR_CONFIG', 400, 'config: %s'),
+  /** The upstream did not answer within the service's requestTimeout (the proxy answers 504). */
+  UPSTREAM_TIMEOUT: defineError('DG_ERR_UPSTREAM_TIMEOUT', 504, 'upstream did not answer within %s ms'),
+  /** An asynchronous module function did not settle within proxy.module_timeout (the proxy answers 504). */
+  HOOK_TIMEOUT: defineError('DG_ERR_HOOK_TIMEOUT', 504, 'module function did not finish within %s ms'),
+  /** An upstream resolved to a loopback/private address while proxy.client_transport.disable_private_ips is set (502). */
+  PRIVATE_ADDRESS: defineError('DG_ERR_PRIVATE_ADDRESS', 502, 'upstream address %s is private and proxy.client_transport.disable_private_ips is set'),
   MODULE_COMPILE: defineError('DG_ERR_MODULE_COMPILE', 400, 'module %s: %s'),
   MODULE_LINK: defineError('DG_ERR_MODULE_LINK', 400, '%s'),
   STORE: defineError('DG_ERR_STORE', 500, 'store: %s'),

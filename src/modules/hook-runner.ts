@@ -1,12 +1,10 @@
+import { Errors, GatewayError } from '../core/errors.js';
 import type { HookFn } from './hooks.js';
 import type { HookScope, Watchdog } from './watchdog.js';
 
-/** A hook that did not settle within its time budget. */
-export class HookTimeoutError extends Error {
-  readonly code = 'DG_HOOK_TIMEOUT';
-  constructor(ms: number) {
-    super(`module function did not finish within ${ms} ms`);
-  }
+/** Whether `err` is the rejection of a hook that did not settle within its time budget (Errors.HOOK_TIMEOUT). */
+export function isHookTimeout(err: unknown): boolean {
+  return err instanceof GatewayError && err.code === Errors.HOOK_TIMEOUT.code;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -146,7 +144,7 @@ export class HookRunner {
       for (const entry of this.#inflight) {
         if (entry.deadline <= now) {
           this.#inflight.delete(entry);
-          entry.reject(new HookTimeoutError(this.budgetMs));
+          entry.reject(Errors.HOOK_TIMEOUT(this.budgetMs));
         }
       }
     }, every).unref();

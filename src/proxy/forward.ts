@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
+import { Errors } from '../core/errors.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { ServiceRuntime, Target } from '../runtime/service-runtime.js';
 import { upstreamPath, upstreamQuery } from '../runtime/upstream-url.js';
@@ -31,14 +32,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 /** Errors where the request never reached the upstream application: safe to retry. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
-const TIMEOUT_ERRORS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'DG_UPSTREAM_TIMEOUT']);
-
-class RequestTimeoutError extends Error {
-  readonly code = 'DG_UPSTREAM_TIMEOUT';
-  constructor(ms: number) {
-    super(`upstream did not answer within ${ms} ms`);
-  }
-}
+const TIMEOUT_ERRORS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', Errors.UPSTREAM_TIMEOUT.code]);
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
@@ -150,7 +144,7 @@ export class Forward implements Dispatcher.DispatchHandler {
       const ms = service.requestTimeoutMs;
       this.#timer = setTimeout(() => {
         this.#timer = null;
-        this.#abort?.(new RequestTimeoutError(ms));
+        this.#abort?.(Errors.UPSTREAM_TIMEOUT(ms));
       }, ms);
     }
     const method = this.method() as Dispatcher.HttpMethod;

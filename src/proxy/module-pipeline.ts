@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pool } from 'undici';
 import { ModuleContext } from '../modules/ctx/context.js';
-import { HookTimeoutError, type HookRunner } from '../modules/hook-runner.js';
+import { isHookTimeout, type HookRunner } from '../modules/hook-runner.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
 import type { ForwardOptions } from './forward.js';
@@ -97,7 +97,7 @@ function finishAnswer(ctx: ModuleContext, res: ServerResponse): void {
 async function handleFailure(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, ctx: ModuleContext, err: unknown, status: number, phase: string, opts: ModulePathOptions): Promise<void> {
   const hooks = route.hooks!;
   const e = err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err) ? (err as Error) : new Error(String(err));
-  const timedOut = e instanceof HookTimeoutError;
+  const timedOut = isHookTimeout(e);
   if (status === 500 || timedOut) {
     opts.logModuleError({
       namespace: route.namespace,
@@ -121,7 +121,7 @@ async function handleFailure(req: IncomingMessage, res: ServerResponse, route: R
       const inner = e2 as Error;
       opts.logModuleError({ namespace: route.namespace, route: route.name, modules: hooks.modules, phase: 'errorHandler', error: String(inner?.message ?? e2), stack: typeof inner?.stack === 'string' ? hooks.set.mapStack(inner.stack) : undefined });
       if (!res.headersSent) {
-        if (e2 instanceof HookTimeoutError) reply.gatewayTimeout(res);
+        if (isHookTimeout(e2)) reply.gatewayTimeout(res);
         else reply.internalError(res);
       } else if (!res.writableEnded) res.destroy();
       return;

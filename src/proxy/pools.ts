@@ -1,5 +1,5 @@
 import { Pool, buildConnector } from 'undici';
-import { isPrivateAddress, PrivateAddressError, publicOnlyLookup } from './private-addresses.js';
+import { isPrivateAddress, privateAddressError, publicOnlyLookup } from './private-addresses.js';
 import type { PoolProvider, PoolSettings } from '../runtime/service-runtime.js';
 
 /** Transport settings from proxy.client_transport, applied to every upstream pool. */
@@ -13,6 +13,8 @@ export interface TransportOptions {
   /** time to wait for response headers when a service sets no requestTimeout, ms (0 = undici default) */
   responseHeaderTimeoutMs: number;
   disableKeepAlives: boolean;
+  /** TCP keep-alive on upstream sockets: idle time before the first probe, ms (0 = undici's default, 60 s) */
+  keepAliveMs: number;
   /** refuse loopback/private upstream addresses */
   disablePrivateIps: boolean;
 }
@@ -23,13 +25,14 @@ export const defaultTransport: TransportOptions = {
   dialTimeoutMs: 10_000,
   responseHeaderTimeoutMs: 0,
   disableKeepAlives: false,
+  keepAliveMs: 0,
   disablePrivateIps: false,
 };
 
 /** A connector that never connects: for an upstream named by a private address when those are refused. */
 function refuse(origin: string): buildConnector.connector {
   const address = new URL(origin).hostname;
-  return (_opts, callback) => callback(new PrivateAddressError(address), null);
+  return (_opts, callback) => callback(privateAddressError(address), null);
 }
 
 function keyOf(s: PoolSettings): string {
@@ -59,6 +62,8 @@ export class PoolRegistry implements PoolProvider<Pool> {
       const connect = {
         timeout: s.connectTimeoutMs > 0 ? s.connectTimeoutMs : t.dialTimeoutMs,
         rejectUnauthorized: !s.tlsSkipVerify,
+        keepAlive: true,
+        ...(t.keepAliveMs > 0 ? { keepAliveInitialDelay: t.keepAliveMs } : {}),
         ...(t.disablePrivateIps ? { lookup: publicOnlyLookup } : {}),
       };
       p = new Pool(s.origin, {

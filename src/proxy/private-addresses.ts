@@ -1,5 +1,6 @@
 import dns from 'node:dns';
 import net from 'node:net';
+import { Errors } from '../core/errors.js';
 
 /**
  * proxy.client_transport.disable_private_ips: upstream connections to loopback, private,
@@ -23,11 +24,9 @@ export function isPrivateAddress(address: string): boolean {
   return PRIVATE.check(address, 'ipv4');
 }
 
-export class PrivateAddressError extends Error {
-  readonly code = 'DG_PRIVATE_ADDRESS';
-  constructor(address: string) {
-    super(`upstream address ${address} is private and proxy.client_transport.disable_private_ips is set`);
-  }
+/** The connect error for a refused private upstream address. */
+export function privateAddressError(address: string): Error {
+  return Errors.PRIVATE_ADDRESS(address);
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
@@ -37,7 +36,7 @@ export function publicOnlyLookup(hostname: string, options: dns.LookupOptions, c
   dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, '');
     const refused = addresses.find((a) => isPrivateAddress(a.address));
-    if (refused !== undefined) return callback(new PrivateAddressError(refused.address), '');
+    if (refused !== undefined) return callback(privateAddressError(refused.address), '');
     if (options.all) return callback(null, addresses);
     callback(null, addresses[0].address, addresses[0].family);
   });

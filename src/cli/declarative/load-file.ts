@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { MAX_FILE_BYTES, tooDeep, tooDeepProblem } from '../../core/limits.js';
 import { SPECS_IN_ORDER } from '../resources/index.js';
 import { UsageError } from '../usage-error.js';
 import type { Entry } from './entry.js';
@@ -23,8 +24,10 @@ export function loadDeclarativeFile(path: string, cwd: string): Entry[] {
   const full = resolve(cwd, path);
   let text: string;
   try {
+    if (statSync(full).size > MAX_FILE_BYTES) throw fileError(path, `larger than ${MAX_FILE_BYTES} bytes`);
     text = readFileSync(full, 'utf8');
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw fileError(path, `cannot read it: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
@@ -32,8 +35,12 @@ export function loadDeclarativeFile(path: string, cwd: string): Entry[] {
   try {
     doc = extname(full).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
+    // The YAML parser recurses per nesting level: a file nested thousands deep overflows it.
+    if (err instanceof RangeError || /Maximum call stack size exceeded/.test(String((err as Error).message))) throw fileError(path, tooDeepProblem());
     throw fileError(path, `not valid ${extname(full).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
   }
+  const deep = tooDeep(doc);
+  if (deep !== null) throw fileError(path, `${deep.field}: ${tooDeepProblem()}`);
   if (doc === null || doc === undefined) return [];
   if (!isMap(doc)) throw fileError(path, 'expected a map of sections (namespaces, services, routes, …)');
 

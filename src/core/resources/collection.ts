@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import { invalidField } from '../errors.js';
+import { MAX_NESTING_DEPTH, MAX_SCHEMA_NODES, tooDeep, tooDeepProblem } from '../limits.js';
 import type { Collection } from '../types.js';
 import type { Body, ParseDefaults } from './fields.js';
 import { compact, isAbsent, namespaceOf, readBody, requiredName, tags } from './fields.js';
@@ -29,9 +30,27 @@ function schema(body: Body): Record<string, unknown> {
   const v = body.schema;
   if (isAbsent(v)) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw invalidField('schema', 'must be a JSON object');
+  const deep = tooDeep(v, MAX_NESTING_DEPTH - 1);
+  if (deep !== null) throw invalidField('schema', tooDeepProblem());
+  if (countNodes(v, MAX_SCHEMA_NODES) > MAX_SCHEMA_NODES) throw invalidField('schema', `more than ${MAX_SCHEMA_NODES} values (keys and list items)`);
   const compiled = compileSchema(v as Record<string, unknown>);
   if (typeof compiled === 'string') throw invalidField('schema', compiled);
   return v as Record<string, unknown>;
+}
+
+/** Values (object keys and list items) in `value`, counting stops past `max`. Iterative. */
+function countNodes(value: object, max: number): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && count <= max) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    for (const child of Object.values(v)) {
+      count++;
+      stack.push(child);
+    }
+  }
+  return count;
 }
 
 /** One of `allowed`; absent → the first. */
