@@ -6,6 +6,36 @@ type ByName = ReadonlyMap<string, unknown>;
 type ByNamespace = ReadonlyMap<string, ByName>;
 
 /**
+ * Sorted views of the (immutable) per-namespace tables, computed on first use and shared by every
+ * State holding the same table: a batch copies only the tables it touches, so the sort is paid
+ * once per written table, not per read.
+ */
+const sortedNames = new WeakMap<ByName, { names: string[]; items: unknown[] }>();
+const sortedNamespaces = new WeakMap<ByNamespace, string[]>();
+
+function sortedOf(names: ByName): { names: string[]; items: unknown[] } {
+  let s = sortedNames.get(names);
+  if (s === undefined) {
+    const keys = [...names.keys()].sort(byteOrder);
+    s = { names: keys, items: keys.map((k) => names.get(k)) };
+    sortedNames.set(names, s);
+  }
+  return s;
+}
+
+function namespacesOf(table: ByNamespace): string[] {
+  let s = sortedNamespaces.get(table);
+  if (s === undefined) {
+    s = [...table.keys()].sort(byteOrder);
+    sortedNamespaces.set(table, s);
+  }
+  return s;
+}
+
+/** Where two states differ: for each kind, the namespaces whose tables are not the same object. */
+export type TableChanges = ReadonlyMap<Kind, ReadonlySet<string>>;
+
+/**
  * An immutable view of the whole gateway state at one revision.
  * applyChanges() returns a new State sharing every untouched (kind, namespace) table.
  */
@@ -33,12 +63,47 @@ export class State {
   /** Items of a kind, sorted by name (byte order); one namespace or all of them (then by namespace, name). */
   list<K extends Kind>(kind: K, namespace?: string): ItemOf[K][] {
     const table = this.#tables.get(kind)!;
-    const namespaces = namespace === undefined ? [...table.keys()].sort(byteOrder) : [namespace];
+    if (namespace !== undefined) {
+      const names = table.get(namespace);
+      return names === undefined ? [] : (sortedOf(names).items.slice() as ItemOf[K][]);
+    }
     const out: ItemOf[K][] = [];
-    for (const ns of namespaces) {
-      const names = table.get(ns);
-      if (!names) continue;
-      for (const name of [...names.keys()].sort(byteOrder)) out.push(names.get(name) as ItemOf[K]);
+    for (const ns of namespacesOf(table)) for (const item of sortedOf(table.get(ns)!).items) out.push(item as ItemOf[K]);
+    return out;
+  }
+
+  /** Documents of one collection, sorted by id (names are `<collection>/<id>`: one range of the sorted index). */
+  documents(namespace: string, collection: string): ItemOf['document'][] {
+    const names = this.#tables.get('document')!.get(namespace);
+    if (names === undefined) return [];
+    const sorted = sortedOf(names);
+    const prefix = `${collection}/`;
+    let lo = 0;
+    let hi = sorted.names.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted.names[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    let end = lo;
+    while (end < sorted.names.length && sorted.names[end]!.startsWith(prefix)) end++;
+    return sorted.items.slice(lo, end) as ItemOf['document'][];
+  }
+
+  /**
+   * The (kind, namespace) tables that differ from `previous`, by identity: a state derived from
+   * another by applyChanges shares every table no change touched, so this is cheap and exact for
+   * related states and reports everything for unrelated ones (e.g. after a reload).
+   */
+  changedSince(previous: State): TableChanges {
+    const out = new Map<Kind, Set<string>>();
+    for (const [kind, table] of this.#tables) {
+      const before = previous.#tables.get(kind)!;
+      if (before === table) continue;
+      const set = new Set<string>();
+      for (const [ns, names] of table) if (before.get(ns) !== names) set.add(ns);
+      for (const ns of before.keys()) if (!table.has(ns)) set.add(ns);
+      if (set.size > 0) out.set(kind, set);
     }
     return out;
   }
