@@ -32,6 +32,8 @@ function namespacesOf(table: ByNamespace): string[] {
   return s;
 }
 
+const EMPTY: ByName = new Map();
+
 /** Where two states differ: for each kind, the namespaces whose tables are not the same object. */
 export type TableChanges = ReadonlyMap<Kind, ReadonlySet<string>>;
 
@@ -70,6 +72,11 @@ export class State {
     const out: ItemOf[K][] = [];
     for (const ns of namespacesOf(table)) for (const item of sortedOf(table.get(ns)!).items) out.push(item as ItemOf[K]);
     return out;
+  }
+
+  /** The items of a kind in one namespace, by name, unsorted (the state's own immutable table: do not cast and modify). */
+  table<K extends Kind>(kind: K, namespace: string): ReadonlyMap<string, ItemOf[K]> {
+    return (this.#tables.get(kind)!.get(namespace) ?? EMPTY) as ReadonlyMap<string, ItemOf[K]>;
   }
 
   /** Documents of one collection, sorted by id (names are `<collection>/<id>`: one range of the sorted index). */

@@ -66,18 +66,37 @@ describe('TableBuilder', () => {
     assert.equal(pools.length, opened, 'no pool asked for');
   });
 
-  test('a route write in namespace a leaves namespace b untouched and keeps a\'s unchanged services', () => {
+  test('a route write in namespace a updates a\'s router in place and leaves namespace b untouched', () => {
     const { b } = builder();
     const s1 = base();
     const t1 = apply(b, s1);
-    const t2 = apply(b, s1.applyChanges([route('a', 'r3', '/three')], 2));
+    const r1 = t1.namespaces.get('a')!.router!.find('GET', '/one');
+    assert.equal(r1.kind, 'found');
+    const c2 = b.prepare(s1.applyChanges([route('a', 'r3', '/three')], 2));
+    assert.equal(c2.table.namespaces.get('a')!.router!.find('GET', '/three').kind, 'not-found', 'nothing changes before accept');
+    c2.accept();
+    const t2 = c2.table;
     assert.equal(t2.namespaces.get('b'), t1.namespaces.get('b'), "b's runtime is the same object");
     assert.equal(t2.namespaces.get('b')!.router, t1.namespaces.get('b')!.router);
-    assert.notEqual(t2.namespaces.get('a')!.router, t1.namespaces.get('a')!.router, "a's router is rebuilt");
+    assert.equal(t2.namespaces.get('a')!.router!.find('GET', '/three').kind, 'found');
+    const again = t2.namespaces.get('a')!.router!.find('GET', '/one');
+    assert.equal(again.kind === 'found' && r1.kind === 'found' && again.value === r1.value, true, 'the untouched route keeps its runtime');
     assert.equal(t2.namespaces.get('a')!.services.get('svc'), t1.namespaces.get('a')!.services.get('svc'), 'the unchanged service keeps its runtime');
-    const found = t2.namespaces.get('a')!.router!.find('GET', '/three');
-    assert.equal(found.kind, 'found');
-    assert.equal(t1.namespaces.get('a')!.router!.find('GET', '/three').kind, 'not-found', 'the previous table is not changed');
+  });
+
+  test('a route delete or rename stops serving the old path, and a hidden registration answers again', () => {
+    const { b } = builder();
+    const s1 = base().applyChanges([route('a', 'z-late', '/one', 'svc')], 2);
+    const t1 = apply(b, s1);
+    const winner = t1.namespaces.get('a')!.router!.find('GET', '/one');
+    assert.equal(winner.kind === 'found' && winner.value.name, 'z-late', 'the later name wins');
+    const s2 = s1.applyChanges([{ op: 'delete', kind: 'route', namespace: 'a', name: 'z-late' }], 3);
+    const t2 = apply(b, s2);
+    const back = t2.namespaces.get('a')!.router!.find('GET', '/one');
+    assert.equal(back.kind === 'found' && back.value.name, 'r1');
+    const t3 = apply(b, s2.applyChanges([{ op: 'delete', kind: 'route', namespace: 'a', name: 'r1' }, route('a', 'r1b', '/uno')], 4));
+    assert.equal(t3.namespaces.get('a')!.router!.find('GET', '/one').kind, 'not-found');
+    assert.equal(t3.namespaces.get('a')!.router!.find('GET', '/uno').kind, 'found');
   });
 
   test('round-robin keeps its position across an unrelated write, and restarts when the service changes', () => {
@@ -126,5 +145,13 @@ describe('TableBuilder', () => {
     const t2 = apply(b, s1.applyChanges([put('document', 'a', 'c/x', parseDocument({}, { id: 'x', namespace: 'a', collection: 'c', previous: undefined, now: new Date(0) }))], 2));
     assert.equal(t2.namespaces, t1.namespaces);
     assert.equal(t2.namespaces.get('a')!.router!.find('GET', '/nine').kind, 'not-found');
+  });
+
+  test('a route the router refuses fails prepare and leaves the table serving', () => {
+    const { b } = builder();
+    const s1 = base();
+    const t1 = apply(b, s1);
+    assert.throws(() => b.prepare(s1.applyChanges([put('route', 'a', 'bad', { ...parseRoute({ name: 'bad', namespace: 'a', paths: ['/ok'], methods: ['GET'], service: 'svc' }, {}), paths: ['/{x:(}'] })], 2)));
+    assert.equal(t1.namespaces.get('a')!.router!.find('GET', '/one').kind, 'found');
   });
 });

@@ -1,4 +1,4 @@
-import type { Kind, Service } from '../core/types.js';
+import type { Kind, Namespace, Route, Service } from '../core/types.js';
 import type { State, TableChanges } from '../core/state.js';
 import type { ModuleSet } from '../modules/module-set.js';
 import type { ModuleSets } from '../modules/module-sets.js';
@@ -25,6 +25,51 @@ export interface NamespaceRuntime<P> {
   readonly moduleRoutes: readonly RouteRuntime<P>[];
   /** its modules (null without any) */
   readonly modules: ModuleSet | null;
+}
+
+/**
+ * A namespace's runtime as the builder keeps it: a route write updates it in place (the router
+ * loses the route's old registrations and gets the new ones), synchronously, between two
+ * requests. Everything else in the namespace stays the same object.
+ */
+class MutableNamespace<P> implements NamespaceRuntime<P> {
+  readonly name: string;
+  readonly router: PathRouter<RouteRuntime<P>>;
+  readonly services = new Map<string, ServiceRuntime<P>>();
+  moduleRoutes: RouteRuntime<P>[] = [];
+  readonly modules: ModuleSet | null;
+  /** the runtime of each route with the definition it was built from */
+  readonly routes = new Map<string, { def: Route; rt: RouteRuntime<P> }>();
+  /** route registrations removed since the router was built (emptied nodes stay until a rebuild) */
+  removals = 0;
+
+  constructor(name: string, modules: ModuleSet | null) {
+    this.name = name;
+    this.modules = modules;
+    this.router = new PathRouter<RouteRuntime<P>>();
+  }
+
+  put(def: Route, rt: RouteRuntime<P>): void {
+    this.delete(def.name);
+    this.routes.set(def.name, { def, rt });
+    for (const path of def.paths) this.router.add(path, def.methods, rt, def.name);
+  }
+
+  delete(name: string): void {
+    const old = this.routes.get(name);
+    if (old === undefined) return;
+    this.routes.delete(name);
+    for (const path of old.def.paths) this.router.remove(path, old.rt);
+    this.removals += old.def.paths.length;
+  }
+}
+
+/** What a candidate table will change in a kept namespace once accepted. */
+interface NamespacePatch<P> {
+  readonly ns: MutableNamespace<P>;
+  readonly put: Array<{ def: Route; rt: RouteRuntime<P> }>;
+  readonly deleted: string[];
+  readonly services: Map<string, ServiceRuntime<P> | null>;
 }
 
 /**
@@ -123,19 +168,29 @@ export class TableBuilder<P> {
     const routing = changes === null || NAMESPACE_KINDS.some((k) => changes.has(k));
     let namespaces = prev?.namespaces ?? new Map<string, NamespaceRuntime<P>>();
     let moduleRoutes = prev?.moduleRoutes ?? [];
+    const patches: NamespacePatch<P>[] = [];
     if (routing) {
       const map = new Map<string, NamespaceRuntime<P>>();
+      let replaced = false;
       for (const ns of namespaceNames) {
-        const before = prev?.namespaces.get(ns);
+        const before = prev?.namespaces.get(ns) as MutableNamespace<P> | undefined;
         if (before !== undefined && !touches(changes, ns)) {
           map.set(ns, before);
           continue;
         }
-        const built = this.#buildNamespace(next, ns, before);
-        map.set(ns, built);
+        const patch = before === undefined || changes === null ? null : this.#patch(this.#state!, next, changes, before);
+        if (patch !== null) {
+          patches.push(patch);
+          map.set(ns, before!);
+        } else {
+          map.set(ns, this.#buildNamespace(next, ns, before));
+          replaced = true;
+        }
       }
-      namespaces = map;
-      moduleRoutes = [...map.values()].flatMap((n) => n.moduleRoutes);
+      if (replaced || prev === null || map.size !== prev.namespaces.size) {
+        namespaces = map;
+        moduleRoutes = [...map.values()].flatMap((n) => n.moduleRoutes);
+      }
     }
 
     const table: RuntimeTable<P> = { rev: next.rev, resolver, namespaces, allowedDomain: this.#allowedDomain, redirectHttps: this.#redirectHttps, moduleRoutes };
@@ -143,6 +198,11 @@ export class TableBuilder<P> {
       table,
       rebuilt: routing,
       accept: () => {
+        let hooksChanged = false;
+        for (const p of patches) hooksChanged = applyPatch(p) || hooksChanged;
+        if (hooksChanged) {
+          (table as { moduleRoutes: readonly RouteRuntime<P>[] }).moduleRoutes = [...namespaces.values()].flatMap((n) => n.moduleRoutes);
+        }
         if (routing) this.#modules.retain(modulesOf(namespaces));
         this.#state = next;
         this.#table = table;
@@ -150,36 +210,120 @@ export class TableBuilder<P> {
     };
   }
 
-  #buildNamespace(state: State, ns: string, before: NamespaceRuntime<P> | undefined): NamespaceRuntime<P> {
-    const moduleDefs = state.list('module', ns);
-    // Every module is compiled (a syntax error refuses the write), used or not; loaded when a route uses it.
-    const set = moduleDefs.length === 0 ? null : this.#modules.get(ns, moduleDefs);
-    const routes = state.list('route', ns);
-    const services = new Map<string, ServiceRuntime<P>>();
-    const moduleRoutes: RouteRuntime<P>[] = [];
-    if (routes.length === 0) return { name: ns, router: null, services, moduleRoutes, modules: set };
-    const namespaceDef = state.get('namespace', ns, ns);
-    const router = new PathRouter<RouteRuntime<P>>();
-    // Routes are added in name order, so for one pattern and method the later name wins (as DGate).
-    for (const route of routes) {
-      let service: ServiceRuntime<P> | null = null;
-      let serviceDef: Service | undefined;
-      if (route.service !== undefined) {
-        serviceDef = state.get('service', ns, route.service);
-        service = services.get(route.service) ?? null;
-        if (service === null && serviceDef !== undefined) {
-          const old = before?.services.get(route.service);
+  /**
+   * The route and service changes of a namespace whose modules and namespace item are unchanged,
+   * built (and so checked) now, applied at accept; null when the namespace must be rebuilt whole.
+   */
+  #patch(prevState: State, next: State, changes: TableChanges, ns: MutableNamespace<P>): NamespacePatch<P> | null {
+    if (changes.get('module')?.has(ns.name) || changes.get('namespace')?.has(ns.name)) return null;
+    const nextRoutes = next.table('route', ns.name);
+    // Emptied router nodes are dropped by a rebuild once removals outnumber the routes.
+    if (ns.removals > Math.max(1000, nextRoutes.size)) return null;
+    const services = new Map<string, ServiceRuntime<P> | null>();
+    if (changes.get('service')?.has(ns.name)) {
+      const before = prevState.table('service', ns.name);
+      const after = next.table('service', ns.name);
+      for (const [name, def] of after) {
+        if (before.get(name) === def) continue;
+        const old = ns.services.get(name);
+        // A service no route uses yet gets its runtime when a route does.
+        if (old === undefined || sameService(old.definition, def)) continue;
+        services.set(name, new ServiceRuntime(def, this.#pools));
+      }
+      for (const name of before.keys()) if (!after.has(name) && ns.services.has(name)) services.set(name, null);
+    }
+    const put: Array<{ def: Route; rt: RouteRuntime<P> }> = [];
+    const deleted: string[] = [];
+    const prevRoutes = prevState.table('route', ns.name);
+    const namespaceDef = next.get('namespace', ns.name, ns.name);
+    for (const [name, def] of nextRoutes) {
+      const kept = ns.routes.get(name);
+      const serviceChanged = def.service !== undefined && services.has(def.service);
+      if (kept !== undefined && kept.def === def && prevRoutes.get(name) === def && !serviceChanged) continue;
+      if (kept !== undefined && !serviceChanged && sameRoute(kept.def, def)) continue;
+      put.push({ def, rt: this.#route(next, ns.name, ns.modules, def, services, ns.services, namespaceDef) });
+    }
+    if (nextRoutes.size !== prevRoutes.size || put.length > 0 || ns.routes.size !== nextRoutes.size) {
+      for (const name of ns.routes.keys()) if (!nextRoutes.has(name)) deleted.push(name);
+    }
+    return { ns, put, deleted, services };
+  }
+
+  /**
+   * One route's runtime (patterns checked, modules linked): throws when it cannot be served. Its
+   * service comes from `fresh` (services built for this table; a new one is added there), else
+   * from `kept` when its definition is unchanged.
+   */
+  #route(
+    state: State,
+    ns: string,
+    set: ModuleSet | null,
+    def: Route,
+    fresh: Map<string, ServiceRuntime<P> | null>,
+    kept: ReadonlyMap<string, ServiceRuntime<P>>,
+    namespaceDef: Namespace | undefined,
+  ): RouteRuntime<P> {
+    for (const path of def.paths) PathRouter.check(path, def.methods);
+    let service: ServiceRuntime<P> | null = null;
+    let serviceDef: Service | undefined;
+    if (def.service !== undefined) {
+      serviceDef = state.get('service', ns, def.service);
+      if (serviceDef !== undefined) {
+        service = fresh.get(def.service) ?? null;
+        if (service === null) {
+          const old = kept.get(def.service);
           service = old !== undefined && sameService(old.definition, serviceDef) ? old : new ServiceRuntime(serviceDef, this.#pools);
-          services.set(route.service, service);
+          if (service !== old) fresh.set(def.service, service);
         }
       }
-      const hooks = set !== null && route.modules !== undefined && route.modules.length > 0 ? linkRoute(set, route.name, route.modules) : null;
-      const rt = new RouteRuntime(route, service, hooks, serviceDef, namespaceDef);
-      if (hooks !== null) moduleRoutes.push(rt);
-      for (const path of route.paths) router.add(path, route.methods, rt);
     }
-    return { name: ns, router, services, moduleRoutes, modules: set };
+    const hooks = set !== null && def.modules !== undefined && def.modules.length > 0 ? linkRoute(set, def.name, def.modules) : null;
+    return new RouteRuntime(def, service, hooks, serviceDef, namespaceDef);
   }
+
+  #buildNamespace(state: State, name: string, before: NamespaceRuntime<P> | undefined): MutableNamespace<P> {
+    const moduleDefs = state.list('module', name);
+    // Every module is compiled (a syntax error refuses the write), used or not; loaded when a route uses it.
+    const set = moduleDefs.length === 0 ? null : this.#modules.get(name, moduleDefs);
+    const ns = new MutableNamespace<P>(name, set);
+    const namespaceDef = state.get('namespace', name, name);
+    const previous = before?.services ?? new Map<string, ServiceRuntime<P>>();
+    const fresh = new Map<string, ServiceRuntime<P> | null>();
+    // Routes are added in name order, so for one pattern and method the later name wins (as DGate).
+    for (const def of state.list('route', name)) {
+      const rt = this.#route(state, name, set, def, fresh, previous, namespaceDef);
+      if (rt.service !== null) ns.services.set(rt.service.name, rt.service);
+      if (rt.hooks !== null) ns.moduleRoutes.push(rt);
+      ns.put(def, rt);
+    }
+    ns.removals = 0;
+    return ns;
+  }
+}
+
+/** Applies a prepared patch; true when the namespace's module routes changed. */
+function applyPatch<P>(p: NamespacePatch<P>): boolean {
+  const ns = p.ns;
+  let hooks = false;
+  for (const [name, service] of p.services) {
+    if (service === null) ns.services.delete(name);
+    else ns.services.set(name, service);
+  }
+  for (const name of p.deleted) {
+    hooks = hooks || ns.routes.get(name)?.rt.hooks != null;
+    ns.delete(name);
+  }
+  for (const { def, rt } of p.put) {
+    hooks = hooks || rt.hooks !== null || ns.routes.get(def.name)?.rt.hooks != null;
+    ns.put(def, rt);
+    if (rt.service !== null) ns.services.set(rt.service.name, rt.service);
+  }
+  if (hooks) ns.moduleRoutes = [...ns.routes.values()].filter((r) => r.rt.hooks !== null).map((r) => r.rt);
+  return hooks;
+}
+
+function sameRoute(a: Route, b: Route): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 function* modulesOf<P>(namespaces: ReadonlyMap<string, NamespaceRuntime<P>>): Iterable<ModuleSet> {
