@@ -1,8 +1,9 @@
 import type { Change } from './change.js';
 import type { ItemOf, Kind } from './types.js';
 import { KINDS } from './types.js';
+import { ItemTable } from './item-table.js';
 
-type ByName = ReadonlyMap<string, unknown>;
+type ByName = ItemTable;
 type ByNamespace = ReadonlyMap<string, ByName>;
 
 /**
@@ -32,7 +33,6 @@ function namespacesOf(table: ByNamespace): string[] {
   return s;
 }
 
-const EMPTY: ByName = new Map();
 
 /** Where two states differ: for each kind, the namespaces whose tables are not the same object. */
 export type TableChanges = ReadonlyMap<Kind, ReadonlySet<string>>;
@@ -76,7 +76,7 @@ export class State {
 
   /** The items of a kind in one namespace, by name, unsorted (the state's own immutable table: do not cast and modify). */
   table<K extends Kind>(kind: K, namespace: string): ReadonlyMap<string, ItemOf[K]> {
-    return (this.#tables.get(kind)!.get(namespace) ?? EMPTY) as ReadonlyMap<string, ItemOf[K]>;
+    return (this.#tables.get(kind)!.get(namespace) ?? ItemTable.EMPTY) as unknown as ReadonlyMap<string, ItemOf[K]>;
   }
 
   /** Documents of one collection, sorted by id (names are `<collection>/<id>`: one range of the sorted index). */
@@ -136,23 +136,33 @@ export class State {
    * returns the state at `rev`.
    */
   applyChanges(changes: readonly Change[], rev: number): State {
-    const tables = new Map(this.#tables);
-    const copied = new Set<string>();
+    // Edits grouped per (kind, namespace) table, in batch order within each.
+    const edits = new Map<Kind, Map<string, Array<[string, unknown]>>>();
     for (const c of changes) {
-      const kindTable = new Map(tables.get(c.kind)!);
-      const copyKey = `${c.kind}\0${c.namespace}`;
-      let names = kindTable.get(c.namespace) as Map<string, unknown> | undefined;
-      if (names === undefined || !copied.has(copyKey)) {
-        names = new Map(names ?? []);
-        copied.add(copyKey);
+      let byNs = edits.get(c.kind);
+      if (byNs === undefined) edits.set(c.kind, (byNs = new Map()));
+      let list = byNs.get(c.namespace);
+      if (list === undefined) byNs.set(c.namespace, (list = []));
+      list.push([c.name, c.op === 'put' ? c.item : undefined]);
+    }
+    const tables = new Map(this.#tables);
+    for (const [kind, byNs] of edits) {
+      const kindTable = new Map(tables.get(kind)!);
+      for (const [ns, list] of byNs) {
+        const names = (kindTable.get(ns) ?? ItemTable.EMPTY).with(list);
+        if (names.size === 0) kindTable.delete(ns);
+        else kindTable.set(ns, names);
       }
-      if (c.op === 'put') names!.set(c.name, c.item);
-      else names!.delete(c.name);
-      if (names!.size === 0) kindTable.delete(c.namespace);
-      else kindTable.set(c.namespace, names!);
-      tables.set(c.kind, kindTable);
+      tables.set(kind, kindTable);
     }
     return new State(rev, tables);
+  }
+
+  /** Names of the items of (kind, namespace) that differ from `previous` (by identity; cheap for related states). */
+  changedNames(previous: State, kind: Kind, namespace: string): string[] {
+    const before = previous.#tables.get(kind)!.get(namespace) ?? ItemTable.EMPTY;
+    const after = this.#tables.get(kind)!.get(namespace) ?? ItemTable.EMPTY;
+    return before === after ? [] : after.changedNames(before);
   }
 
   /** Builds a state from stored items. */

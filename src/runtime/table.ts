@@ -221,30 +221,30 @@ export class TableBuilder<P> {
     if (ns.removals > Math.max(1000, nextRoutes.size)) return null;
     const services = new Map<string, ServiceRuntime<P> | null>();
     if (changes.get('service')?.has(ns.name)) {
-      const before = prevState.table('service', ns.name);
-      const after = next.table('service', ns.name);
-      for (const [name, def] of after) {
-        if (before.get(name) === def) continue;
+      for (const name of next.changedNames(prevState, 'service', ns.name)) {
+        const def = next.get('service', ns.name, name);
         const old = ns.services.get(name);
         // A service no route uses yet gets its runtime when a route does.
-        if (old === undefined || sameService(old.definition, def)) continue;
-        services.set(name, new ServiceRuntime(def, this.#pools));
+        if (old === undefined) continue;
+        if (def === undefined) services.set(name, null);
+        else if (!sameService(old.definition, def)) services.set(name, new ServiceRuntime(def, this.#pools));
       }
-      for (const name of before.keys()) if (!after.has(name) && ns.services.has(name)) services.set(name, null);
     }
+    const names = new Set(changes.get('route')?.has(ns.name) ? next.changedNames(prevState, 'route', ns.name) : []);
+    if (services.size > 0) for (const [name, r] of ns.routes) if (r.def.service !== undefined && services.has(r.def.service)) names.add(name);
     const put: Array<{ def: Route; rt: RouteRuntime<P> }> = [];
     const deleted: string[] = [];
-    const prevRoutes = prevState.table('route', ns.name);
     const namespaceDef = next.get('namespace', ns.name, ns.name);
-    for (const [name, def] of nextRoutes) {
+    for (const name of names) {
+      const def = nextRoutes.get(name);
       const kept = ns.routes.get(name);
+      if (def === undefined) {
+        if (kept !== undefined) deleted.push(name);
+        continue;
+      }
       const serviceChanged = def.service !== undefined && services.has(def.service);
-      if (kept !== undefined && kept.def === def && prevRoutes.get(name) === def && !serviceChanged) continue;
       if (kept !== undefined && !serviceChanged && sameRoute(kept.def, def)) continue;
       put.push({ def, rt: this.#route(next, ns.name, ns.modules, def, services, ns.services, namespaceDef) });
-    }
-    if (nextRoutes.size !== prevRoutes.size || put.length > 0 || ns.routes.size !== nextRoutes.size) {
-      for (const name of ns.routes.keys()) if (!nextRoutes.has(name)) deleted.push(name);
     }
     return { ns, put, deleted, services };
   }
