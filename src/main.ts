@@ -14,13 +14,14 @@ import { DataPlane, type DataPlaneOptions } from './proxy/data-plane.js';
 import type { UpstreamRequestInfo } from './proxy/forward.js';
 import type { ModuleHost } from './modules/host.js';
 import { ModuleSets } from './modules/module-sets.js';
-import { buildRuntimeTable, noPools } from './runtime/table.js';
+import { noPools, TableBuilder } from './runtime/table.js';
 import { EtcdStore } from './store/etcd.js';
 import { createEtcdClient } from './store/etcd-client.js';
 import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { ChangeStore } from './store/store.js';
-import { ChangeWriter, type Publish } from './sync/writer.js';
+import { Syncer } from './sync/syncer.js';
+import { ChangeWriter } from './sync/writer.js';
 import { applyStartupResources } from './startup-resources.js';
 import { startEchoServer } from './testserver/echo.js';
 import { WorkerPool } from './workers/primary.js';
@@ -33,6 +34,8 @@ export interface Gateway {
   /** port of the debug echo server, null when test_server is not configured */
   readonly testServerPort: number | null;
   readonly writer: ChangeWriter;
+  /** follows the store and owns the node's state */
+  readonly syncer: Syncer;
   /** process ids of the proxy workers (empty when the proxy runs in this process) */
   workerPids(): number[];
   close(): Promise<void>;
@@ -131,20 +134,21 @@ export interface GatewayTooling {
 
 export async function startGateway(config: Config, logger: Logger, tooling: GatewayTooling = {}): Promise<Gateway> {
   const store = openStore(config);
-  const snapshot = await store.load();
-  const initial = State.fromItems(snapshot.rev, snapshot.items);
+  const syncer = new Syncer(store, logger);
+  await syncer.start();
   const planeOptions = dataPlaneOptions(config);
 
   let ready = false;
   let plane: DataPlane | null = null;
   let pool: WorkerPool | null = null;
-  // Bound once the data plane exists; until then there is nothing to make live.
-  let publish: Publish = async () => {};
   // Every write is checked by building the runtime table it would produce (route patterns,
-  // module compilation and linking) before it is committed.
+  // module compilation and linking) before it is committed; the check table is updated
+  // incrementally like the workers' (a route write rebuilds one namespace).
   const checkModules = new ModuleSets((namespace) => checkHost(namespace, logger));
-  const writer = new ChangeWriter(store, initial, (s, c) => publish(s, c), (candidate) => {
-    buildRuntimeTable(candidate, planeOptions.table, noPools, checkModules);
+  const checkTable = new TableBuilder(planeOptions.table, noPools, checkModules);
+  const writer = new ChangeWriter(store, syncer, (candidate) => {
+    const built = checkTable.prepare(candidate);
+    return () => built.accept();
   });
 
   await applyStartupResources(writer, config, logger);
@@ -152,14 +156,22 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
   let proxyPort: number;
   if (config.proxy.workers === 0) {
     plane = new DataPlane(planeOptions, { logger, write: (build) => writer.write(build), onUpstreamRequest: tooling.onUpstreamRequest });
-    plane.apply(writer.state);
     const p = plane;
-    publish = async (s) => p.apply(s);
+    p.apply(syncer.state, true);
+    // A state that cannot be built incrementally is tried once from scratch before the revision is refused.
+    syncer.setPublisher(async (pub) => {
+      try {
+        p.apply(pub.state, pub.changes === null || p.rev !== pub.from);
+      } catch (err) {
+        logger.error({ rev: pub.state.rev, error: (err as Error).message }, 'runtime table update failed; rebuilding it whole');
+        p.apply(pub.state, true);
+      }
+    });
     proxyPort = await plane.listen();
   } else {
-    pool = new WorkerPool(config.proxy.workers, planeOptions, () => writer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId }, (changes) => writer.write(() => changes));
+    pool = new WorkerPool(config.proxy.workers, planeOptions, () => syncer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId }, (changes) => writer.write(() => changes));
     const wp = pool;
-    publish = (s, c) => wp.publish(s, c);
+    syncer.setPublisher((pub) => wp.publish(pub));
     proxyPort = await pool.start();
   }
 
@@ -191,13 +203,14 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     echo = await startEchoServer({ host: config.testServer.host, port: config.testServer.port, globalHeaders: { ...config.testServer.globalHeaders } });
   }
   ready = true;
-  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, storage: store.type, rev: writer.state.rev, workers: config.proxy.workers, node: config.nodeId, tags: config.tags }, 'dgate ready');
+  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, storage: store.type, rev: syncer.rev, workers: config.proxy.workers, node: config.nodeId, tags: config.tags }, 'dgate ready');
 
   return {
     proxyPort,
     adminPort,
     testServerPort: echo?.port ?? null,
     writer,
+    syncer,
     workerPids: () => pool?.pids() ?? [],
     async close() {
       await new Promise<void>((resolve) => {
@@ -208,6 +221,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
       await cluster.close();
       await plane?.close();
       await pool?.close();
+      await syncer.close();
       await store.close();
     },
   };

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Etcd3 } from 'etcd3';
 import { createAdminServer } from '../src/admin/app.js';
 import { EtcdMembership } from '../src/cluster/etcd.js';
-import { State } from '../src/core/state.js';
+import { Syncer } from '../src/sync/syncer.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { ChangeWriter } from '../src/sync/writer.js';
 import { cli } from './support/cli-run.js';
@@ -76,7 +76,10 @@ describe('--wait-all with nodes in etcd (real etcd)', () => {
     const client = new Etcd3({ hosts: etcd.endpoints });
     const membership = await EtcdMembership.join({ client, prefix, identity: { id, address: 'http://pending', tags: [], version: 'test', watchOnly: false } });
     const store = new MemoryStore();
-    const writer = new ChangeWriter(store, State.empty(), async (state) => membership.report({ rev: state.rev }));
+    const syncer = new Syncer(store);
+    await syncer.start();
+    syncer.setPublisher(async (pub) => membership.report({ rev: pub.state.rev }));
+    const writer = new ChangeWriter(store, syncer);
     const server = createAdminServer({
       writer,
       cluster: membership,
@@ -102,6 +105,7 @@ describe('--wait-all with nodes in etcd (real etcd)', () => {
       async close() {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
+        await syncer.close();
         await membership.close();
         client.close();
       },

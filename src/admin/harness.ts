@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import type { Change } from '../core/change.js';
-import { State } from '../core/state.js';
 import { MemoryStore } from '../store/memory.js';
+import { Syncer } from '../sync/syncer.js';
 import { ChangeWriter } from '../sync/writer.js';
 import { LocalMembership } from '../cluster/local.js';
 import type { AdminOptions } from './app.js';
@@ -33,11 +32,13 @@ export interface Answer {
 export const FIXED_NOW = new Date('2024-05-01T12:00:00.000Z');
 
 export async function startAdmin(overrides: Partial<AdminOptions> = {}): Promise<AdminHarness> {
-  const store = new MemoryStore();
-  // The default namespace exists at start without being in the store, as in the gateway.
-  const defaultNs: Change = { op: 'put', kind: 'namespace', namespace: 'default', name: 'default', item: { name: 'default', tags: ['default'] } };
-  const initial = overrides.defaultNamespace === false ? State.empty() : State.empty().applyChanges([defaultNs], 0);
-  const writer = new ChangeWriter(store, initial, async () => {});
+  // The default namespace exists at start, before the first revision (the gateway writes it at start-up).
+  const store = new MemoryStore({
+    items: overrides.defaultNamespace === false ? [] : [{ kind: 'namespace', namespace: 'default', name: 'default', item: { name: 'default', tags: ['default'] } }],
+  });
+  const syncer = new Syncer(store);
+  await syncer.start();
+  const writer = new ChangeWriter(store, syncer);
   const server = createAdminServer({
     writer,
     history: (from, limit) => store.history(from, limit),
@@ -89,7 +90,7 @@ export async function startAdmin(overrides: Partial<AdminOptions> = {}): Promise
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      }).then(() => syncer.close()),
   };
 }
 

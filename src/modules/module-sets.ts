@@ -13,7 +13,6 @@ const RETIRE_AFTER_MS = 60_000;
 export class ModuleSets {
   readonly #hostFor: (namespace: string) => ModuleHost;
   #sets = new Map<string, ModuleSet>();
-  #used = new Set<string>();
   /** sets built for a table that was never kept (e.g. a refused write) */
   #unkept = new Set<ModuleSet>();
 
@@ -23,7 +22,6 @@ export class ModuleSets {
 
   /** The set for these modules of a namespace; compiles every module (a syntax error throws a 400). */
   get(namespace: string, modules: readonly Module[]): ModuleSet {
-    this.#used.add(namespace);
     const key = ModuleSet.keyOf(modules);
     const current = this.#sets.get(namespace);
     if (current !== undefined && current.key === key) return current;
@@ -40,16 +38,23 @@ export class ModuleSets {
     this.#sets.set(set.namespace, set);
   }
 
-  /** Forgets (and retires) the sets of namespaces not asked for since the previous call. */
-  sweep(): void {
+  /**
+   * Makes `sets` (one per namespace, from the table just accepted) the current ones: the sets of
+   * other namespaces are retired, and sets built for tables that were never kept are disposed.
+   */
+  retain(sets: Iterable<ModuleSet>): void {
+    const namespaces = new Set<string>();
+    for (const set of sets) {
+      this.keep(set);
+      namespaces.add(set.namespace);
+    }
     for (const [ns, set] of [...this.#sets]) {
-      if (this.#used.has(ns)) continue;
+      if (namespaces.has(ns)) continue;
       this.#sets.delete(ns);
       retire(set);
     }
     for (const set of this.#unkept) set.dispose();
     this.#unkept.clear();
-    this.#used = new Set();
   }
 }
 

@@ -8,7 +8,7 @@ import type { ModuleHost, ModuleLogLevel } from '../modules/host.js';
 import { ModuleSets } from '../modules/module-sets.js';
 import { splitTarget } from '../runtime/upstream-url.js';
 import type { Target } from '../runtime/service-runtime.js';
-import { buildRuntimeTable, type TableOptions } from '../runtime/table.js';
+import { TableBuilder, type RuntimeTable, type TableOptions } from '../runtime/table.js';
 import type { UpstreamRequestInfo } from './forward.js';
 import { PoolRegistry, type TransportOptions } from './pools.js';
 import { ProxyServer, type ProxyServerOptions } from './server.js';
@@ -44,8 +44,7 @@ const TARGET_CACHE_LIMIT = 1000;
 export class DataPlane {
   readonly #server: ProxyServer;
   readonly #pools: PoolRegistry;
-  readonly #modules: ModuleSets;
-  readonly #tableOpts: TableOptions;
+  readonly #builder: TableBuilder<Pool>;
   readonly #targets = new Map<string, Target<Pool>>();
   readonly #watchdog: Watchdog | null;
   #state: State = State.empty(-1);
@@ -53,7 +52,6 @@ export class DataPlane {
   constructor(opts: DataPlaneOptions, env: DataPlaneEnv) {
     const pools = new PoolRegistry(opts.transport);
     this.#pools = pools;
-    this.#tableOpts = opts.table;
     const moduleLog = env.logger.child({ source: 'module' });
     // Module console output has its own level filter, within what the gateway logs at all.
     const consoleLog = env.logger.level === 'silent' ? moduleLog : env.logger.child({ source: 'module' }, { level: opts.moduleLogLevel });
@@ -63,7 +61,8 @@ export class DataPlane {
     // One dgate/storage cache per namespace for the life of the process (module changes keep it).
     const caches = new Map<string, ModuleHost['cache']>();
     const cacheOf = (ns: string) => caches.get(ns) ?? caches.set(ns, new Map()).get(ns)!;
-    this.#modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner, cacheOf(namespace)));
+    const modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner, cacheOf(namespace)));
+    this.#builder = new TableBuilder(opts.table, pools, modules);
     this.#server = new ProxyServer(
       { host: s.host, port: s.port },
       {
@@ -97,24 +96,41 @@ export class DataPlane {
     return this.#server.table?.rev ?? -1;
   }
 
-  /** Builds the table of `state` and serves it from the next request on. */
-  apply(state: State): void {
+  /** the table served (null before the first state) */
+  get table(): RuntimeTable<Pool> | null {
+    return this.#server.table;
+  }
+
+  /**
+   * Builds the table of `state` and serves it from the next request on. Only what changed since
+   * the state applied before is rebuilt (see TableBuilder); `full` rebuilds everything. Throws
+   * (and keeps serving the previous table) when the state cannot be built.
+   */
+  apply(state: State, full = false): void {
+    if (full) this.#builder.reset();
+    const candidate = this.#builder.prepare(state);
     const previous = this.#state;
     this.#state = state;
     try {
-      const table = buildRuntimeTable<Pool>(state, this.#tableOpts, this.#pools, this.#modules);
-      this.#server.swap(table);
-      this.#watchdog?.describe(table.moduleRoutes);
+      this.#server.swap(candidate.table);
+      candidate.accept();
     } catch (err) {
       this.#state = previous;
       throw err;
     }
+    if (!candidate.rebuilt) return;
+    this.#watchdog?.describe(candidate.table.moduleRoutes);
     this.#targets.clear();
-    this.#pools.sweep();
+    this.#pools.sweep(poolsOf(candidate.table));
   }
 
   listen(): Promise<number> {
     return this.#server.listen();
+  }
+
+  /** Stops taking new connections (and closes idle ones); requests in flight finish. */
+  stopAccepting(): void {
+    void this.#server.close();
   }
 
   async close(): Promise<void> {
@@ -122,6 +138,10 @@ export class DataPlane {
     await this.#pools.close();
     await this.#watchdog?.close();
   }
+}
+
+function* poolsOf(table: RuntimeTable<Pool>): Iterable<Pool> {
+  for (const ns of table.namespaces.values()) for (const service of ns.services.values()) for (const t of service.targets) yield t.pool;
 }
 
 /** The module a console call came from: the innermost module frame of the call stack. */

@@ -78,10 +78,11 @@ export class PoolRegistry implements PoolProvider<Pool> {
     return p;
   }
 
-  /** Closes (gracefully) the pools not requested since the previous call. */
-  sweep(): void {
+  /** Closes (gracefully) the pools neither in `retain` nor requested since the previous call. */
+  sweep(retain: Iterable<Pool> = []): void {
+    const kept = new Set(retain);
     for (const [key, p] of this.#pools) {
-      if (!this.#used.has(key)) {
+      if (!this.#used.has(key) && !kept.has(p)) {
         this.#pools.delete(key);
         p.close().catch(() => undefined);
       }

@@ -21,6 +21,8 @@ const NS_PER_MS = 1_000_000;
 
 /** One service as the proxy uses it: targets with their pools, round-robin, retry and timeout settings. */
 export class ServiceRuntime<P> {
+  /** the service as stored (a table rebuild keeps this runtime while it is unchanged) */
+  readonly definition: Service;
   readonly name: string;
   readonly targets: readonly Target<P>[];
   readonly retries: number;
@@ -31,6 +33,7 @@ export class ServiceRuntime<P> {
   #next = 0;
 
   constructor(service: Service, pools: PoolProvider<P>) {
+    this.definition = service;
     this.name = service.name;
     this.retries = service.retries;
     this.retryTimeoutMs = service.retryTimeout / NS_PER_MS;

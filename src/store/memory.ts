@@ -6,6 +6,8 @@ import type { ChangeStore, CommitOptions, Snapshot, StoredItem, Unsubscribe } fr
 export interface MemoryStoreOptions {
   /** how many revisions of history to keep (older ones are compacted away) */
   historyLimit?: number;
+  /** items present from the start, before the first revision (tests that need a seeded store at revision 0) */
+  items?: readonly StoredItem[];
 }
 
 /** A store that lives in the process only: state is lost on exit. For tests and `storage.type: memory`. */
@@ -19,6 +21,7 @@ export class MemoryStore implements ChangeStore {
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.#historyLimit = opts.historyLimit ?? 1000;
+    for (const it of opts.items ?? []) this.#items.set(itemKey(it.kind, it.namespace, it.name), structuredClone(it));
   }
 
   async load(): Promise<Snapshot> {

@@ -11,7 +11,11 @@ export interface SqliteStoreOptions {
   dir: string;
   /** how many revisions of history to keep (older ones are compacted away); default 1000 */
   historyLimit?: number;
+  /** how often watchers look for commits made by other processes on the same file, ms; default 100 */
+  pollMs?: number;
 }
+
+const DEFAULT_POLL_MS = 100;
 
 /** Layout version kept in `PRAGMA user_version`; bump it with a migration when the schema changes. */
 const SCHEMA_VERSION = 1;
@@ -59,6 +63,7 @@ interface BatchRow {
 interface Watcher {
   next: number;
   onBatch: (batch: ChangeBatch) => void;
+  onReset: () => void;
   active: boolean;
 }
 
@@ -66,7 +71,10 @@ interface Watcher {
  * The embedded store (`storage.type: file`): an SQLite database in WAL mode with
  * `synchronous = FULL`, so a commit is on disk once the transaction returns. Each commit is one
  * write transaction that updates the items, appends the batch, bumps the revision and compacts
- * history. Watchers are in-process: the database belongs to one gateway process.
+ * history. Watchers get this process's commits as they are made, and the commits of other
+ * processes on the same file (another gateway, `dgate-cli`-like tools) within `pollMs`: while
+ * anyone watches, the store polls SQLite's `data_version`, which changes when another connection
+ * commits, and then reads the new batches from history.
  */
 export class SqliteStore implements ChangeStore {
   readonly type = 'file';
@@ -77,6 +85,11 @@ export class SqliteStore implements ChangeStore {
   readonly #pending: ChangeBatch[] = [];
   #delivering = false;
   #closed = false;
+  /** highest revision queued for delivery (every batch up to it was handed to the watchers) */
+  #seen: number;
+  #dataVersion: number;
+  #poll: NodeJS.Timeout | null = null;
+  readonly #pollMs: number;
 
   constructor(opts: SqliteStoreOptions) {
     const historyLimit = opts.historyLimit ?? 1000;
@@ -97,6 +110,9 @@ export class SqliteStore implements ChangeStore {
       throw storeError(err);
     }
     this.#db = db;
+    this.#seen = this.#q.rev();
+    this.#dataVersion = this.#q.dataVersion();
+    this.#pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
   }
 
   async load(): Promise<Snapshot> {
@@ -108,7 +124,17 @@ export class SqliteStore implements ChangeStore {
     this.#assertOpen();
     const at = new Date().toISOString();
     const json = guard(() => JSON.stringify(changes));
-    const rev = guard(() => this.#q.commit(changes, json, at, opts.expectRev));
+    let rev: number;
+    try {
+      rev = guard(() => this.#q.commit(changes, json, at, opts.expectRev));
+    } catch (err) {
+      // Another process committed first: let the watchers see its batches now rather than at the next poll.
+      if (err instanceof GatewayError && err.code === 'DG_ERR_REVISION_CONFLICT') this.#catchUp();
+      throw err;
+    }
+    // Batches other processes committed before this one reach the watchers first.
+    if (rev > this.#seen + 1) this.#catchUp(rev - 1);
+    this.#seen = Math.max(this.#seen, rev);
     // Parsed back from the stored JSON: watchers get their own copy, not the caller's objects.
     this.#deliverAll({ rev, at, changes: JSON.parse(json) as Change[] });
     return rev;
@@ -126,14 +152,16 @@ export class SqliteStore implements ChangeStore {
         cancelled = true;
       };
     }
-    const watcher: Watcher = { next: fromRev, onBatch, active: true };
+    const watcher: Watcher = { next: fromRev, onBatch, onReset, active: true };
     this.#watchers.add(watcher);
+    this.#startPolling();
     this.#withDelivery(() => {
       for (const batch of replay) this.#deliver(watcher, batch);
     });
     return () => {
       watcher.active = false;
       this.#watchers.delete(watcher);
+      if (this.#watchers.size === 0) this.#stopPolling();
     };
   }
 
@@ -153,10 +181,68 @@ export class SqliteStore implements ChangeStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopPolling();
     for (const w of this.#watchers) w.active = false;
     this.#watchers.clear();
     this.#pending.length = 0;
     guard(() => this.#db.close());
+  }
+
+  #startPolling(): void {
+    if (this.#poll !== null || this.#closed) return;
+    this.#poll = setInterval(() => {
+      if (this.#closed) return;
+      let version: number;
+      try {
+        version = this.#q.dataVersion();
+      } catch {
+        return; // the next tick tries again
+      }
+      if (version === this.#dataVersion) return;
+      this.#dataVersion = version;
+      this.#catchUp();
+    }, this.#pollMs);
+    this.#poll.unref();
+  }
+
+  #stopPolling(): void {
+    if (this.#poll !== null) clearInterval(this.#poll);
+    this.#poll = null;
+  }
+
+  /**
+   * Hands the watchers every batch committed (by anyone) after the last one they were given, up
+   * to `toRev`. Watchers that need batches already compacted away are reset instead.
+   */
+  #catchUp(toRev = Number.MAX_SAFE_INTEGER): void {
+    if (this.#closed || this.#watchers.size === 0) {
+      this.#seen = Math.max(this.#seen, Math.min(toRev, this.#q.rev()));
+      return;
+    }
+    let batches: ChangeBatch[];
+    try {
+      batches = this.#q.history(this.#seen + 1, -1).filter((b) => b.rev <= toRev);
+    } catch {
+      return; // the next poll tries again
+    }
+    const first = batches[0]?.rev;
+    const head = Math.min(toRev, this.#q.rev());
+    if (head > this.#seen && first !== this.#seen + 1) {
+      // History no longer holds what the watchers need next: they reload.
+      const missing = this.#seen + 1;
+      for (const w of [...this.#watchers]) {
+        if (w.next > missing) continue;
+        w.active = false;
+        this.#watchers.delete(w);
+        queueMicrotask(() => {
+          if (!this.#closed) w.onReset();
+        });
+      }
+      if (this.#watchers.size === 0) this.#stopPolling();
+    }
+    this.#seen = Math.max(this.#seen, head);
+    for (const b of batches) this.#pending.push(b);
+    this.#withDelivery(() => {});
   }
 
   /** Queues a committed batch for every watcher and delivers it (now, or when the ongoing delivery ends). */
@@ -233,6 +319,7 @@ function queries(db: Database.Database, historyLimit: number) {
     history: db.prepare(`SELECT rev, at, changes FROM batches WHERE rev >= ? ORDER BY rev LIMIT ?`),
     oldestRev: db.prepare(`SELECT MIN(rev) FROM batches`).pluck(),
   };
+  const dataVersion = () => db.pragma('data_version', { simple: true }) as number;
   const rev = () => stmt.getRev.get() as number;
   const oldest = () => stmt.oldestRev.get() as number | null;
   const history = (fromRev: number, limit: number) => (stmt.history.all(fromRev, limit) as BatchRow[]).map(toBatch);
@@ -272,6 +359,8 @@ function queries(db: Database.Database, historyLimit: number) {
     commit: (changes: Change[], json: string, at: string, expectRev: number | undefined) => commit.immediate(changes, json, at, expectRev),
     resume: (fromRev: number) => resume.deferred(fromRev),
     history,
+    rev,
+    dataVersion,
     oldestRev: () => oldest() ?? 0,
   };
 }

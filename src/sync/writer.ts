@@ -1,62 +1,90 @@
 import type { Change } from '../core/change.js';
+import { Errors, GatewayError } from '../core/errors.js';
 import { validateBatch } from '../core/relations.js';
 import type { State } from '../core/state.js';
 import type { ChangeStore } from '../store/store.js';
-
-/** Makes a committed state live everywhere it serves traffic; resolves once it is. */
-export type Publish = (state: State, changes: readonly Change[]) => Promise<void>;
+import type { Syncer } from './syncer.js';
 
 /**
  * Checks a candidate state before it is committed, e.g. by building the proxy's runtime table
- * from it (route patterns, later module code); throws a GatewayError to refuse the write.
+ * from it (route patterns, module code); throws a GatewayError to refuse the write. It may return
+ * a function the writer calls once the candidate is committed (to keep what the check built).
  */
-export type CheckState = (candidate: State) => void;
+export type CheckState = (candidate: State, before: State) => (() => void) | void;
+
+export interface WriterOptions {
+  /** how long a committed revision may take to be live on every worker before the write fails with 504 */
+  propagationTimeoutMs?: number;
+  /** how many times a write is rebuilt after another writer committed first, before the 409 */
+  maxAttempts?: number;
+}
+
+const DEFAULT_PROPAGATION_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_ATTEMPTS = 20;
+/** how long a write waits for this node to see a concurrent commit before it tries again anyway */
+const CATCH_UP_MS = 5_000;
 
 /**
- * The single write path of the gateway (admin API, init_resources, later modules' dgate/state).
- * Writes are serialized; each one is built and validated against the latest state, committed
- * as one atomic batch, then published; the promise resolves when the change is live.
- * A build or validation error rejects with a GatewayError and changes nothing.
+ * The single write path of the gateway (admin API, init_resources, modules' dgate/state). It holds
+ * no state: each write is built and validated against the syncer's state, committed with a
+ * compare-and-set on the revision it was validated against, then answered once this node's
+ * syncer has made that revision live on every worker. When another writer (another process or
+ * node) committed first, the write is rebuilt on the newer state and tried again, so users see a
+ * 409 only after many lost races in a row. A build or validation error rejects with a
+ * GatewayError and changes nothing.
  */
 export class ChangeWriter {
-  #state: State;
-  #queue: Promise<unknown> = Promise.resolve();
   readonly #store: ChangeStore;
-  readonly #publish: Publish;
+  readonly #syncer: Syncer;
   readonly #check: CheckState;
+  readonly #timeoutMs: number;
+  readonly #maxAttempts: number;
+  /** local writes commit one at a time (they would only conflict with each other); waiting to be live is not serialized */
+  #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(store: ChangeStore, initial: State, publish: Publish, check: CheckState = () => {}) {
+  constructor(store: ChangeStore, syncer: Syncer, check: CheckState = () => {}, opts: WriterOptions = {}) {
     this.#store = store;
-    this.#state = initial;
-    this.#publish = publish;
+    this.#syncer = syncer;
     this.#check = check;
+    this.#timeoutMs = opts.propagationTimeoutMs ?? DEFAULT_PROPAGATION_TIMEOUT_MS;
+    this.#maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   }
 
-  /** the latest committed state */
+  /** the latest state applied on this node */
   get state(): State {
-    return this.#state;
+    return this.#syncer.state;
   }
 
-  /** Replaces the state after a reload from the store (e.g. when another process wrote). */
-  reset(state: State): void {
-    this.#state = state;
+  /** Resolves with the state at the write's revision once it is live on every worker of this node. */
+  async write(build: (state: State) => Change[]): Promise<State> {
+    const run = this.#queue.then(() => this.#commit(build));
+    this.#queue = run.catch(() => undefined);
+    const committed = await run;
+    if (typeof committed !== 'number') return committed;
+    return this.#syncer.waitFor(committed, this.#timeoutMs);
   }
 
-  write(build: (state: State) => Change[]): Promise<State> {
-    // Chained so that each build sees the state left by the write before it.
-    const run = this.#queue.then(async () => {
-      const before = this.#state;
+  /** Builds, validates, checks and commits; returns the committed revision (or the state when nothing changes). */
+  async #commit(build: (state: State) => Change[]): Promise<number | State> {
+    for (let attempt = 1; ; attempt++) {
+      const before = this.#syncer.state;
       const changes = build(before);
       if (changes.length === 0) return before;
       validateBatch(before, changes);
-      this.#check(before.applyChanges(changes, before.rev + 1));
-      const rev = await this.#store.commit(changes, { expectRev: before.rev });
-      const after = before.applyChanges(changes, rev);
-      this.#state = after;
-      await this.#publish(after, changes);
-      return after;
-    });
-    this.#queue = run.catch(() => undefined);
-    return run;
+      const accept = this.#check(before.applyChanges(changes, before.rev + 1), before);
+      let rev: number;
+      try {
+        rev = await this.#store.commit(changes, { expectRev: before.rev });
+      } catch (err) {
+        if (!(err instanceof GatewayError) || err.code !== 'DG_ERR_REVISION_CONFLICT' || attempt >= this.#maxAttempts) throw err;
+        // Someone committed first: wait until this node has applied it, then rebuild on it.
+        await this.#syncer.waitApplied(before.rev + 1, CATCH_UP_MS);
+        continue;
+      }
+      if (typeof accept === 'function') accept();
+      // The next local write must build on this one: wait until the syncer holds it.
+      if (!(await this.#syncer.waitApplied(rev, this.#timeoutMs))) throw Errors.PROPAGATION_TIMEOUT(rev);
+      return rev;
+    }
   }
 }

@@ -6,7 +6,8 @@ import type { DataPlaneOptions } from '../proxy/data-plane.js';
 export type ToWorker =
   | { t: 'init'; options: DataPlaneOptions; logLevel: string; nodeId: string }
   | { t: 'snapshot'; rev: number; items: Array<{ kind: Kind; namespace: string; name: string; item: unknown }> }
-  | { t: 'batch'; rev: number; changes: Change[] }
+  /** the changes leading from revision `from` (the worker's) to `rev`; several committed batches may be merged */
+  | { t: 'batch'; from: number; rev: number; changes: Change[] }
   | { t: 'written'; id: number; rev: number }
   | { t: 'write-failed'; id: number; message: string; code: string; status: number };
 
@@ -15,6 +16,7 @@ export type FromWorker =
   | { t: 'listening'; port: number }
   | { t: 'ack'; rev: number }
   | { t: 'resync'; rev: number }
-  | { t: 'failed'; error: string }
+  /** the worker could not apply revision `rev` (null: it could not start); it has stopped accepting connections */
+  | { t: 'failed'; rev: number | null; error: string }
   /** a write made by module code in the worker (dgate/state), for the primary's single write path */
   | { t: 'write'; id: number; changes: Change[] };

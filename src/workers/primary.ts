@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Change } from '../core/change.js';
 import type { State } from '../core/state.js';
+import type { Publication } from '../sync/syncer.js';
 import type { DataPlaneOptions } from '../proxy/data-plane.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
@@ -19,17 +20,26 @@ interface Slot {
   worker: Worker;
   /** true once the worker asked for its state: from then on it gets every batch */
   following: boolean;
+  /** highest revision the worker serves (-1 before its first snapshot) */
   acked: number;
-  waiters: Array<{ rev: number; done: () => void }>;
+  /** replaced (failed, or too slow): no longer counted, not restarted when it exits */
+  retired: boolean;
+}
+
+interface LiveWaiter {
+  rev: number;
+  resolve: () => void;
 }
 
 /** How long a worker may take to apply a change before it is replaced. */
 const ACK_TIMEOUT_MS = 10_000;
 
 /**
- * Runs `count` proxy worker processes and keeps each one on the current state. A write is live
- * once `publish` resolves: every worker has acknowledged the revision, or was replaced by a
- * worker that starts from a snapshot at least that new. Dead workers are restarted.
+ * Runs `count` proxy worker processes and keeps each one on the current state. A publication is
+ * live once every worker serves it: each one acknowledged its revision, or was replaced by a
+ * worker that starts from a snapshot at least that new (a worker that cannot apply a revision
+ * says so, stops accepting connections and is replaced; it never acknowledges a revision it does
+ * not serve). Dead workers are restarted.
  */
 export class WorkerPool {
   readonly #count: number;
@@ -41,6 +51,9 @@ export class WorkerPool {
   #port = 0;
   #closing = false;
   #restarts: number[] = [];
+  /** restarts scheduled but not forked yet: nothing is live until they hold the state */
+  #pendingForks = 0;
+  #waiters: LiveWaiter[] = [];
 
   readonly #write: (changes: Change[]) => Promise<State>;
 
@@ -65,7 +78,7 @@ export class WorkerPool {
   #fork(): Promise<number> {
     return new Promise((resolve, reject) => {
       const worker = cluster.fork();
-      const slot: Slot = { worker, following: false, acked: -1, waiters: [] };
+      const slot: Slot = { worker, following: false, acked: -1, retired: false };
       this.#slots.set(worker.id, slot);
       const options: DataPlaneOptions = this.#port === 0 ? this.#options : { ...this.#options, server: { ...this.#options.server, port: this.#port } };
       worker.on('message', (m: FromWorker) => {
@@ -81,7 +94,7 @@ export class WorkerPool {
             break;
           case 'ack':
             slot.acked = Math.max(slot.acked, m.rev);
-            slot.waiters = slot.waiters.filter((w) => (w.rev <= slot.acked ? (w.done(), false) : true));
+            this.#settle();
             break;
           case 'resync':
             this.#sendSnapshot(slot);
@@ -94,19 +107,31 @@ export class WorkerPool {
             );
             break;
           case 'failed':
-            this.#log.error({ worker: worker.process.pid, error: m.error }, 'proxy worker failed');
+            this.#log.error({ worker: worker.process.pid, rev: m.rev, error: m.error }, 'proxy worker could not apply a revision; replacing it');
+            this.#replace(slot, 'SIGTERM');
             break;
         }
       });
       worker.on('exit', (code, signal) => {
         this.#slots.delete(worker.id);
-        for (const w of slot.waiters) w.done();
         reject(new Error(`proxy worker exited before listening (code ${code}, signal ${signal})`));
-        if (this.#closing) return;
+        if (this.#closing || slot.retired) {
+          this.#settle();
+          return;
+        }
         this.#log.warn({ worker: worker.process.pid, code, signal }, 'proxy worker exited; starting a new one');
         this.#restart();
       });
     });
+  }
+
+  /** Retires a worker and starts its replacement at once (from the current state). */
+  #replace(slot: Slot, signal: NodeJS.Signals): void {
+    if (slot.retired || this.#closing) return;
+    slot.retired = true;
+    this.#slots.delete(slot.worker.id);
+    slot.worker.process.kill(signal);
+    this.#restart();
   }
 
   #restart(): void {
@@ -115,7 +140,9 @@ export class WorkerPool {
     this.#restarts.push(now);
     // A worker that keeps dying is restarted at most about once a second.
     const delay = this.#restarts.length > 5 ? 1000 : 0;
+    this.#pendingForks++;
     setTimeout(() => {
+      this.#pendingForks--;
       if (!this.#closing) this.#fork().catch((err) => this.#closing || this.#log.error({ err: String(err) }, 'proxy worker did not start'));
     }, delay);
   }
@@ -129,30 +156,48 @@ export class WorkerPool {
     this.#send(slot, { t: 'snapshot', rev: state.rev, items: [...state.entries()] });
   }
 
-  /** Sends a committed batch to every worker and resolves once it is live in all of them. */
-  publish(state: State, changes: readonly Change[]): Promise<void> {
-    const waits: Promise<void>[] = [];
+  /** revision every worker serves (-1 while a worker is being started) */
+  #liveRev(): number {
+    if (this.#pendingForks > 0) return -1;
+    let live = Number.MAX_SAFE_INTEGER;
+    for (const slot of this.#slots.values()) live = Math.min(live, slot.acked);
+    return live;
+  }
+
+  #settle(): void {
+    if (this.#waiters.length === 0) return;
+    const live = this.#liveRev();
+    const left: LiveWaiter[] = [];
+    for (const w of this.#waiters) (w.rev <= live ? w.resolve() : left.push(w));
+    this.#waiters = left;
+  }
+
+  /** Sends a publication to every worker and resolves once it is live in all of them. */
+  publish(p: Publication): Promise<void> {
+    const rev = p.state.rev;
     for (const slot of this.#slots.values()) {
-      if (!slot.following) continue; // it will get a snapshot that includes this batch
-      this.#send(slot, { t: 'batch', rev: state.rev, changes: changes as Change[] });
-      if (slot.acked >= state.rev) continue;
-      waits.push(
-        new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            this.#log.error({ worker: slot.worker.process.pid, rev: state.rev }, 'proxy worker did not apply a change in time; replacing it');
-            slot.worker.process.kill('SIGKILL');
-          }, ACK_TIMEOUT_MS);
-          slot.waiters.push({
-            rev: state.rev,
-            done: () => {
-              clearTimeout(timer);
-              resolve();
-            },
-          });
-        }),
-      );
+      if (!slot.following) continue; // it will get a snapshot that includes this publication
+      if (p.changes === null) this.#sendSnapshot(slot);
+      else this.#send(slot, { t: 'batch', from: p.from, rev, changes: p.changes as Change[] });
     }
-    return Promise.all(waits).then(() => undefined);
+    if (this.#liveRev() >= rev) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      // A worker that has not applied the revision in time is replaced.
+      const timer = setTimeout(() => {
+        for (const slot of [...this.#slots.values()]) {
+          if (slot.acked >= rev) continue;
+          this.#log.error({ worker: slot.worker.process.pid, rev }, 'proxy worker did not apply a change in time; replacing it');
+          this.#replace(slot, 'SIGKILL');
+        }
+      }, ACK_TIMEOUT_MS);
+      this.#waiters.push({
+        rev,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
   }
 
   /** process ids of the running workers */
@@ -162,6 +207,8 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.#closing = true;
+    for (const w of this.#waiters) w.resolve();
+    this.#waiters = [];
     const exits = [...this.#slots.values()].map(
       (s) =>
         new Promise<void>((resolve) => {

@@ -1,8 +1,9 @@
 /**
  * Entry point of a proxy worker process (forked by workers/primary.ts through node:cluster).
  * It follows the primary's state over IPC — a snapshot first, then every batch in order — and
- * serves the proxy port from a runtime table rebuilt per revision. It starts listening only
- * once it holds the current state, so it never serves an older revision than its siblings.
+ * serves the proxy port from a runtime table updated per revision (only what a batch touches is
+ * rebuilt). It starts listening only once it holds the current state, so it never serves an
+ * older revision than its siblings.
  */
 import type { Change } from '../core/change.js';
 import { GatewayError } from '../core/errors.js';
@@ -47,13 +48,27 @@ function send(m: FromWorker): void {
   process.send?.(m);
 }
 
-function apply(next: State): void {
+/**
+ * Test tooling: a worker started with DGATE_TEST_FAIL_APPLY_AT_REV=N fails to apply any batch
+ * that contains revision N (as if its table could not be built), so tests can watch it being
+ * replaced. Snapshots are never failed, so the replacement starts normally.
+ */
+const failAtRev = Number(process.env.DGATE_TEST_FAIL_APPLY_AT_REV ?? Number.NaN);
+
+/**
+ * Applies a state, or, when it cannot be built, stops accepting connections and tells the
+ * primary, which replaces this worker; it never acknowledges a revision it does not serve.
+ */
+function apply(next: State, full: boolean, from: number): boolean {
   try {
-    plane!.apply(next);
+    if (!full && failAtRev > from && failAtRev <= next.rev) throw new Error(`DGATE_TEST_FAIL_APPLY_AT_REV: refusing revision ${failAtRev}`);
+    plane!.apply(next, full);
     state = next;
+    return true;
   } catch (err) {
-    // The primary checks every state before committing it, so this means a bug: keep serving the old table.
-    send({ t: 'failed', error: String((err as Error).stack ?? err) });
+    plane!.stopAccepting();
+    send({ t: 'failed', rev: next.rev, error: String((err as Error).stack ?? err) });
+    return false;
   }
 }
 
@@ -75,7 +90,7 @@ process.on('message', (m: ToWorker) => {
       pendingWrites.delete(m.id);
       break;
     case 'snapshot':
-      apply(State.fromItems(m.rev, m.items));
+      if (!apply(State.fromItems(m.rev, m.items), true, -1)) break;
       send({ t: 'ack', rev: m.rev });
       reached(m.rev);
       if (!listening) {
@@ -83,18 +98,22 @@ process.on('message', (m: ToWorker) => {
         plane!.listen().then(
           (port) => send({ t: 'listening', port }),
           (err) => {
-            send({ t: 'failed', error: `proxy listen: ${(err as Error).message}` });
+            send({ t: 'failed', rev: null, error: `proxy listen: ${(err as Error).message}` });
             process.exit(1);
           },
         );
       }
       break;
     case 'batch':
-      if (state === null || m.rev !== state.rev + 1) {
+      if (state !== null && m.rev <= state.rev) {
+        send({ t: 'ack', rev: state.rev }); // already in the snapshot it started from
+        break;
+      }
+      if (state === null || m.from !== state.rev) {
         send({ t: 'resync', rev: state?.rev ?? -1 });
         break;
       }
-      apply(state.applyChanges(m.changes, m.rev));
+      if (!apply(state.applyChanges(m.changes, m.rev), false, m.from)) break;
       send({ t: 'ack', rev: m.rev });
       reached(m.rev);
       break;

@@ -33,12 +33,18 @@ export function tempDir(prefix = 'dgate-e2e-'): string {
 }
 
 /** Starts dgate-server with the given YAML config text (ports filled in) and waits for /readyz. */
-export async function startServerProcess(opts: { dir?: string; yaml: (ports: { proxy: number; admin: number; dir: string }) => string; waitReady?: boolean }): Promise<ServerProcess> {
+export async function startServerProcess(opts: {
+  dir?: string;
+  yaml: (ports: { proxy: number; admin: number; dir: string }) => string;
+  waitReady?: boolean;
+  /** extra environment variables for the server (and its workers) */
+  env?: Record<string, string>;
+}): Promise<ServerProcess> {
   const dir = opts.dir ?? tempDir();
   const ports = { proxy: await freePort(), admin: await freePort(), dir };
   const file = join(dir, 'config.yaml');
   writeFileSync(file, opts.yaml(ports));
-  const child = spawn(process.execPath, [SERVER_BIN, '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SERVER_BIN, '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -129,5 +129,5 @@ function readable(state: State, where: { namespace: string; collection: string }
 
 /** The collection's documents, sorted by id (names are `<collection>/<id>`, sorted in byte order). */
 function documentsOf(state: State, namespace: string, collection: string): Document[] {
-  return state.list('document', namespace).filter((d) => d.collection === collection);
+  return state.documents(namespace, collection);
 }

@@ -125,16 +125,8 @@ export function create(host: ModuleHost): Record<string, unknown> {
         const c = collectionOf(q.collection);
         const limit = pageNumber(q.limit, 'limit', DEFAULT_LIMIT, MAX_LIMIT);
         const offset = pageNumber(q.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
-        const page: Document[] = [];
-        let skipped = 0;
-        // Names are `<collection>/<id>`, listed in byte order: a collection's documents come sorted by id.
-        for (const doc of host.state().list('document', namespace)) {
-          if (page.length === limit) break;
-          if (doc.collection !== c.name) continue;
-          if (skipped++ < offset) continue;
-          page.push(copy(doc));
-        }
-        return page;
+        // The state keeps each collection's documents sorted by id: one slice per call.
+        return host.state().documents(namespace, c.name).slice(offset, offset + limit).map(copy);
       });
     },
 

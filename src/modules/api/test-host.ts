@@ -2,8 +2,8 @@ import type { Change } from '../../core/change.js';
 import { parseCollection } from '../../core/resources/collection.js';
 import { parseNamespace } from '../../core/resources/namespace.js';
 import { parseSecret } from '../../core/resources/secret.js';
-import { State } from '../../core/state.js';
 import { MemoryStore } from '../../store/memory.js';
+import { Syncer } from '../../sync/syncer.js';
 import { ChangeWriter } from '../../sync/writer.js';
 import type { ModuleHost, ModuleLogLevel } from '../host.js';
 
@@ -34,7 +34,9 @@ export const USERS_SCHEMA = {
 
 export async function createTestHost(opts: { namespace?: string; fetchTimeoutMs?: number } = {}): Promise<TestHost> {
   const store = new MemoryStore();
-  const writer = new ChangeWriter(store, State.empty(), async () => {});
+  const syncer = new Syncer(store);
+  await syncer.start();
+  const writer = new ChangeWriter(store, syncer);
   const put = (kind: Change['kind'], namespace: string, name: string, item: unknown): Change =>
     ({ op: 'put', kind, namespace, name, item }) as Change;
   await writer.write(() => [

@@ -67,6 +67,28 @@ export class RouteNode<T> {
     return node;
   }
 
+  /** The node reached after consuming exactly `text` from here, or null when no pattern went there. */
+  findStatic(text: string): RouteNode<T> | null {
+    let node: RouteNode<T> = this;
+    while (text.length > 0) {
+      const index = node.labels.indexOf(text.charCodeAt(0));
+      if (index < 0) return null;
+      const child = node.statics[index]!;
+      if (!text.startsWith(child.prefix)) return null;
+      text = text.slice(child.prefix.length);
+      node = child;
+    }
+    return node;
+  }
+
+  /** The node behind the param edge for (regex source, tail), or null. */
+  findParam(regex: boolean, regexSource: string, tail: number): RouteNode<T> | null {
+    for (const edge of regex ? this.regexParams : this.plainParams) {
+      if (edge.regexSource === regexSource && edge.tail === tail) return edge.next;
+    }
+    return null;
+  }
+
   /** Returns the node reached through the param edge for (regex, tail), creating it if needed. */
   insertParam(regex: RegExp | null, regexSource: string, tail: number): RouteNode<T> {
     const edges = regex === null ? this.plainParams : this.regexParams;

@@ -382,3 +382,41 @@ describe('PathRouter scale', () => {
     assert.deepEqual(router.find('POST', '/api/v1/resource0'), { kind: 'method-not-allowed', allow: ['GET'] });
   });
 });
+
+describe('PathRouter remove', () => {
+  test('removing a registration lets the next-best match answer, for params and catch-alls', () => {
+    const r = new PathRouter<string>();
+    r.add('/a/{id}', ['GET'], 'param');
+    r.add('/a/*', ['GET'], 'rest');
+    r.add('/a/static', ['GET'], 'static');
+    r.remove('/a/static', 'static');
+    const p = r.find('GET', '/a/static');
+    assert.equal(p.kind === 'found' && p.value, 'param');
+    r.remove('/a/{id}', 'param');
+    const c = r.find('GET', '/a/1');
+    assert.equal(c.kind === 'found' && c.value, 'rest');
+    r.remove('/a/*', 'rest');
+    assert.equal(r.find('GET', '/a/1').kind, 'not-found');
+  });
+
+  test('a removed value shows what it hid for the same pattern and method; other values and unknown patterns are untouched', () => {
+    const r = new PathRouter<string>();
+    r.add('/x', ['GET'], 'early', 'a');
+    r.add('/x', ['GET', 'POST'], 'late', 'b');
+    let m = r.find('GET', '/x');
+    assert.equal(m.kind === 'found' && m.value, 'late');
+    r.remove('/nowhere/{y}', 'late');
+    r.remove('/x', 'other');
+    m = r.find('POST', '/x');
+    assert.equal(m.kind === 'found' && m.value, 'late');
+    r.remove('/x', 'late');
+    m = r.find('GET', '/x');
+    assert.equal(m.kind === 'found' && m.value, 'early');
+    assert.equal(r.find('POST', '/x').kind, 'method-not-allowed');
+    // Registered out of order: the later order still wins.
+    r.add('/x', ['GET'], 'zz', 'z');
+    r.add('/x', ['GET'], 'mm', 'm');
+    m = r.find('GET', '/x');
+    assert.equal(m.kind === 'found' && m.value, 'zz');
+  });
+});

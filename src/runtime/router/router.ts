@@ -53,8 +53,8 @@ export class PathRouter<T> {
    * Registers `value` for `pattern` and `methods` (`['*']` = every method, any string).
    * Re-registering a pattern for a method replaces the earlier value.
    */
-  add(pattern: string, methods: readonly string[], value: T): void {
-    if (methods.length === 0) throw invalidField('methods', `route pattern '${pattern}' has no methods`);
+  add(pattern: string, methods: readonly string[], value: T, order = ''): void {
+    PathRouter.check(pattern, methods);
     const tokens = parsePattern(pattern);
     const names: string[] = [];
     let node = this.#root;
@@ -82,8 +82,40 @@ export class PathRouter<T> {
     let table: MethodTable<T>;
     if (catchAll) table = node.catchAll ??= new MethodTable<T>();
     else table = node.endpoints ??= new MethodTable<T>();
-    table.set(methods, endpoint);
+    table.set(methods, endpoint, order);
     if (names.length === 0 && !catchAll) this.#staticTables.set(pattern, table);
+  }
+
+  /** Throws the GatewayError `add` would throw for this pattern and methods. */
+  static check(pattern: string, methods: readonly string[]): void {
+    if (methods.length === 0) throw invalidField('methods', `route pattern '${pattern}' has no methods`);
+    parsePattern(pattern);
+  }
+
+  /**
+   * Removes what `add(pattern, …, value)` registered; a registration it hid (same pattern and
+   * method, earlier order) answers again. Emptied tree nodes are left in place (they match
+   * nothing); rebuild the router from scratch now and then to drop them.
+   */
+  remove(pattern: string, value: T): void {
+    const tokens = parsePattern(pattern);
+    let node: RouteNode<T> | null = this.#root;
+    let catchAll = false;
+    for (let k = 0; k < tokens.length && node !== null; k++) {
+      const token = tokens[k]!;
+      if (token.kind === 'static') node = node.findStatic(token.text);
+      else if (token.kind === 'param') {
+        const next = tokens[k + 1];
+        const tail = next !== undefined && next.kind === 'static' ? next.text.charCodeAt(0) : SLASH;
+        node = node.findParam(token.regex !== null, token.regexSource, tail);
+      } else catchAll = true;
+    }
+    if (node === null) return;
+    const table = catchAll ? node.catchAll : node.endpoints;
+    if (table === null || !table.remove(value)) return;
+    if (catchAll) node.catchAll = null;
+    else node.endpoints = null;
+    if (this.#staticTables.get(pattern) === table) this.#staticTables.delete(pattern);
   }
 
   /**
