@@ -15,8 +15,8 @@
  * (grouped case-insensitively under the first spelling seen), including Host.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseDuration } from '../config/duration.js';
+import { listen } from '../net/listen.js';
 
 export interface EchoServerOptions {
   /** Default 127.0.0.1. */
@@ -55,15 +55,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? 0, host);
   return {
     url: `http://${urlHost(host)}:${port}`,
     port,
