@@ -2,8 +2,6 @@
  * Composition root: the only place that picks and constructs the adapters (store, data plane or
  * worker pool, admin server) and wires them together.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/app.js';
 import { LocalMembership } from './cluster/local.js';
@@ -14,6 +12,7 @@ import { DataPlane, type DataPlaneOptions } from './proxy/data-plane.js';
 import type { UpstreamRequestInfo } from './proxy/forward.js';
 import type { ModuleHost } from './modules/host.js';
 import { ModuleSets } from './modules/module-sets.js';
+import { listen } from './net/listen.js';
 import { noPools, TableBuilder } from './runtime/table.js';
 import { EtcdStore } from './store/etcd.js';
 import { createEtcdClient } from './store/etcd-client.js';
@@ -99,16 +98,6 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       disablePrivateIps: t.disablePrivateIps,
     },
   };
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 /**

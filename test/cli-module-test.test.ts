@@ -51,6 +51,41 @@ resources:
     assert.match(JSON.parse(out.response.body).id, /^[A-Za-z0-9_-]{8}$/);
   });
 
+  it('runs a module that only exports requestHandler on a route without a service', async () => {
+    const r = await cli(['module', 'test', join(fixtures, 'change_checker.ts'), '--path', '/check']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.json();
+    assert.equal(out.upstream, null);
+    assert.equal(out.response.status, 201);
+    assert.deepEqual(JSON.parse(out.response.body), { mod: 'change_checker', path: '/check' });
+    assert.deepEqual(out.notes, []);
+    assert.equal(r.stderr, '');
+  });
+
+  it('says the upstream is never called when a requestHandler module gets upstream flags', async () => {
+    const r = await cli(['module', 'test', join(fixtures, 'change_checker.ts'), '--upstream-status', '503', '--upstream-body', 'down']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.json();
+    assert.equal(out.upstream, null);
+    assert.equal(out.response.status, 201);
+    assert.equal(out.notes.length, 1);
+    assert.match(out.notes[0], /upstream is never called: module change_checker exports requestHandler/);
+    assert.match(r.stderr, /^note: the upstream is never called/);
+  });
+
+  it('says which hooks cannot run on a route without a service', async () => {
+    const r = await cli(['module', 'test', join(fixtures, 'modify_response.ts'), join(fixtures, 'iphash.ts'), '--no-upstream']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.json();
+    assert.equal(out.upstream, null);
+    assert.equal(out.response.status, 501);
+    assert.deepEqual(out.notes, [
+      'no module exports requestHandler: the route has no service, so the gateway answers 501',
+      'fetchUpstream of module iphash never runs: a route without a service has no upstream',
+      'responseModifier of module modify_response never runs: a route without a service has no upstream',
+    ]);
+  });
+
   it('exits 1 with the compile error of a broken module', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'broken.ts'), 'export const x = (;\n');

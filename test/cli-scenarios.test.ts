@@ -109,7 +109,8 @@ function assertPassed(r: ScriptResult, lastLine: RegExp): void {
   for (const line of verbose) assert.match(line, / - 20[01] [\d.]+m?s$/);
 }
 
-describe('DGate functional module scenarios through dgate-cli', { skip: missingTools(), timeout: 120_000 }, () => {
+// Seven scripts of at most 60 s each: the suite's limit leaves each its own, so a loaded machine only makes it slower.
+describe('DGate functional module scenarios through dgate-cli', { skip: missingTools(), timeout: 480_000 }, () => {
   it('change_checker.sh: a module re-created by name answers "module2" from the very next request', async () => {
     assertPassed(await runScript('change_checker.sh'), /Change Checker Test Passed\n$/);
   });

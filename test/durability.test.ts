@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { it } from 'node:test';
 import { request } from 'undici';
 import { putJson, startServerProcess, stop, tempDir } from './support/server-process.js';
+import { until } from './support/until.js';
 
 const config = (p: { proxy: number; admin: number; dir: string }) => `
 log_level: error
@@ -42,7 +43,7 @@ it('keeps every acknowledged write across SIGKILL and restart', async () => {
           }
         }
       });
-      while (acked.length < 150) await new Promise((r) => setTimeout(r, 5));
+      await until(() => acked.length >= 150, '150 acknowledged writes', 60_000, 5);
       server.child.kill('SIGKILL');
       stopWriting = true;
       await Promise.all(writers);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { request } from 'undici';
 import { putJson, startServerProcess, stop } from './support/server-process.js';
+import { until } from './support/until.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -18,7 +19,7 @@ admin: { host: 127.0.0.1, port: ${p.admin} }
 `,
   });
   try {
-    const spin = 'export function requestHandler(ctx) { if (ctx.query().get("spin")) { while (true) {} } ctx.response().json({ ok: true }); }';
+    const spin = 'export function requestHandler(ctx) { if (ctx.query().get("spin")) { console.log("spinning now"); while (true) {} } ctx.response().json({ ok: true }); }';
     assert.equal(await putJson(server.adminUrl, 'module', { name: 'spinner', payload: b64(spin) }), 201);
     assert.equal(await putJson(server.adminUrl, 'route', { name: 'spin', paths: ['/spin'], methods: ['GET'], modules: ['spinner'] }), 201);
 
@@ -27,7 +28,7 @@ admin: { host: 127.0.0.1, port: ${p.admin} }
       (r) => r.statusCode,
       (e: Error & { code?: string }) => e.code ?? 'error',
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => server.output().includes('spinning now'), 'a worker to enter the loop');
     let ok = 0;
     for (let i = 0; i < 30; i++) {
       const res = await request(`${server.proxyUrl}/spin`, { headers: { connection: 'close' } });

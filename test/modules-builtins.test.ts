@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { closeGateway, scope, sendJson, startUpstream, type Scope, type Upstream } from './support/modules-harness.js';
+import { until } from './support/until.js';
 
 let gw: TestGateway;
 const upstreams: Upstream[] = [];
@@ -31,21 +32,33 @@ describe('dgate', { timeout: 60_000 }, () => {
     const s = await handler(
       'builtin-sleep',
       `import { sleep } from 'dgate';
+let sleeping = 0;
+let released = false;
 export async function requestHandler(ctx: any) {
+  const q = ctx.query();
+  if (q.has('probe')) return ctx.response().json({ sleeping });
+  if (q.has('release')) {
+    released = true;
+    return ctx.response().json({ sleeping });
+  }
+  sleeping++;
   const t = performance.now();
-  await sleep(Number(ctx.query().get('s')));
-  ctx.response().json({ slept: performance.now() - t });
+  await sleep(Number(q.get('s')));
+  const slept = performance.now() - t;
+  // Sleeps on until released by another request (at most 10 s).
+  while (!released && performance.now() - t < 10_000) await sleep(0.01);
+  sleeping--;
+  ctx.response().json({ slept, released });
 }
 `,
     );
-    const started = performance.now();
-    const [a, b] = await Promise.all([s.call('/r?s=0.3'), s.call('/r?s=0.3')]);
-    const total = performance.now() - started;
-    for (const r of [a, b]) {
-      assert.equal(r.status, 200, r.text);
-      assert.ok(r.json().slept >= 290, `slept ${r.json().slept} ms`);
-    }
-    assert.ok(total < 550, `two concurrent 0.3 s sleeps took ${Math.round(total)} ms together`);
+    const sleeper = s.call('/r?s=0.3', { timeoutMs: 20_000 });
+    await until(async () => (await s.call('/r?probe=1')).json().sleeping === 1, 'a request answered while another sleeps');
+    assert.deepEqual((await s.call('/r?release=1')).json(), { sleeping: 1 });
+    const r = await sleeper;
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.json().slept >= 290, `slept ${r.json().slept} ms`);
+    assert.equal(r.json().released, true);
   });
 
   it('sleep accepts duration strings', async () => {
@@ -233,11 +246,12 @@ export function requestHandler(ctx: any) {
 }
 `,
     );
+    const setAt = Date.now();
     assert.deepEqual((await s.call('/r?set=short&value=v1&ttl=1')).json(), { value: 'v1' });
     assert.deepEqual((await s.call('/r?set=long&value=v2')).json(), { value: 'v2' });
     assert.deepEqual((await s.call('/r?key=short')).json(), { value: 'v1' }, 'read back by a later request');
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    assert.equal((await s.call('/r?key=short')).text, 'null', 'expired');
+    await until(async () => (await s.call('/r?key=short')).text === 'null', 'the 1 s entry to expire');
+    assert.ok(Date.now() - setAt >= 1000, `expired after ${Date.now() - setAt} ms, before its ttl`);
     assert.deepEqual((await s.call('/r?key=long')).json(), { value: 'v2' }, 'no ttl: still there');
     assert.equal((await s.call('/r?key=never-set')).text, 'null');
   });

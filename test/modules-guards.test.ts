@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { closeGateway, deadUrl, header, scope, startUpstream, type Scope, type Upstream } from './support/modules-harness.js';
+import { until } from './support/until.js';
 
 let gw: TestGateway;
 let echo: EchoServer;
@@ -234,19 +235,25 @@ ${REPORTING_ERROR_HANDLER}`,
   });
 
   it('a function that resumes after its budget expired cannot disturb the answer already sent', async () => {
+    const resumed = await startUpstream();
+    upstreams.push(resumed);
     const s = await failing(
       'guard-late-write',
       `import { sleep } from 'dgate';
 export async function requestHandler(ctx: any) {
   await sleep(0.4);
-  ctx.response().status(200).json({ late: true });
+  try {
+    ctx.response().status(200).json({ late: true });
+  } finally {
+    await fetch(${JSON.stringify(resumed.url + '/resumed')});
+  }
 }
 `,
       [{ path: '/h' }],
     );
     const r = await s.call('/h');
     assert.equal(r.status, 504);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await until(() => resumed.hits.length > 0, 'the late write to have been tried');
     await stillServing(s);
   });
 });
@@ -285,32 +292,44 @@ describe('unreachable upstream', { timeout: 60_000 }, () => {
 describe('retired module versions', () => {
   it('stops the timers of a module version whose write was refused', async () => {
     let hits = 0;
+    let control = 0;
     const ticks = http.createServer((req, res) => {
-      hits++;
+      if (req.url === '/control') control++;
+      else hits++;
       res.end('ok');
     });
     await new Promise<void>((r) => ticks.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(ticks.address() as AddressInfo).port}/tick`;
+    const base = `http://127.0.0.1:${(ticks.address() as AddressInfo).port}`;
+    const url = `${base}/tick`;
     const gw2 = await startTestGateway();
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     try {
+      // Each tick fetches unless its previous fetch is still on its way: at most one in flight.
+      const ticker = (to: string) => `let busy = false;\nsetInterval(() => { if (busy) return; busy = true; const done = () => { busy = false; }; fetch(${JSON.stringify(to)}).then(done, done); }, 10);`;
+      // An accepted module ticking the same way: the clock the refused version's ticks are counted against.
+      const clock = `${ticker(`${base}/control`)}\nexport function requestHandler(ctx: any) { ctx.response().json({}); }`;
+      await gw2.put('module', { name: 'clock', payload: b64(clock) });
+      await gw2.put('route', { name: 'clock', paths: ['/clock'], methods: ['GET'], modules: ['clock'] });
       await gw2.put('module', { name: 'ticker', payload: b64('export function requestHandler(ctx: any) { ctx.response().json({}); }') });
       await gw2.put('route', { name: 'r', paths: ['/r'], methods: ['GET'], modules: ['ticker'] });
       // Loading this version starts an interval, then its top-level code throws: the write is refused.
-      const bad = `setInterval(() => { fetch(${JSON.stringify(url)}).catch(() => {}); }, 10);\nthrow new Error('refused');\nexport function requestHandler(ctx: any) {}`;
+      const bad = `${ticker(url)}\nthrow new Error('refused');\nexport function requestHandler(ctx: any) {}`;
       const res = await gw2.admin('PUT', '/api/v1/module', { name: 'ticker', payload: b64(bad) });
       assert.equal(res.status, 400);
-      await new Promise((r) => setTimeout(r, 100));
-      assert.ok(hits > 0, 'the refused version ran its top-level code');
+      await until(() => hits > 0, 'the refused version to run its top-level code');
       // The next accepted write retires what refused writes left behind.
       await gw2.put('namespace', { name: 'other' });
-      await new Promise((r) => setTimeout(r, 50));
-      const settled = hits;
-      await new Promise((r) => setTimeout(r, 200));
-      assert.equal(hits, settled, 'the interval of the refused version stopped');
+      // One tick may still be on its way; over the next 20 ticks of the clock, no more come.
+      const retiredAt = hits;
+      const from = control;
+      await until(() => control >= from + 20, '20 ticks of the clock module');
+      assert.ok(hits <= retiredAt + 1, `the interval of the refused version stopped: ${hits - retiredAt} ticks after it was retired`);
     } finally {
+      // A new version of the clock retires the ticking one (closing the gateway leaves module timers alone).
+      await gw2.admin('PUT', '/api/v1/module', { name: 'clock', payload: b64('export function requestHandler(ctx: any) { ctx.response().json({}); }') });
       await gw2.close();
       ticks.close();
+      ticks.closeAllConnections();
     }
   });
 });

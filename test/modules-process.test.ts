@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { deadUrl } from './support/modules-harness.js';
 import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
+import { until } from './support/until.js';
 
 const LEFTOVERS = (dead: string) => `export function requestHandler(ctx: any) {
   const how = ctx.query().get('how');
@@ -81,10 +82,12 @@ admin: { host: 127.0.0.1, port: ${p.admin} }
 
     it('an unhandled rejection or a throwing timer callback in module code does not end the gateway', async () => {
       const pidsBefore = childPids(server);
+      const errorLines = () => server.output().split('\n').filter((l) => /unhandled promise rejection|uncaught error in/.test(l)).length;
       for (const how of HOWS) {
+        const logged = errorLines();
         const r = await get(server.proxyUrl, `/leftovers?how=${how}`);
         assert.equal(r.status, 200, `${how}: ${r.text}`);
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        await until(() => errorLines() > logged || exited !== null, `the error left by "${how}" to be logged`);
         assert.equal(exited, null, `the gateway exited after "${how}":\n${server.output().slice(-2000)}`);
         const again = await get(server.proxyUrl, '/leftovers?how=none');
         assert.equal(again.status, 200, `still answering after "${how}"`);

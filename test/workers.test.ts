@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { after, before, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
@@ -11,8 +12,9 @@ import { putJson, startServerProcess, stop, type ServerProcess } from './support
 
 let echo: EchoServer;
 let server: ServerProcess;
+const echoEvents = new EventEmitter();
 before(async () => {
-  echo = await startEchoServer();
+  echo = await startEchoServer({ onSleep: (path) => echoEvents.emit('sleep', path) });
   server = await startServerProcess({
     yaml: (p) => `
 log_level: warn
@@ -84,8 +86,9 @@ admin: { host: 127.0.0.1, port: ${p.admin} }
   });
   assert.equal(await putJson(stopping.adminUrl, 'service', { name: 'echo', urls: [echo.url] }), 201);
   assert.equal(await putJson(stopping.adminUrl, 'route', { name: 'slow', paths: ['/slow'], methods: ['GET'], service: 'echo' }), 201);
+  const atUpstream = once(echoEvents, 'sleep');
   const inFlight = request(`${stopping.proxyUrl}/slow?wait=700ms`).then(async (r) => ({ status: r.statusCode, body: (await r.body.json()) as any }));
-  await new Promise((r) => setTimeout(r, 200));
+  await atUpstream;
   stopping.child.kill('SIGTERM');
   const answer = await inFlight;
   assert.equal(answer.status, 200);

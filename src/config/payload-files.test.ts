@@ -56,7 +56,7 @@ test('a missing payload_file is an error naming the item', () => {
   ]);
   throwsConfig(
     file,
-    `config: proxy.init_resources.modules[1].payload_file: cannot read ${join(etc, 'modules', 'gone.ts')} (module "gone"): file not found`,
+    `config: proxy.init_resources.modules[1].payload_file: cannot read ${join(etc, 'modules', 'gone.ts')}: file not found (module "gone")`,
   );
 });
 

@@ -10,7 +10,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import { Errors } from '../core/errors.js';
-import { deepFreeze, type Config, type ResourceItem } from './config.js';
+import { deepFreeze } from '../core/freeze.js';
+import type { Config, ResourceItem } from './config.js';
 import { configError } from './config-error.js';
 import { nsToMs, parseDuration } from './duration.js';
 import {

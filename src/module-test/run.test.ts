@@ -45,6 +45,32 @@ export async function responseModifier(ctx: any) {
     assert.deepEqual(JSON.parse(result.response.body), { id: '42' });
   });
 
+  it('runs a module that answers by itself without a service when no upstream is given', async () => {
+    const result = await runModuleTest({
+      modules: [{ name: 'change_checker', source: `export function requestHandler(ctx: any) { ctx.response().status(201).json({ mod: 'change_checker' }); }` }],
+    });
+    assert.equal(result.upstream, null);
+    assert.equal(result.response.status, 201);
+    assert.deepEqual(JSON.parse(result.response.body), { mod: 'change_checker' });
+    assert.deepEqual(result.notes, []);
+  });
+
+  it('does not call a given upstream when a module exports requestHandler, and says so', async () => {
+    const result = await runModuleTest({
+      modules: [
+        { name: 'handler', source: `export function requestHandler(ctx: any) { ctx.response().status(202).json({ by: 'handler' }); }` },
+        { name: 'after', source: `export function responseModifier(ctx: any) { ctx.upstream().status(299); }` },
+      ],
+      upstream: { url: 'http://127.0.0.1:9/never' },
+    });
+    assert.equal(result.upstream, null);
+    assert.equal(result.response.status, 202);
+    assert.deepEqual(result.notes, [
+      'the upstream is never called: module handler exports requestHandler, which answers on a route without a service; the upstream URL given is not used',
+      'responseModifier of module after never runs: a route without a service has no upstream',
+    ]);
+  });
+
   it('reports the upstream URL a fetchUpstream chose', async () => {
     const result = await runModuleTest({
       modules: [{ name: 'lb', source: `export function fetchUpstream(ctx: any) { return ctx.service().urls[0] + '/chosen'; }` }],

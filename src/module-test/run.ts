@@ -1,17 +1,21 @@
 /**
  * Runs module code the way the gateway would, without a server to set up: an in-process
- * gateway (memory store, proxy in this process, ports chosen by the OS) gets the modules, a
- * route and a service pointing at a stub upstream (or a real URL), and the described request is
- * sent through its proxy. What comes back is what the gateway did: the upstream request as
+ * gateway (memory store, proxy in this process, ports chosen by the OS) gets the modules and a
+ * route, through its admin API; the route gets a service pointing at a stub upstream (or a real
+ * URL) unless a module answers by itself (requestHandler). The described request is sent
+ * through its proxy. What comes back is what the gateway did: the upstream request as
  * modified, the answer sent, and the log lines (module console output and errors).
  * The gateway's own module runtime and built-ins run the code.
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { request } from 'undici';
+import { AdminApiError, AdminClient } from '../client/index.js';
 import { buildConfig } from '../config/load.js';
+import type { Module } from '../core/types.js';
 import { startGateway } from '../main.js';
 import type { UpstreamRequestInfo } from '../proxy/forward.js';
+import { exportedHooks, planRoute } from './route-plan.js';
 import { startStubUpstream, type StubAnswer } from './stub-upstream.js';
 
 export interface ModuleSource {
@@ -28,7 +32,9 @@ export interface ModuleTestInput {
   request?: { method?: string; path?: string; host?: string; headers?: Record<string, string>; body?: string };
   /**
    * The upstream: a stub answer ({status, headers, body}), a real URL ({url}), or null for a
-   * route without a service (its requestHandler answers). Default: a stub answering 200 "".
+   * route without a service. Left out: none when a module exports requestHandler (it answers by
+   * itself), else a stub answering 200 "". A requestHandler always runs on a route without a
+   * service: an upstream given then is not used (`notes` says so).
    */
   upstream?: StubAnswer | { url: string } | null;
   /** extra resources the modules need, in the admin API's shapes (namespace "default") */
@@ -43,6 +49,8 @@ export interface ModuleTestResult {
   response: { status: number; headers: Record<string, string | string[]>; body: string };
   /** gateway log lines of the run (module console output, module errors) */
   logs: Array<Record<string, unknown>>;
+  /** hooks that could not run on this route and upstream input that was not used, in words */
+  notes: string[];
 }
 
 /** The 400 the admin API gave for a module or route (compile or link error). */
@@ -60,6 +68,16 @@ function headerRecord(flat: readonly string[]): Record<string, string[]> {
   return out;
 }
 
+/** Runs an admin API call, turning its refusal into a ModuleTestSetupError naming what was refused. */
+async function setUp<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof AdminApiError) throw new ModuleTestSetupError(what, err.status, err.serverMessage);
+    throw err;
+  }
+}
+
 export async function runModuleTest(input: ModuleTestInput): Promise<ModuleTestResult> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
@@ -69,9 +87,6 @@ export async function runModuleTest(input: ModuleTestInput): Promise<ModuleTestR
     },
   });
   const logger = pino({ level: 'debug', base: null, timestamp: false, formatters: { level: (label) => ({ level: label }) } }, sink);
-  const stubAnswer = input.upstream === undefined ? {} : input.upstream;
-  const stub = stubAnswer !== null && !('url' in stubAnswer) ? await startStubUpstream(stubAnswer) : null;
-  const upstreamUrl = stub?.url ?? (stubAnswer !== null && 'url' in stubAnswer ? stubAnswer.url : null);
   const seen: UpstreamRequestInfo[] = [];
   const config = buildConfig({
     log_level: 'debug',
@@ -80,30 +95,25 @@ export async function runModuleTest(input: ModuleTestInput): Promise<ModuleTestR
     admin: { host: '127.0.0.1', port: 0 },
   });
   const gateway = await startGateway(config, logger, { onUpstreamRequest: (r) => seen.push(r) });
+  let stub: Awaited<ReturnType<typeof startStubUpstream>> | null = null;
   try {
-    const admin = async (kind: string, body: unknown, what: string) => {
-      const res = await request(`http://127.0.0.1:${gateway.adminPort}/api/v1/${kind}`, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-      const answer = (await res.body.json()) as { error?: string };
-      if (res.statusCode !== 201) throw new ModuleTestSetupError(what, res.statusCode, answer.error ?? 'refused');
-    };
-    for (const c of input.resources?.collections ?? []) await admin('collection', c, `collection ${String(c.name)}`);
-    for (const d of input.resources?.documents ?? []) {
-      const res = await request(`http://127.0.0.1:${gateway.adminPort}/api/v1/document/${encodeURIComponent(d.id)}?collection=${encodeURIComponent(d.collection)}`, {
-        method: 'PUT',
-        body: JSON.stringify(d.data),
-      });
-      const answer = (await res.body.json()) as { error?: string };
-      if (res.statusCode !== 201) throw new ModuleTestSetupError(`document ${d.id}`, res.statusCode, answer.error ?? 'refused');
-    }
-    for (const s of input.resources?.secrets ?? []) await admin('secret', s, `secret ${String(s.name)}`);
+    const admin = new AdminClient({ baseUrl: `http://127.0.0.1:${gateway.adminPort}` });
+    for (const c of input.resources?.collections ?? []) await setUp(`collection ${String(c.name)}`, () => admin.put('collection', c as { name: string }));
+    for (const d of input.resources?.documents ?? []) await setUp(`document ${d.id}`, () => admin.putDocument(d));
+    for (const s of input.resources?.secrets ?? []) await setUp(`secret ${String(s.name)}`, () => admin.put('secret', s as { name: string }));
+    const modules: Module[] = [];
     for (const m of input.modules) {
-      await admin('module', { name: m.name, moduleType: m.moduleType ?? 'typescript', payload: Buffer.from(m.source, 'utf8').toString('base64') }, `module ${m.name}`);
+      const module: Module = { name: m.name, namespace: 'default', moduleType: m.moduleType ?? 'typescript', payload: Buffer.from(m.source, 'utf8').toString('base64') };
+      await setUp(`module ${m.name}`, () => admin.put('module', module));
+      modules.push(module);
     }
-    if (upstreamUrl !== null) await admin('service', { name: 'upstream', urls: [upstreamUrl], retries: 0 }, 'service');
+    const plan = planRoute(exportedHooks(modules) ?? {}, input.upstream);
+    stub = plan.upstream !== null && !('url' in plan.upstream) ? await startStubUpstream(plan.upstream) : null;
+    const upstreamUrl = stub?.url ?? (plan.upstream !== null && 'url' in plan.upstream ? plan.upstream.url : null);
+    if (upstreamUrl !== null) await setUp('service', () => admin.put('service', { name: 'upstream', urls: [upstreamUrl], retries: 0 }));
     const r = input.route ?? {};
-    await admin(
-      'route',
-      {
+    await setUp('route', () =>
+      admin.put('route', {
         name: 'module-test',
         paths: r.paths ?? ['/', '/*'],
         methods: r.methods ?? ['*'],
@@ -111,8 +121,7 @@ export async function runModuleTest(input: ModuleTestInput): Promise<ModuleTestR
         preserveHost: r.preserveHost ?? false,
         modules: input.modules.map((m) => m.name),
         ...(upstreamUrl !== null ? { service: 'upstream' } : {}),
-      },
-      'route',
+      }),
     );
     const q = input.request ?? {};
     const headers: Record<string, string> = { ...(q.headers ?? {}) };
@@ -128,6 +137,7 @@ export async function runModuleTest(input: ModuleTestInput): Promise<ModuleTestR
           : { url: sent.origin + sent.path, method: sent.method, headers: received?.headers ?? headerRecord(sent.headers), body: received?.body ?? null },
       response: { status: res.statusCode, headers: res.headers as Record<string, string | string[]>, body },
       logs: logs.filter((l) => l.source === 'module'),
+      notes: plan.notes,
     };
   } finally {
     await gateway.close();

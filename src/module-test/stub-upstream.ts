@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../net/listen.js';
 
 export interface StubAnswer {
   status?: number;
@@ -31,8 +31,7 @@ export async function startStubUpstream(answer: StubAnswer): Promise<{ url: stri
       res.end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, 0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,
     received,

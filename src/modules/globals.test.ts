@@ -3,9 +3,9 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { setTimeout as wait } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
+import { until } from '../../test/support/until.js';
 import { createTestHost } from './api/test-host.js';
 import { createGlobals } from './globals.js';
 
@@ -123,22 +123,26 @@ test('setTimeout passes its arguments and returns a number; clearTimeout cancels
     const cancelled = setTimeout(() => got.push('cancelled ran'), 5);
     clearTimeout(cancelled);
     clearTimeout(undefined);
+    setTimeout(() => got.push('last'), 5);
   `);
   assert.equal(typeof run(ctx, 'id'), 'number');
-  await wait(40);
-  assert.deepEqual([...run(ctx, 'got')], [3]);
+  // 'last' was set after the cancelled timer, for the same delay: once it ran, the cancelled one would have.
+  await until(() => run(ctx, 'got').includes('last'), 'the last timer');
+  assert.deepEqual([...run(ctx, 'got')], [3, 'last']);
 });
 
 test('setInterval repeats until clearInterval; setImmediate runs soon and clearImmediate cancels', async () => {
   const ctx = context();
   run(ctx, `
     globalThis.ticks = 0;
-    globalThis.timer = setInterval(() => { if (++ticks === 3) clearInterval(timer); }, 2);
+    globalThis.done = false;
+    globalThis.timer = setInterval(() => { if (++ticks === 3) { clearInterval(timer); setTimeout(() => { done = true; }, 10); } }, 2);
     globalThis.immediate = 'no';
     setImmediate(() => { immediate = 'yes'; });
     clearImmediate(setImmediate(() => { immediate = 'cancelled ran'; }));
   `);
-  await wait(60);
+  // done is set 10 ms after the third tick: an interval still running would have ticked again by then.
+  await until(() => run(ctx, 'done') === true, 'the third tick and 10 ms more');
   assert.equal(run(ctx, 'ticks'), 3);
   assert.equal(run(ctx, 'immediate'), 'yes');
 });
@@ -152,7 +156,7 @@ test('a timer callback that throws is logged at error and the process carries on
     queueMicrotask(() => { throw new Error('microtask exploded'); });
     const interval = setInterval(() => { clearInterval(interval); throw 'a string'; }, 1);
   `);
-  await wait(40);
+  await until(() => logsSince(n).length >= 5, 'five logged errors');
   const logged = logsSince(n);
   assert.equal(logged.length, 5);
   for (const l of logged) assert.equal(l.level, 'error');

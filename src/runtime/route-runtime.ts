@@ -1,3 +1,4 @@
+import { deepFreeze } from '../core/freeze.js';
 import type { Namespace, Route, Service } from '../core/types.js';
 import type { ContextInfo } from '../modules/ctx/context.js';
 import type { RouteHooks } from '../modules/route-hooks.js';
@@ -47,12 +48,4 @@ export class RouteRuntime<P> {
             namespace: structuredClone(namespace ?? { name: route.namespace }) as unknown as Record<string, unknown>,
           });
   }
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
 }

@@ -154,9 +154,11 @@ test('close() also closes idle keep-alive connections', async () => {
 });
 
 test('close() cuts ?wait= sleeps short and still answers them', async () => {
-  const server = await startEchoServer({ port: 0 });
+  let sleeping!: () => void;
+  const asleep = new Promise<void>((resolve) => (sleeping = resolve));
+  const server = await startEchoServer({ port: 0, onSleep: () => sleeping() });
   const pending = send(`${server.url}/?wait=30s`);
-  await new Promise((r) => setTimeout(r, 50)); // let the request arrive
+  await asleep;
   const started = performance.now();
   await server.close();
   const res = await pending;

@@ -15,8 +15,8 @@
  * (grouped case-insensitively under the first spelling seen), including Host.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseDuration } from '../config/duration.js';
+import { listen } from '../net/listen.js';
 
 export interface EchoServerOptions {
   /** Default 127.0.0.1. */
@@ -24,6 +24,8 @@ export interface EchoServerOptions {
   /** Default 0 (any free port). */
   readonly port?: number;
   readonly globalHeaders?: Readonly<Record<string, string>>;
+  /** called with the path and query of a request when its ?wait= sleep begins (tests wait on it) */
+  readonly onSleep?: (path: string) => void;
 }
 
 export interface EchoServer {
@@ -44,7 +46,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
   const globalHeaders = { ...(options.globalHeaders ?? {}) };
   // Wakers of requests sleeping on ?wait=, so close() can cut their sleep short.
   const sleepers = new Set<() => void>();
-  const state = { closing: false };
+  const state = { closing: false, onSleep: options.onSleep };
 
   const server = createServer((req, res) => {
     handle(req, res, globalHeaders, sleepers, state).catch(() => {
@@ -53,15 +55,7 @@ export async function startEchoServer(options: EchoServerOptions = {}): Promise<
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? 0, host);
   return {
     url: `http://${urlHost(host)}:${port}`,
     port,
@@ -80,7 +74,7 @@ async function handle(
   res: ServerResponse,
   globalHeaders: Record<string, string>,
   sleepers: Set<() => void>,
-  state: { closing: boolean },
+  state: { closing: boolean; onSleep: ((path: string) => void) | undefined },
 ): Promise<void> {
   for (const [name, value] of Object.entries(globalHeaders)) res.setHeader(name, value);
 
@@ -101,7 +95,12 @@ async function handle(
   const size = sizeText === null ? null : parseSize(sizeText);
   if (sizeText !== null && size === null) return sendJson(res, 400, { error: `Invalid size: ${sizeText}`, status: 400 });
 
-  if (waitNs > 0) await sleep(waitNs / 1e6, sleepers);
+  // A request that arrives while closing is not put to sleep: close() already woke the sleepers.
+  if (waitNs > 0 && !state.closing) {
+    const slept = sleep(waitNs / 1e6, sleepers);
+    state.onSleep?.(rawPath);
+    await slept;
+  }
   // Answers given while closing end their connection, so close() need not wait for keep-alive.
   if (state.closing) res.setHeader('connection', 'close');
   if (size !== null) return sendFiller(res, status, size);

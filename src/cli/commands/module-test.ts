@@ -10,11 +10,14 @@ import type { CommandContext } from './context.js';
 export const MODULE_TEST_HELP = `Usage: dgate-cli module test FILE [FILE...] [flags]
 
 Runs modules the way the gateway would, without a server: an in-process gateway gets the
-modules (in the order given; each named after its file), a route using them and a stub
-upstream, and the request is sent through its proxy. Prints what happened as JSON:
+modules (in the order given; each named after its file), a route using them and, unless a
+module answers by itself, a stub upstream; the request is sent through its proxy. Prints what
+happened as JSON:
   upstream  the request sent upstream (URL chosen, method, headers, body), or null
   response  the answer the client got (status, headers, body)
   logs      the modules' console output and errors
+  notes     hooks that cannot run on this route, upstream flags that were not used
+            (also written to stderr)
 
 Request:
   --method M               default GET
@@ -28,10 +31,13 @@ Route:
   --route-path P           repeatable, default / and /*
   --strip-path, --preserve-host
 
-Upstream (default: a stub answering 200 with an empty body):
+Upstream (default: none when a module exports requestHandler, else a stub answering 200
+with an empty body):
   --upstream-status N, --upstream-header 'Name: value' (repeatable), --upstream-body TEXT
   --upstream-url URL       send to a real upstream instead of the stub
-  --no-upstream            a route without a service (its requestHandler answers)
+  --no-upstream            a route without a service
+A requestHandler runs only on a route without a service, as in the gateway: with one, upstream
+flags are not used, and fetchUpstream/responseModifier never run (notes say so).
 `;
 
 const VALUE_FLAGS = new Set(['--method', '--path', '--host', '--header', '--body', '--body-file', '--request', '--route-path', '--upstream-status', '--upstream-header', '--upstream-body', '--upstream-url']);
@@ -114,7 +120,9 @@ export async function moduleTestCommand(args: readonly string[], ctx: CommandCon
   }
 
   try {
-    printJson(ctx.io, await runModuleTest(input));
+    const result = await runModuleTest(input);
+    printJson(ctx.io, result);
+    for (const note of result.notes) ctx.io.stderr.write(`note: ${note}\n`);
   } catch (err) {
     if (err instanceof ModuleTestSetupError) throw new CommandError(err.message);
     throw err;

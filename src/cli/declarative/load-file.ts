@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { MAX_FILE_BYTES, tooDeep, tooDeepProblem } from '../../core/limits.js';
 import { SPECS_IN_ORDER } from '../resources/index.js';
 import { UsageError } from '../usage-error.js';
+import { PayloadFileError, takePayloadFile } from '../../core/payload-file.js';
 import type { Entry } from './entry.js';
 import { DEFAULT_NAMESPACE, identityOf, keyOf, labelOf } from './entry.js';
 
@@ -84,17 +85,13 @@ export function loadDeclarativeFile(path: string, cwd: string): Entry[] {
 
 /** A module item with `payload_file` replaced by `payload` (the file's text, base64). */
 function withPayloadFile(raw: Record<string, unknown>, baseDir: string, path: string, where: string): Record<string, unknown> {
-  const { payload_file: file, ...item } = raw;
-  if (file === undefined) return item;
-  if (typeof file !== 'string' || file === '') throw fileError(path, `${where}.payload_file: expected a file path`);
-  if (item.payload !== undefined && item.payload !== null) throw fileError(path, `${where}: give payload or payload_file, not both`);
   try {
-    item.payload = readFileSync(resolve(baseDir, file)).toString('base64');
+    const { rest, content } = takePayloadFile(raw, baseDir, (file) => readFileSync(file));
+    return content === null ? rest : { ...rest, payload: content.toString('base64') };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw fileError(path, `${where}.payload_file: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    if (!(err instanceof PayloadFileError)) throw err;
+    throw fileError(path, `${where}${err.field === null ? '' : `.${err.field}`}: ${err.message}`);
   }
-  return item;
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {

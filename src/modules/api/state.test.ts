@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as stateApi from './state.js';
 import { USERS_SCHEMA, createTestHost } from './test-host.js';
+import { until } from '../../../test/support/until.js';
 
 const host = await createTestHost();
 const s = stateApi.create(host) as Record<string, any>;
@@ -57,7 +58,7 @@ test('data violating the collection schema rejects with the validation message a
 
 test('replacing a document keeps createdAt; data is stored as JSON and detached from the caller', async () => {
   const first = await s.getDocument('u1', 'users');
-  await new Promise((r) => setTimeout(r, 5));
+  await until(() => Date.now() > new Date(first.updatedAt).getTime(), 'the clock to move past the first write');
   const data = { name: 'Ada L.', age: undefined };
   const doc = await s.addDocument({ id: 'u1', collection: 'users', data });
   assert.equal(doc.createdAt, first.createdAt);

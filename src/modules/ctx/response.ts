@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toBuffer } from './body.js';
 import { parseCookies, serializeCookie, type CookieOptions } from './cookies.js';
 import { HeaderMap } from './header-map.js';
+import { checkedStatus } from './status.js';
 
 /**
  * ctx.response(): what the gateway answers the client, written by module code. Writing (json,
@@ -31,9 +32,7 @@ export class ModuleResponse {
   }
 
   status(code: number): this {
-    const n = Number(code);
-    if (!Number.isInteger(n) || n < 100 || n > 999) throw new RangeError(`status: invalid status code ${code}`);
-    this.#status = n;
+    this.#status = checkedStatus(code);
     return this;
   }
 

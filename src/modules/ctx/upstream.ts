@@ -3,6 +3,7 @@ import { toArrayBuffer, toBuffer } from './body.js';
 import { parseCookies } from './cookies.js';
 import { HeaderMap } from './header-map.js';
 import type { QueryMap } from './query-map.js';
+import { checkedStatus } from './status.js';
 
 /**
  * ctx.upstream(): the upstream's answer inside responseModifier, before it goes to the client.
@@ -50,8 +51,7 @@ export class UpstreamResponse {
     return this;
   }
   status(code: number): this {
-    const n = Number(code);
-    if (!Number.isInteger(n) || n < 100 || n > 999) throw new RangeError(`status: invalid status code ${code}`);
+    const n = checkedStatus(code);
     this.statusCode = n;
     this.statusText = STATUS_CODES[n] ?? '';
     return this;
