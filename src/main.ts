@@ -4,8 +4,11 @@
  */
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/app.js';
+import type { Etcd3 } from 'etcd3';
+import { EtcdMembership } from './cluster/etcd.js';
 import { LocalMembership } from './cluster/local.js';
-import { defaultAdvertiseAddress, type NodeIdentity } from './cluster/membership.js';
+import { defaultAdvertiseAddress, type Membership, type NodeIdentity } from './cluster/membership.js';
+import { Errors, GatewayError } from './core/errors.js';
 import { State } from './core/state.js';
 import type { Config } from './config/config.js';
 import { DataPlane, type DataPlaneOptions } from './proxy/data-plane.js';
@@ -18,7 +21,9 @@ import { EtcdStore } from './store/etcd.js';
 import { createEtcdClient } from './store/etcd-client.js';
 import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
+import { readLocalSnapshot, writeLocalSnapshot } from './store/local-snapshot.js';
 import type { ChangeStore } from './store/store.js';
+import { LocalSnapshotKeeper } from './sync/local-snapshot-keeper.js';
 import { Syncer } from './sync/syncer.js';
 import { ChangeWriter } from './sync/writer.js';
 import { applyStartupResources } from './startup-resources.js';
@@ -40,12 +45,13 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function openStore(config: Config): ChangeStore {
+/** The node's store, and the etcd client when the store is etcd (the cluster view shares it). */
+function openStore(config: Config): { store: ChangeStore; etcd: Etcd3 | null } {
   switch (config.storage.type) {
     case 'memory':
-      return new MemoryStore({ historyLimit: config.storage.historyLimit });
+      return { store: new MemoryStore({ historyLimit: config.storage.historyLimit }), etcd: null };
     case 'file':
-      return new SqliteStore({ dir: config.storage.dir, historyLimit: config.storage.historyLimit });
+      return { store: new SqliteStore({ dir: config.storage.dir, historyLimit: config.storage.historyLimit }), etcd: null };
     case 'etcd': {
       const s = config.storage;
       const client = createEtcdClient({
@@ -56,7 +62,7 @@ function openStore(config: Config): ChangeStore {
         dialTimeoutMs: s.dialTimeoutMs,
         requestTimeoutMs: s.requestTimeoutMs,
       });
-      return new EtcdStore({ client, prefix: s.prefix, historyLimit: s.historyLimit, closeClient: true });
+      return { store: new EtcdStore({ client, prefix: s.prefix, historyLimit: s.historyLimit, closeClient: true }), etcd: client };
     }
   }
 }
@@ -121,10 +127,36 @@ export interface GatewayTooling {
   onUpstreamRequest?: (request: UpstreamRequestInfo) => void;
 }
 
+/** How often a node checks that a remote store (etcd) answers, to report itself degraded. */
+const STORE_HEALTH_INTERVAL_MS = 1000;
+/** Retry interval of start-up resources that could not be written while the store was unreachable. */
+const STARTUP_RETRY_MS = 2000;
+
+/**
+ * Loads the node's state from its store. A node on etcd that cannot reach it boots from its
+ * local last-known-good snapshot instead (and follows etcd once it answers): returns true then.
+ */
+async function loadState(syncer: Syncer, config: Config, etcd: Etcd3 | null, logger: Logger): Promise<boolean> {
+  try {
+    await syncer.start();
+    return false;
+  } catch (err) {
+    const unreachable = err instanceof GatewayError && err.code === Errors.STORE_UNAVAILABLE.code;
+    const local = etcd !== null && unreachable ? readLocalSnapshot(config.storage.dir) : null;
+    if (local === null) throw err;
+    logger.warn({ rev: local.rev, error: (err as Error).message }, 'etcd is unreachable: serving the local last-known-good snapshot until it answers');
+    syncer.startFrom(local, (err as Error).message);
+    return true;
+  }
+}
+
 export async function startGateway(config: Config, logger: Logger, tooling: GatewayTooling = {}): Promise<Gateway> {
-  const store = openStore(config);
+  const { store, etcd } = openStore(config);
   const syncer = new Syncer(store, logger);
-  await syncer.start();
+  const bootedFromLocal = await loadState(syncer, config, etcd, logger);
+  if (store.health !== undefined) syncer.checkHealth(() => store.health!(), STORE_HEALTH_INTERVAL_MS);
+  const keeper = etcd === null ? null : new LocalSnapshotKeeper({ write: (snap) => writeLocalSnapshot(config.storage.dir, snap) }, () => syncer.state, logger);
+  let closing = false;
   const planeOptions = dataPlaneOptions(config);
 
   let ready = false;
@@ -140,7 +172,18 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     return () => built.accept();
   });
 
-  await applyStartupResources(writer, config, logger);
+  if (!bootedFromLocal) await applyStartupResources(writer, config, logger);
+  else {
+    // Nothing can be written until etcd answers: try again in the background (only what differs
+    // from the state is written, so nothing at all when the local snapshot already has it).
+    const retry = () =>
+      applyStartupResources(writer, config, logger).catch((err: Error) => {
+        if (closing) return;
+        logger.warn({ error: err.message }, 'start-up resources not written yet; retrying');
+        setTimeout(retry, STARTUP_RETRY_MS).unref();
+      });
+    void retry();
+  }
 
   let proxyPort: number;
   if (config.proxy.workers === 0) {
@@ -164,13 +207,26 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     proxyPort = await pool.start();
   }
 
-  const cluster = new LocalMembership(nodeIdentity(config), () => writer.state.rev);
+  let cluster: Membership;
+  if (etcd === null) cluster = new LocalMembership(nodeIdentity(config), () => writer.state.rev);
+  else {
+    const joining = { client: etcd, prefix: config.storage.prefix, identity: nodeIdentity(config), initialRev: syncer.rev, logger };
+    cluster = bootedFromLocal ? EtcdMembership.joinInBackground(joining) : await EtcdMembership.join(joining);
+  }
+  const membership = cluster;
+  syncer.onLive((rev) => {
+    membership.report({ rev, error: syncer.status().error });
+    keeper?.live();
+  });
+  syncer.onStatus((status) => membership.report({ rev: Math.max(syncer.liveRev, 0), error: status.error }));
+  keeper?.live();
   const admin = createAdminServer({
     writer,
     cluster,
     watchOnly: config.admin.watchOnly,
     history: (from, limit) => store.history(from, limit),
     ready: () => ready,
+    health: () => syncer.status(),
     version: VERSION,
     defaultNamespace: !config.disableDefaultNamespace,
     allowList: [...config.admin.allowList],
@@ -202,6 +258,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     syncer,
     workerPids: () => pool?.pids() ?? [],
     async close() {
+      closing = true;
       await new Promise<void>((resolve) => {
         admin.close(() => resolve());
         admin.closeAllConnections();
@@ -210,6 +267,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
       await cluster.close();
       await plane?.close();
       await pool?.close();
+      keeper?.flush();
       await syncer.close();
       await store.close();
     },

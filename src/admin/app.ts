@@ -22,6 +22,11 @@ export interface AdminOptions {
   history: (fromRev: number, limit: number) => Promise<ChangeBatch[]>;
   /** true once the gateway has loaded its state; writes and /readyz wait for it */
   ready: () => boolean;
+  /**
+   * Whether the node follows its store (GET /readyz): a degraded node (etcd unreachable, a
+   * revision it could not apply) still serves its last state. Absent: always healthy.
+   */
+  health?: () => { healthy: boolean; error: string | null };
   version: string;
   /** false when `disable_default_namespace` is set */
   defaultNamespace: boolean;

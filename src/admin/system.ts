@@ -6,6 +6,7 @@ import type { RouteDef } from './router.js';
 
 export interface SystemOptions {
   version: string;
+  health?: () => { healthy: boolean; error: string | null };
   /** `admin.watch_only`, shown in the `X-DGate-WatchOnly` header of `GET /` */
   watchOnly?: boolean;
   history: (fromRev: number, limit: number) => Promise<ChangeBatch[]>;
@@ -19,7 +20,9 @@ const MAX_HISTORY_LIMIT = 1000;
  *   GET /           "DGate Admin API", with the current revision in X-DGate-ChangeHash and X-DGate-WatchOnly
  *   GET /changelog  {count, latest, rev}: the revision; with ?from=N[&limit=M] also the committed batches
  *   GET /healthz    always 200 while the process serves
- *   GET /readyz     503 until the gateway has loaded its state
+ *   GET /readyz     503 until the gateway has loaded its state; then 200 {"status": "ok"}, or
+ *                   200 {"status": "degraded", "error"} while it serves its last state without
+ *                   following the store (etcd unreachable): it still serves traffic
  */
 export function systemRoutes(ctx: AdminContext, opts: SystemOptions): RouteDef[] {
   const healthy = { status: 'ok', version: opts.version };
@@ -51,7 +54,11 @@ export function systemRoutes(ctx: AdminContext, opts: SystemOptions): RouteDef[]
     {
       method: 'GET',
       path: '/readyz',
-      handler: () => (ctx.ready() ? { status: 200, body: healthy } : { status: 503, body: { status: 'not ready' } }),
+      handler: () => {
+        if (!ctx.ready()) return { status: 503, body: { status: 'not ready' } };
+        const health = opts.health?.() ?? { healthy: true, error: null };
+        return { status: 200, body: health.healthy ? healthy : { status: 'degraded', version: opts.version, error: health.error } };
+      },
     },
   ];
 }

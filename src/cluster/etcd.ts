@@ -98,6 +98,16 @@ export class EtcdMembership implements Membership {
     return m;
   }
 
+  /**
+   * The same as join() without waiting: for a node that starts while etcd is unreachable. It is
+   * listed once etcd answers (registration is retried with backoff until then).
+   */
+  static joinInBackground(opts: EtcdMembershipOptions): EtcdMembership {
+    const m = new EtcdMembership(opts);
+    m.#rejoin();
+    return m;
+  }
+
   self(): NodeInfo {
     return { ...this.#node, tags: [...this.#node.tags], status: statusOf(this.#node, this.#node.rev) };
   }

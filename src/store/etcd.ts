@@ -137,6 +137,14 @@ export class EtcdStore implements ChangeStore {
     });
   }
 
+  /** A linearizable read of the revision counter: fails while etcd has no quorum or cannot be reached. */
+  async health(): Promise<void> {
+    this.#assertOpen();
+    await guard(async () => {
+      await this.#client.get(this.#p + 'rev').string();
+    });
+  }
+
   async commit(changes: Change[], opts: CommitOptions = {}): Promise<number> {
     this.#assertOpen();
     const at = new Date().toISOString();

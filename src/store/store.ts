@@ -45,5 +45,11 @@ export interface ChangeStore {
   history(fromRev: number, limit: number): Promise<ChangeBatch[]>;
   /** oldest revision still in history (0 when none) */
   oldestRev(): Promise<number>;
+  /**
+   * Resolves when the store answers a consistent read now; rejects with DG_ERR_STORE_UNAVAILABLE
+   * otherwise. Only stores on another machine (etcd) have it: a local file or memory store is
+   * always there.
+   */
+  health?(): Promise<void>;
   close(): Promise<void>;
 }

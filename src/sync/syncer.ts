@@ -1,7 +1,7 @@
 import type { Change, ChangeBatch } from '../core/change.js';
 import { Errors, GatewayError } from '../core/errors.js';
 import { State } from '../core/state.js';
-import type { ChangeStore, Unsubscribe } from '../store/store.js';
+import type { ChangeStore, Snapshot, Unsubscribe } from '../store/store.js';
 import { Backoff } from './backoff.js';
 
 /**
@@ -77,6 +77,10 @@ export class Syncer {
   #reloading: Promise<void> | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
   #error: string | null = null;
+  /** why the store's health check fails (null: it answers) */
+  #storeError: string | null = null;
+  #healthTimer: NodeJS.Timeout | null = null;
+  readonly #statusListeners = new Set<(status: SyncStatus) => void>();
   #closed = false;
 
   constructor(store: ChangeStore, logger: SyncLogger = silent) {
@@ -99,7 +103,68 @@ export class Syncer {
   }
 
   status(): SyncStatus {
-    return { healthy: this.#error === null, rev: this.#state.rev, liveRev: this.#live, error: this.#error };
+    const error = this.#storeError ?? this.#error;
+    return { healthy: error === null, rev: this.#state.rev, liveRev: this.#live, error };
+  }
+
+  /** Calls `listener` whenever the health or the error of the sync changes. */
+  onStatus(listener: (status: SyncStatus) => void): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  /**
+   * Starts from a state kept elsewhere (the node's last-known-good snapshot) when the store cannot
+   * be loaded: the node serves it, reports itself degraded with `reason`, and keeps trying to load
+   * the store (with backoff) until it can follow it again.
+   */
+  startFrom(snapshot: Snapshot, reason: string): void {
+    this.#applied(State.fromItems(snapshot.rev, snapshot.items));
+    this.#fail(reason);
+  }
+
+  /**
+   * Checks every `intervalMs` that the store answers (`probe` rejects when it does not): a store
+   * that cannot be reached makes the node degraded even while nobody writes, and healthy again
+   * when it answers. Following resumes by itself (the store's watch reconnects).
+   */
+  checkHealth(probe: () => Promise<void>, intervalMs: number): void {
+    const tick = async () => {
+      let error: string | null = null;
+      try {
+        await probe();
+      } catch (err) {
+        error = message(err);
+      }
+      if (this.#closed) return;
+      if (error !== this.#storeError) {
+        if (error === null) this.#log.warn({ rev: this.#state.rev }, 'store reachable again');
+        else if (this.#storeError === null) this.#log.error({ rev: this.#state.rev, error }, 'store unreachable; serving the last state');
+        this.#storeError = error;
+        this.#statusChanged();
+      }
+      this.#healthTimer = setTimeout(tick, intervalMs);
+      this.#healthTimer.unref();
+    };
+    this.#healthTimer = setTimeout(tick, intervalMs);
+    this.#healthTimer.unref();
+  }
+
+  #setError(error: string | null): void {
+    if (error === this.#error) return;
+    this.#error = error;
+    this.#statusChanged();
+  }
+
+  #statusChanged(): void {
+    const status = this.status();
+    for (const l of this.#statusListeners) {
+      try {
+        l(status);
+      } catch (err) {
+        this.#log.error({ error: message(err) }, 'status listener failed');
+      }
+    }
   }
 
   /** Loads the snapshot and starts following the store. Rejects only if the first load fails. */
@@ -158,6 +223,7 @@ export class Syncer {
     this.#unwatch?.();
     this.#unwatch = null;
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    if (this.#healthTimer !== null) clearTimeout(this.#healthTimer);
     for (const w of this.#liveWaiters) {
       if (w.timer !== null) clearTimeout(w.timer);
       w.reject(Errors.NOT_READY());
@@ -185,7 +251,7 @@ export class Syncer {
         this.#applied(state);
         this.#publishOne({ from: -1, state, changes: null });
         this.#unwatch = this.#store.watch(state.rev + 1, (b) => this.#receive(b), () => this.#onReset());
-        this.#error = null;
+        this.#setError(null);
         this.#backoff.reset();
       } catch (err) {
         if (first) throw err;
@@ -206,7 +272,7 @@ export class Syncer {
 
   /** Reports a failure and retries with a reload after a backoff delay. */
   #fail(error: string): void {
-    this.#error = error;
+    this.#setError(error);
     this.#log.error({ rev: this.#state.rev, error }, 'state sync degraded');
     if (this.#closed || this.#retryTimer !== null) return;
     this.#unwatch?.();
@@ -287,7 +353,7 @@ export class Syncer {
       () => this.#markLive(rev),
       (err: unknown) => {
         const error = `revision ${rev} could not be made live: ${message(err)}`;
-        this.#error = error;
+        this.#setError(error);
         this.#log.error({ rev, error }, 'state sync degraded');
         const failed = err instanceof GatewayError ? err : Errors.PROPAGATION_TIMEOUT(rev);
         const left: LiveWaiter[] = [];
@@ -306,7 +372,7 @@ export class Syncer {
   #markLive(rev: number): void {
     if (rev <= this.#live) return;
     this.#live = rev;
-    if (this.#error !== null && this.#error.startsWith('revision ') && this.#error.includes('could not be made live')) this.#error = null;
+    if (this.#error !== null && this.#error.startsWith('revision ') && this.#error.includes('could not be made live')) this.#setError(null);
     const left: LiveWaiter[] = [];
     for (const w of this.#liveWaiters) {
       if (w.rev > rev) {
