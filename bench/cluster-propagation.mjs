@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// How long a change takes to reach the other nodes of a cluster: an admin write on node 1, timed
+// until node 3's proxy serves it, over N writes; next to etcd's own watch latency (a put by one
+// client until another client's watch sees it), measured in the same run on the same etcd.
+// Manual tool, never run in CI. See bench/README.md.
+//
+//   node bench/cluster-propagation.mjs [--writes 500] [--workers 0]
+//
+// Needs: etcd and etcdctl (apt-get install -y etcd-server etcd-client), a built tree (npx tsc -p .).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Etcd3 } from 'etcd3';
+import { request } from 'undici';
+import { GATEWAY_BIN, ROOT, freePort, median, f } from './lib.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const WRITES = opt('--writes', 500);
+const WORKERS = opt('--workers', 0);
+
+const { startEtcdCluster } = await import(path.join(ROOT, 'dist/test/support/etcd-cluster.js'));
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+async function startNode(id, endpoints, prefix, dir) {
+  const proxy = await freePort();
+  const adminPort = await freePort();
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'config.yaml');
+  fs.writeFileSync(
+    file,
+    `log_level: warn
+node_id: ${id}
+storage: { type: etcd, endpoints: [${endpoints.map((e) => JSON.stringify(e)).join(', ')}], prefix: "${prefix}", dir: ${dir}/data }
+proxy: { host: 127.0.0.1, port: ${proxy}, workers: ${WORKERS} }
+admin: { host: 127.0.0.1, port: ${adminPort} }
+`,
+  );
+  const child = spawn(process.execPath, [GATEWAY_BIN, '--config', file], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  for (let i = 0; ; i++) {
+    try {
+      const res = await request(`${adminUrl}/readyz`);
+      await res.body.dump();
+      if (res.statusCode === 200) break;
+    } catch {}
+    if (i > 400) throw new Error(`node ${id} not ready`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { id, child, adminUrl, proxyUrl: `http://127.0.0.1:${proxy}` };
+}
+
+async function put(node, kind, body) {
+  const res = await request(`${node.adminUrl}/api/v1/${kind}`, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const text = await res.body.text();
+  if (res.statusCode !== 201) throw new Error(`PUT ${kind}: ${res.statusCode} ${text}`);
+}
+
+const upstream = http.createServer((req, res) => res.end(req.url));
+await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
+const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
+
+const etcd = await startEtcdCluster({ size: 3 });
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dgate-bench-cluster-'));
+const prefix = `/bench-${Date.now()}/`;
+const nodes = [];
+try {
+  for (const id of ['n1', 'n2', 'n3']) nodes.push(await startNode(id, etcd.endpoints, prefix, path.join(tmp, id)));
+  const [n1, , n3] = nodes;
+  await put(n1, 'namespace', { name: 'b' });
+  await put(n1, 'domain', { name: 'b', namespace: 'b', patterns: ['b.test'] });
+  await put(n1, 'service', { name: 'up', namespace: 'b', urls: [`${upstreamUrl}/?v=0`] });
+  await put(n1, 'route', { name: 'r', namespace: 'b', paths: ['/*'], methods: ['GET'], service: 'up', stripPath: true });
+
+  const served = async (v) => {
+    const res = await request(`${n3.proxyUrl}/x`, { headers: { host: 'b.test' } });
+    return (await res.body.text()).includes(`v=${v}`);
+  };
+  while (!(await served(0))) await new Promise((r) => setTimeout(r, 10));
+
+  // gateway: write on node 1 → served by node 3
+  const gw = [];
+  const ack = [];
+  for (let v = 1; v <= WRITES; v++) {
+    const t0 = performance.now();
+    await put(n1, 'service', { name: 'up', namespace: 'b', urls: [`${upstreamUrl}/?v=${v}`] });
+    ack.push(performance.now() - t0);
+    while (!(await served(v))) {}
+    gw.push(performance.now() - t0);
+  }
+
+  // etcd: a put by one client until another client's watch sees it
+  const a = new Etcd3({ hosts: etcd.endpoints });
+  const b = new Etcd3({ hosts: etcd.endpoints });
+  const seen = new Map();
+  const watcher = await b.watch().prefix('/watch-bench/').create();
+  watcher.on('put', (kv) => seen.get(kv.value.toString())?.());
+  const et = [];
+  for (let v = 1; v <= WRITES; v++) {
+    const t0 = performance.now();
+    const got = new Promise((r) => seen.set(String(v), r));
+    await a.put('/watch-bench/k').value(String(v));
+    await got;
+    et.push(performance.now() - t0);
+  }
+  await watcher.cancel();
+  a.close();
+  b.close();
+
+  const row = (name, xs) => `${name.padEnd(44)} p50 ${f(median(xs), 2).padStart(7)} ms   p99 ${f(pct(xs, 99), 2).padStart(7)} ms   max ${f(Math.max(...xs), 2).padStart(7)} ms`;
+  console.log(`\n${WRITES} writes, 3 etcd members, 3 gateway nodes (proxy.workers: ${WORKERS}), ${os.cpus().length} cores`);
+  console.log(row('admin write on node 1 answered', ack));
+  console.log(row('admin write on node 1 → served by node 3', gw));
+  console.log(row('etcd put → another client\'s watch event', et));
+  console.log(`target: gateway p99 <= etcd watch p99 + 5 ms = ${f(pct(et, 99) + 5, 2)} ms → ${pct(gw, 99) <= pct(et, 99) + 5 ? 'met' : 'NOT met'}`);
+} finally {
+  for (const n of nodes) n.child.kill('SIGKILL');
+  await etcd.close();
+  upstream.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
