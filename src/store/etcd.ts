@@ -28,7 +28,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GRPCCancelledError, GRPCDeadlineExceededError, GRPCUnavailableError } from 'etcd3';
-import type { Etcd3, IKeyValue, IRangeRequest, IRequestOp, Watcher as EtcdWatcher } from 'etcd3';
+import type { Etcd3, IKeyValue, IRangeRequest, IRequestOp, ITxnRequest, ITxnResponse, Watcher as EtcdWatcher } from 'etcd3';
 import type { Change, ChangeBatch } from '../core/change.js';
 import { itemKey } from '../core/change.js';
 import { Errors, GatewayError } from '../core/errors.js';
@@ -50,6 +50,13 @@ export interface EtcdStoreOptions {
 export const CHUNK_BYTES = 1024 * 1024;
 
 const REV_DIGITS = 16;
+/** A commit gives up after this long when etcd cannot commit (admin writes answer 503 within 2 s). */
+const COMMIT_BUDGET_MS = 1900;
+/** deadline of one attempt of the commit transaction */
+const COMMIT_ATTEMPT_MS = 600;
+/** an attempt is not started with less time than this left */
+const COMMIT_RETRY_MIN_MS = 150;
+const COMMIT_RETRY_PAUSE_MS = 50;
 const CHUNK_DIGITS = 6;
 
 interface LogValue {
@@ -163,7 +170,7 @@ export class EtcdStore implements ChangeStore {
         }
         // On an error (e.g. a timeout) the outcome is unknown, the commit may have gone through:
         // its chunks are then left to compaction.
-        const res = await this.#client.kv.txn({
+        const res = await this.#txnWithinBudget({
           compare: [this.#counterIs(current)],
           success: [
             { request_put: { key: this.#k('rev'), value: Buffer.from(String(next)) } },
@@ -180,6 +187,26 @@ export class EtcdStore implements ChangeStore {
         if (opts.expectRev !== undefined) throw Errors.REVISION_CONFLICT(opts.expectRev, actual);
       }
     });
+  }
+
+  /**
+   * The commit transaction, tried in short attempts within COMMIT_BUDGET_MS: while etcd elects a
+   * new leader (a member lost) a proposal waits until its deadline, so one long attempt would fail
+   * where a second, after the election, goes through; with quorum lost every attempt fails and
+   * the write is refused within the budget. A retried CAS cannot commit twice: if an attempt that
+   * timed out did go through, the next one finds the counter moved.
+   */
+  async #txnWithinBudget(req: ITxnRequest): Promise<ITxnResponse> {
+    const end = Date.now() + COMMIT_BUDGET_MS;
+    for (;;) {
+      const left = end - Date.now();
+      try {
+        return await this.#client.kv.txn(req, { deadline: Date.now() + Math.min(COMMIT_ATTEMPT_MS, left) });
+      } catch (err) {
+        if (!isUnreachable(err) || end - Date.now() < COMMIT_RETRY_MIN_MS || this.#closed) throw err;
+        await new Promise((r) => setTimeout(r, COMMIT_RETRY_PAUSE_MS));
+      }
+    }
   }
 
   watch(fromRev: number, onBatch: (batch: ChangeBatch) => void, onReset: () => void): Unsubscribe {
