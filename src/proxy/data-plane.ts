@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Pool } from 'undici';
+import type { UpstreamPool } from '../platform/upstream.js';
 import type { Change } from '../core/change.js';
 import { State } from '../core/state.js';
 import { HookRunner } from '../modules/hook-runner.js';
@@ -46,7 +46,7 @@ export class DataPlane {
   readonly #pools: PoolRegistry;
   readonly #modules: ModuleSets;
   readonly #tableOpts: TableOptions;
-  readonly #targets = new Map<string, Target<Pool>>();
+  readonly #targets = new Map<string, Target<UpstreamPool>>();
   readonly #watchdog: Watchdog | null;
   #state: State = State.empty(-1);
 
@@ -81,7 +81,7 @@ export class DataPlane {
   }
 
   /** A fetchUpstream URL as a target with its pool (cached: module code usually returns a few URLs). */
-  #targetFor(url: string): Target<Pool> {
+  #targetFor(url: string): Target<UpstreamPool> {
     let t = this.#targets.get(url);
     if (t === undefined) {
       const base = splitTarget(url);
@@ -102,7 +102,7 @@ export class DataPlane {
     const previous = this.#state;
     this.#state = state;
     try {
-      const table = buildRuntimeTable<Pool>(state, this.#tableOpts, this.#pools, this.#modules);
+      const table = buildRuntimeTable<UpstreamPool>(state, this.#tableOpts, this.#pools, this.#modules);
       this.#server.swap(table);
       this.#watchdog?.describe(table.moduleRoutes);
     } catch (err) {

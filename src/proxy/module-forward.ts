@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Pool } from 'undici';
+import type { UpstreamPool } from '../platform/upstream.js';
 import { HOP_BY_HOP_AND_LENGTH } from './hop-headers.js';
 import type { ModuleContext } from '../modules/ctx/context.js';
 import { UpstreamResponse } from '../modules/ctx/upstream.js';
@@ -23,7 +23,7 @@ export type OnModuleFailure = (err: unknown, status: number) => void;
 export class ModuleForward extends Forward {
   readonly #ctx: ModuleContext;
   readonly #runner: HookRunner;
-  readonly #fixedTarget: Target<Pool> | null;
+  readonly #fixedTarget: Target<UpstreamPool> | null;
   readonly #onFailure: OnModuleFailure;
   #collecting = false;
   #chunks: Buffer[] = [];
@@ -44,14 +44,14 @@ export class ModuleForward extends Forward {
   constructor(
     req: IncomingMessage,
     res: ServerResponse,
-    route: RouteRuntime<Pool>,
+    route: RouteRuntime<UpstreamPool>,
     path: string,
     query: string,
     params: Record<string, string> | null,
     opts: ForwardOptions,
     ctx: ModuleContext,
     runner: HookRunner,
-    target: Target<Pool> | null,
+    target: Target<UpstreamPool> | null,
     onFailure: OnModuleFailure,
   ) {
     super(req, res, route, path, query, params, opts);
@@ -61,7 +61,7 @@ export class ModuleForward extends Forward {
     this.#onFailure = onFailure;
   }
 
-  protected override pickTarget(attempt: number): Target<Pool> {
+  protected override pickTarget(attempt: number): Target<UpstreamPool> {
     return this.#fixedTarget ?? super.pickTarget(attempt);
   }
   protected override method(): string {
@@ -70,7 +70,7 @@ export class ModuleForward extends Forward {
   protected override query(): string {
     return this.#ctx.touchedRequest?.queryString ?? super.query();
   }
-  protected override headers(target: Target<Pool>): string[] {
+  protected override headers(target: Target<UpstreamPool>): string[] {
     const r = this.#ctx.touchedRequest;
     if (r === null || r.touchedHeaders === null) {
       return r !== null && r.body !== null ? upstreamHeaders(this.req, this.req.rawHeaders, this.route, target, this.opts, true) : super.headers(target);

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Pool } from 'undici';
+import type { UpstreamPool } from '../platform/upstream.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { handleRequest, type PipelineOptions } from './pipeline.js';
 
@@ -22,7 +22,7 @@ export class ProxyServer {
   readonly #server: http.Server;
   readonly #listen: { host: string; port: number };
   readonly #opts: PipelineOptions;
-  #table: RuntimeTable<Pool> | null = null;
+  #table: RuntimeTable<UpstreamPool> | null = null;
 
   constructor(listen: { host: string; port: number }, opts: PipelineOptions) {
     this.#listen = listen;
@@ -42,11 +42,11 @@ export class ProxyServer {
     });
   }
 
-  get table(): RuntimeTable<Pool> | null {
+  get table(): RuntimeTable<UpstreamPool> | null {
     return this.#table;
   }
 
-  swap(table: RuntimeTable<Pool>): void {
+  swap(table: RuntimeTable<UpstreamPool>): void {
     this.#table = table;
   }
 
