@@ -18,6 +18,7 @@ import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { ChangeStore } from './store/store.js';
 import { ChangeWriter, type Publish } from './sync/writer.js';
+import { runtimeName, runtimeVersion } from './platform/runtime.js';
 import { applyStartupResources } from './startup-resources.js';
 import { startEchoServer } from './testserver/echo.js';
 import { WorkerPool } from './workers/primary.js';
@@ -162,7 +163,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     echo = await startEchoServer({ host: config.testServer.host, port: config.testServer.port, globalHeaders: { ...config.testServer.globalHeaders } });
   }
   ready = true;
-  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, storage: store.type, rev: writer.state.rev, workers: config.proxy.workers }, 'dgate ready');
+  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, storage: store.type, rev: writer.state.rev, workers: config.proxy.workers, runtime: `${runtimeName} ${runtimeVersion}` }, 'dgate ready');
 
   return {
     proxyPort,

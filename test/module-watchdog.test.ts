@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { request } from 'undici';
+import { request } from './support/http.js';
 import { putJson, startServerProcess, stop } from './support/server-process.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -5,16 +5,19 @@
  * Without a config file it runs on built-in defaults: proxy on 0.0.0.0:8080, admin API on
  * 127.0.0.1:9080, state in ./.dgate/dgate.db.
  */
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { GatewayError } from '../core/errors.js';
 import { startGateway, VERSION } from '../main.js';
 import { createLogger } from '../observability/log.js';
 import { installProcessGuards } from '../observability/process-guards.js';
+import { followLauncher, relaunch, resolveRuntime, runtimeFlag } from '../platform/choose.js';
 
-const USAGE = `Usage: dgate-server [--config FILE]
+const USAGE = `Usage: dgate-server [--config FILE] [--runtime auto|node|bun]
 
 Options:
   -c, --config FILE   config file (YAML or JSON); also DG_CONFIG_PATH, else ./config.dgate.{yml,yaml,json}
+  --runtime NAME      run on bun or node (default: the config key runtime, else bun when installed)
   -v, --version       print the version
   -h, --help          print this help
 `;
@@ -29,6 +32,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig({ argv, env: process.env, cwd: process.cwd() });
+  const runtime = resolveRuntime(runtimeFlag(argv) ?? config.runtime);
+  if (runtime.executable !== null) return relaunch(runtime.executable, fileURLToPath(import.meta.url), argv);
+  followLauncher();
   const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId });
   installProcessGuards(logger);
   const gateway = await startGateway(config, logger);
