@@ -15,6 +15,12 @@ export interface UpstreamHandler {
   onHeaders(statusCode: number, rawHeaders: ReadonlyArray<Buffer | string>, resume: () => void): boolean;
   /** false pauses the body until `resume` */
   onData(chunk: Buffer): boolean;
+  /**
+   * Offered first by clients that receive the answer as a web stream (fetch): true takes the
+   * whole answer (status, headers and the body stream, to be passed on as it is) and no other
+   * callback follows. Optional; undici never calls it.
+   */
+  onResponse?(statusCode: number, rawHeaders: ReadonlyArray<Buffer | string>, body: ReadableStream<Uint8Array> | null): boolean;
   onComplete(trailers: unknown): void;
   onError(err: Error): void;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StreamingResponse } from '../platform/listener.js';
 import type { UpstreamHandler, UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { ServiceRuntime, Target } from '../runtime/service-runtime.js';
@@ -176,6 +177,22 @@ export class Forward implements UpstreamHandler {
   onConnect(abort: (err?: Error) => void): void {
     if (this.done) abort(new Error('client closed the connection'));
     else this.#abort = abort;
+  }
+
+  /** A passthrough answer goes to a listener that takes web streams as it is, body untouched. */
+  onResponse(statusCode: number, rawHeaders: ReadonlyArray<Buffer | string>, body: ReadableStream<Uint8Array> | null): boolean {
+    const res = this.res as unknown as Partial<StreamingResponse>;
+    if (res.sendStream === undefined || statusCode < 200 || !this.passthrough()) return false;
+    this.#clearTimer();
+    this.done = true;
+    const headers = responseHeaders(rawHeaders);
+    res.sendStream(statusCode, this.opts.globalHeaders.length === 0 ? headers : [...this.opts.globalHeaders, ...headers], body);
+    return true;
+  }
+
+  /** true when the answer goes to the client as the upstream sent it (no module sees it) */
+  protected passthrough(): boolean {
+    return true;
   }
 
   onHeaders(statusCode: number, rawHeaders: ReadonlyArray<Buffer | string>, resume: () => void): boolean {

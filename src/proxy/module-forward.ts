@@ -61,6 +61,9 @@ export class ModuleForward extends Forward {
     this.#onFailure = onFailure;
   }
 
+  protected override passthrough(): boolean {
+    return false;
+  }
   protected override pickTarget(attempt: number): Target<UpstreamPool> {
     return this.#fixedTarget ?? super.pickTarget(attempt);
   }

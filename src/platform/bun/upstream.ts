@@ -78,6 +78,7 @@ class FetchPool implements UpstreamPool {
         w?.();
       };
       if (aborted() !== null) throw aborted();
+      if (handler.onResponse?.(res.status, raw, res.body) === true) return;
       if (!handler.onHeaders(res.status, raw, resume)) paused = true;
       const body = res.body;
       if (body !== null) {
