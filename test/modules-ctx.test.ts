@@ -105,7 +105,10 @@ export function responseModifier(ctx: any) { ctx.upstream().headers.set('X-Ctx-I
     const r = await s.call('/h', { headers: { 'X-Client': 'original', 'X-Multi': ['one', 'two'], 'X-Remove': 'gone' } });
     assert.equal(r.status, 200);
     const got = r.json().data.req_headers;
-    assert.deepEqual(JSON.parse(got['X-Seen'][0]), { get: 'original', getUpper: 'original', values: ['one', 'two'], has: true, hasNot: false, getMissing: null });
+    const seen = JSON.parse(got['X-Seen'][0]);
+    // Bun's listener hands repeated header lines over joined by ", " (one value): the same list
+    seen.values = (seen.values as string[]).flatMap((v) => v.split(', '));
+    assert.deepEqual(seen, { get: 'original', getUpper: 'original', values: ['one', 'two'], has: true, hasNot: false, getMissing: null });
     assert.deepEqual(got['X-Client'], ['replaced']);
     const multi = Object.entries(got).find(([k]) => k.toLowerCase() === 'x-multi')?.[1] as string[];
     // separate header lines on Node; one line with the values joined by ", " on Bun (fetch): the same list (RFC 9110 §5.3)
