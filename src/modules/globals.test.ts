@@ -115,6 +115,15 @@ test('fetch is dgate/http\'s: it sends User-Agent DGate-Client/1.0', async () =>
   }
 });
 
+/** Polls `done` until it holds, failing after 5 s (a loaded machine runs timers late). */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await wait(5);
+  }
+}
+
 test('setTimeout passes its arguments and returns a number; clearTimeout cancels', async () => {
   const ctx = context();
   run(ctx, `
@@ -138,7 +147,8 @@ test('setInterval repeats until clearInterval; setImmediate runs soon and clearI
     setImmediate(() => { immediate = 'yes'; });
     clearImmediate(setImmediate(() => { immediate = 'cancelled ran'; }));
   `);
-  await wait(60);
+  await until(() => run(ctx, 'ticks') === 3 && run(ctx, 'immediate') === 'yes');
+  await wait(20); // a fourth tick would come now if clearInterval had not stopped it
   assert.equal(run(ctx, 'ticks'), 3);
   assert.equal(run(ctx, 'immediate'), 'yes');
 });
@@ -152,7 +162,7 @@ test('a timer callback that throws is logged at error and the process carries on
     queueMicrotask(() => { throw new Error('microtask exploded'); });
     const interval = setInterval(() => { clearInterval(interval); throw 'a string'; }, 1);
   `);
-  await wait(40);
+  await until(() => logsSince(n).length >= 5);
   const logged = logsSince(n);
   assert.equal(logged.length, 5);
   for (const l of logged) assert.equal(l.level, 'error');

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { HttpListener, ListenerOptions, RequestHandler, StreamingResponse } from '../listener.js';
 
@@ -41,7 +40,7 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler): 
         fetch(request, srv) {
           return new Promise<Response>((resolve) => {
             const res = new BunResponse(resolve);
-            const req = new BunRequest(request, srv.requestIP(request)?.address ?? '', res);
+            const req = new BunRequest(request, srv, res);
             handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
           });
         },
@@ -58,18 +57,17 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler): 
 }
 
 /** A fetch Request as node:http's IncomingMessage, for the members the pipeline and ctx read. */
-class BunRequest extends EventEmitter {
+class BunRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: Record<string, string> = {};
   readonly rawHeaders: string[] = [];
   readonly httpVersion = '1.1';
-  readonly socket: { remoteAddress: string; destroy: () => void };
+  readonly socket: { readonly remoteAddress: string; destroy: () => void };
   destroyed = false;
   readonly #body: ReadableStream<Uint8Array> | null;
 
-  constructor(request: Request, remoteAddress: string, res: BunResponse) {
-    super();
+  constructor(request: Request, server: BunServer, res: BunResponse) {
     this.method = request.method;
     const u = request.url;
     const slash = u.indexOf('/', u.indexOf('//') + 2);
@@ -82,8 +80,12 @@ class BunRequest extends EventEmitter {
     const connection = this.headers['connection'];
     if (connection !== undefined && /(^|,)\s*close\s*(,|$)/i.test(connection)) res.closing = true;
     this.#body = request.body;
+    let address: string | null = null;
     this.socket = {
-      remoteAddress,
+      // looked up when asked for (forwarding headers, ctx): most of a request's cost is not this
+      get remoteAddress() {
+        return (address ??= server.requestIP(request)?.address ?? '');
+      },
       destroy: () => {
         this.destroyed = true;
         res.destroy();
@@ -103,8 +105,10 @@ class BunRequest extends EventEmitter {
 
 const HIGH_WATER_MARK = 64 * 1024;
 
+type Listener = () => void;
+
 /** node:http's ServerResponse over a fetch Response, for the members the pipeline and ctx use. */
-class BunResponse extends EventEmitter implements StreamingResponse {
+class BunResponse implements StreamingResponse {
   headersSent = false;
   writableEnded = false;
   destroyed = false;
@@ -115,9 +119,27 @@ class BunResponse extends EventEmitter implements StreamingResponse {
   #resolve: ((r: Response) => void) | null;
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
 
+  /** 'close' and 'drain' listeners (the only events the pipeline waits for), each called once */
+  #onClose: Listener[] | null = null;
+  #onDrain: Listener[] | null = null;
+
   constructor(resolve: (r: Response) => void) {
-    super();
     this.#resolve = resolve;
+  }
+
+  once(event: 'close' | 'drain', fn: Listener): this {
+    if (event === 'close') (this.#onClose ??= []).push(fn);
+    else (this.#onDrain ??= []).push(fn);
+    return this;
+  }
+
+  emit(event: 'close' | 'drain'): boolean {
+    const list = event === 'close' ? this.#onClose : this.#onDrain;
+    if (list === null) return false;
+    if (event === 'close') this.#onClose = null;
+    else this.#onDrain = null;
+    for (const fn of list) fn();
+    return true;
   }
 
   writeHead(status: number, headers?: readonly string[] | OutgoingHttpHeaders): this {
@@ -174,7 +196,7 @@ class BunResponse extends EventEmitter implements StreamingResponse {
       if (chunk !== undefined && chunk.length > 0) this.#controller.enqueue(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
       this.#controller.close();
     }
-    queueMicrotask(() => this.emit('close'));
+    if (this.#onClose !== null) queueMicrotask(() => this.emit('close'));
     return this;
   }
 
@@ -182,7 +204,7 @@ class BunResponse extends EventEmitter implements StreamingResponse {
     this.writeHead(status, headers);
     this.writableEnded = true;
     this.#respond(body);
-    queueMicrotask(() => this.emit('close'));
+    if (this.#onClose !== null) queueMicrotask(() => this.emit('close'));
   }
 
   /** ends the exchange abruptly: the client sees the connection close */
