@@ -14,7 +14,8 @@ export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
  * Offered by listeners that can (Bun's); the body is a web ReadableStream.
  */
 export interface StreamingResponse {
-  sendStream(status: number, headers: readonly string[], body: ReadableStream<Uint8Array> | null): void;
+  /** `headers` is the client's to keep (the listener may use it as it is) */
+  sendStream(status: number, headers: Headers, body: ReadableStream<Uint8Array> | null): void;
 }
 
 export interface ListenerOptions {

@@ -20,7 +20,7 @@ export interface UpstreamHandler {
    * whole answer (status, headers and the body stream, to be passed on as it is) and no other
    * callback follows. Optional; undici never calls it.
    */
-  onResponse?(statusCode: number, rawHeaders: ReadonlyArray<Buffer | string>, body: ReadableStream<Uint8Array> | null): boolean;
+  onResponse?(statusCode: number, headers: Headers, body: ReadableStream<Uint8Array> | null): boolean;
   onComplete(trailers: unknown): void;
   onError(err: Error): void;
 }

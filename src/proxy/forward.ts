@@ -180,13 +180,19 @@ export class Forward implements UpstreamHandler {
   }
 
   /** A passthrough answer goes to a listener that takes web streams as it is, body untouched. */
-  onResponse(statusCode: number, rawHeaders: ReadonlyArray<Buffer | string>, body: ReadableStream<Uint8Array> | null): boolean {
+  onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null): boolean {
     const res = this.res as unknown as Partial<StreamingResponse>;
     if (res.sendStream === undefined || statusCode < 200 || !this.passthrough()) return false;
     this.#clearTimer();
     this.done = true;
-    const headers = responseHeaders(rawHeaders);
-    res.sendStream(statusCode, this.opts.globalHeaders.length === 0 ? headers : [...this.opts.globalHeaders, ...headers], body);
+    const headers = new Headers(upstream);
+    const connection = headers.get('connection');
+    const extraHop = connection === null ? null : connectionTokens(connection);
+    for (const name of HOP_BY_HOP) headers.delete(name);
+    if (extraHop !== null) for (const name of extraHop) headers.delete(name);
+    const global = this.opts.globalHeaders;
+    for (let i = 0; i < global.length; i += 2) headers.append(global[i], global[i + 1]);
+    res.sendStream(statusCode, headers, body);
     return true;
   }
 

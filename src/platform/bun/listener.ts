@@ -200,8 +200,10 @@ class BunResponse implements StreamingResponse {
     return this;
   }
 
-  sendStream(status: number, headers: readonly string[], body: ReadableStream<Uint8Array> | null): void {
-    this.writeHead(status, headers);
+  sendStream(status: number, headers: Headers, body: ReadableStream<Uint8Array> | null): void {
+    this.#status = status;
+    this.#headers = headers;
+    this.headersSent = true;
     this.writableEnded = true;
     this.#respond(body);
     if (this.#onClose !== null) queueMicrotask(() => this.emit('close'));

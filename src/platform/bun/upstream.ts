@@ -64,6 +64,8 @@ class FetchPool implements UpstreamPool {
       const res = await fetch(this.#origin + request.path, init);
       if (timer !== null) clearTimeout(timer);
       timer = null;
+      if (aborted() !== null) throw aborted();
+      if (handler.onResponse?.(res.status, res.headers, res.body) === true) return;
       const raw: string[] = [];
       res.headers.forEach((value, name) => {
         if (name !== 'set-cookie') raw.push(name, value);
@@ -77,8 +79,6 @@ class FetchPool implements UpstreamPool {
         wake = null;
         w?.();
       };
-      if (aborted() !== null) throw aborted();
-      if (handler.onResponse?.(res.status, raw, res.body) === true) return;
       if (!handler.onHeaders(res.status, raw, resume)) paused = true;
       const body = res.body;
       if (body !== null) {
