@@ -185,7 +185,8 @@ export class Forward implements UpstreamHandler {
     if (res.sendStream === undefined || statusCode < 200 || !this.passthrough()) return false;
     this.#clearTimer();
     this.done = true;
-    const headers = new Headers(upstream);
+    // the upstream's answer is not used otherwise: its headers are edited in place
+    const headers = upstream;
     const connection = headers.get('connection');
     const extraHop = connection === null ? null : connectionTokens(connection);
     for (const name of HOP_BY_HOP) headers.delete(name);

@@ -61,7 +61,17 @@ class FetchPool implements UpstreamPool {
         const ms = o.headersTimeoutMs;
         timer = setTimeout(() => ac.abort(new UpstreamError(`upstream sent no response head within ${ms} ms`, 'UND_ERR_HEADERS_TIMEOUT')), ms);
       }
-      const res = await fetch(this.#origin + request.path, init);
+      let res: Response;
+      try {
+        res = await fetch(this.#origin + request.path, init);
+      } catch (err) {
+        // fetch refuses a header name or value (set by module code) before sending anything
+        const code = (err as { code?: unknown }).code;
+        if (err instanceof TypeError && (code === undefined || (typeof code === 'string' && code.startsWith('ERR_INVALID')))) {
+          throw new UpstreamError(`invalid request: ${err.message}`, 'UND_ERR_INVALID_ARG', err);
+        }
+        throw err;
+      }
       if (timer !== null) clearTimeout(timer);
       timer = null;
       if (aborted() !== null) throw aborted();
@@ -109,16 +119,10 @@ class FetchPool implements UpstreamPool {
     const h = request.headers;
     const headers: Array<[string, string]> = [];
     for (let i = 0; i < h.length; i += 2) headers.push([h[i], h[i + 1]]);
-    let checked: Headers;
-    try {
-      checked = new Headers(headers);
-    } catch (err) {
-      throw new UpstreamError(`invalid request header: ${(err as Error).message}`, 'UND_ERR_INVALID_ARG');
-    }
     const body = request.body;
     const init: RequestInit & Record<string, unknown> = {
       method: request.method,
-      headers: checked,
+      headers,
       redirect: 'manual',
       decompress: false,
       keepalive: this.#opts.keepAlive,
