@@ -491,6 +491,23 @@ export async function responseModifier(ctx: any) {
     assert.equal(get.json().data.method, 'GET');
   });
 
+  it('a header or method HTTP cannot carry, set by a requestModifier, is the module\'s fault: 500', async () => {
+    const s = await withModule(
+      'ctx-invalid-header',
+      `export function requestModifier(ctx: any) {
+  if (ctx.query().get('how') === 'name') ctx.request().headers.set('X Bad Name', '1');
+  else if (ctx.query().get('how') === 'value') ctx.request().headers.set('X-Bad', 'a\\r\\nInjected: 1');
+  else ctx.request().method = 'GE T';
+}
+`,
+      { service: true },
+    );
+    for (const how of ['name', 'value', 'method']) {
+      const r = await s.call(`/x?how=${how}`);
+      assert.equal(r.status, 500, `${how}: ${r.text}`);
+    }
+  });
+
   it('upstream() is null outside responseModifier', async () => {
     const s = await withModule(
       'ctx-upstream-null',
