@@ -182,7 +182,7 @@ export class Forward implements UpstreamHandler {
   /** A passthrough answer goes to a listener that takes web streams as it is, body untouched. */
   onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null): boolean {
     const res = this.res as unknown as Partial<StreamingResponse>;
-    if (res.sendStream === undefined || statusCode < 200 || !this.passthrough()) return false;
+    if (res.sendStream === undefined || statusCode < 200) return false;
     this.#clearTimer();
     this.done = true;
     // the upstream's answer is not used otherwise: its headers are edited in place
@@ -197,9 +197,10 @@ export class Forward implements UpstreamHandler {
     return true;
   }
 
-  /** true when the answer goes to the client as the upstream sent it (no module sees it) */
-  protected passthrough(): boolean {
-    return true;
+  /** The upstream's head arrived: the request timeout no longer applies; `resume` restarts a paused body. */
+  protected headArrived(resume: () => void): void {
+    this.#clearTimer();
+    this.resume = resume;
   }
 
   onHeaders(statusCode: number, rawHeaders: ReadonlyArray<Buffer | string>, resume: () => void): boolean {
@@ -260,8 +261,25 @@ function latin1(v: Buffer | string): string {
   return typeof v === 'string' ? v : v.toString('latin1');
 }
 
+/** A fetch Headers as a flat [name, value, ...] list (each Set-Cookie on its own). */
+export function headerList(h: Headers): string[] {
+  const out: string[] = [];
+  h.forEach((value, name) => {
+    if (name !== 'set-cookie') out.push(name, value);
+  });
+  for (const cookie of h.getSetCookie()) out.push('set-cookie', cookie);
+  return out;
+}
+
+/** A flat [name, value, ...] list as a fetch Headers. */
+export function headersOf(list: readonly string[]): Headers {
+  const h = new Headers();
+  for (let i = 0; i < list.length; i += 2) h.append(list[i], list[i + 1]);
+  return h;
+}
+
 /** The upstream's response headers as strings, minus hop-by-hop ones. */
-function responseHeaders(rawHeaders: ReadonlyArray<Buffer | string>): string[] {
+export function responseHeaders(rawHeaders: ReadonlyArray<Buffer | string>): string[] {
   const out: string[] = [];
   let extraHop: Set<string> | null = null;
   for (let i = 0; i < rawHeaders.length; i += 2) {

@@ -6,7 +6,8 @@ import { UpstreamResponse } from '../modules/ctx/upstream.js';
 import type { HookRunner } from '../modules/hook-runner.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
-import { Forward, upstreamHeaders, type ForwardOptions } from './forward.js';
+import type { StreamingResponse } from '../platform/listener.js';
+import { Forward, headerList, headersOf, responseHeaders, upstreamHeaders, type ForwardOptions } from './forward.js';
 
 /** Body bytes held while asynchronous responseModifiers run, before the upstream is paused. */
 const HOLD_LIMIT = 64 * 1024;
@@ -40,6 +41,12 @@ export class ModuleForward extends Forward {
   #heldBytes = 0;
   /** the upstream was paused because too much was held */
   #pausedForHold = false;
+  /**
+   * While the head is decided (Bun): the upstream's body stream, handed to the client as it is
+   * if the modifiers leave the body alone and finish at once; null = the body goes chunk by chunk.
+   */
+  #handOff: { body: ReadableStream<Uint8Array> | null } | null = null;
+  #handedOver = false;
 
   constructor(
     req: IncomingMessage,
@@ -61,9 +68,6 @@ export class ModuleForward extends Forward {
     this.#onFailure = onFailure;
   }
 
-  protected override passthrough(): boolean {
-    return false;
-  }
   protected override pickTarget(attempt: number): Target<UpstreamPool> {
     return this.#fixedTarget ?? super.pickTarget(attempt);
   }
@@ -94,10 +98,7 @@ export class ModuleForward extends Forward {
 
   protected override respond(statusCode: number, headers: string[]): boolean {
     const modifiers = this.route.hooks!.responseModifiers;
-    if (modifiers.length === 0) {
-      this.res.writeHead(statusCode, this.#clientHeaders(headers));
-      return true;
-    }
+    if (modifiers.length === 0) return this.#head(statusCode, this.#clientHeaders(headers));
     const ctx = this.#ctx;
     ctx.upstreamResponse = new UpstreamResponse(statusCode, headers, this.#collectBody, this.#query);
     // Synchronous modifiers finish before run() returns: the answer goes on in this call.
@@ -169,8 +170,72 @@ export class ModuleForward extends Forward {
       else this.#flushOnComplete = true;
       return true;
     }
-    this.res.writeHead(up.statusCode, this.#clientHeaders(up.headers.flat()));
+    return this.#head(up.statusCode, this.#clientHeaders(up.headers.flat()));
+  }
+
+  /** Writes the answer's head; true to stream the body after it (false: the body was handed over). */
+  #head(statusCode: number, headers: string[]): boolean {
+    const handOff = this.#handOff;
+    if (handOff === null) {
+      this.res.writeHead(statusCode, headers);
+      return true;
+    }
+    this.#handOff = null;
+    this.#handedOver = true;
+    this.done = true;
+    (this.res as unknown as StreamingResponse).sendStream(statusCode, headersOf(headers), handOff.body);
+    return false;
+  }
+
+  /**
+   * The answer as a fetch Response (Bun): the head goes through the responseModifiers as in
+   * onHeaders; when they finish at once without touching the body, the body stream is handed to
+   * the client untouched, else it is read chunk by chunk as from undici.
+   */
+  override onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null): boolean {
+    const res = this.res as unknown as Partial<StreamingResponse>;
+    if (res.sendStream === undefined || statusCode < 200) return false;
+    const flow = { paused: false, wake: null as (() => void) | null };
+    this.headArrived(() => {
+      flow.paused = false;
+      const w = flow.wake;
+      flow.wake = null;
+      w?.();
+    });
+    this.#handOff = { body };
+    const go = this.respond(statusCode, responseHeaders(headerList(upstream)));
+    this.#handOff = null;
+    if (this.#handedOver) return true;
+    if (this.done) {
+      void body?.cancel().catch(() => undefined);
+      return true;
+    }
+    flow.paused = !go;
+    void this.#pump(body, flow);
     return true;
+  }
+
+  /** Feeds the body stream to onData/onComplete, pausing while onData says so. */
+  async #pump(body: ReadableStream<Uint8Array> | null, flow: { paused: boolean; wake: (() => void) | null }): Promise<void> {
+    try {
+      if (body !== null) {
+        const reader = body.getReader();
+        for (;;) {
+          if (flow.paused) await new Promise<void>((r) => (flow.wake = r));
+          if (this.done && !this.#collecting) {
+            // the answer was replaced or the exchange failed meanwhile: the rest is not needed
+            void reader.cancel().catch(() => undefined);
+            return;
+          }
+          const { done, value } = await reader.read();
+          if (done) break;
+          if (!this.onData(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) flow.paused = true;
+        }
+      }
+      this.onComplete();
+    } catch (err) {
+      this.onError(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   #send(up: UpstreamResponse, body: Buffer): void {
