@@ -419,7 +419,7 @@ export async function adminPut(adminPort, p, body) {
  * `name` names its log and config dir; `nodeArgs` go before the script (e.g. --cpu-prof, which
  * the cluster worker inherits).
  */
-export async function startGateway(cpu, bin, { name = 'gateway', nodeArgs = [] } = {}) {
+export async function startGateway(cpu, bin, { name = 'gateway', nodeArgs = [], exec = process.execPath, args = ['--runtime', 'node'] } = {}) {
   const port = await freePort();
   const adminPort = await freePort();
   const dir = path.join(tmpDir, name);
@@ -437,7 +437,7 @@ admin:
   host: 127.0.0.1
   port: ${adminPort}
 `);
-  const proc = startProcess(name, cpu, process.execPath, [...nodeArgs, bin, '--config', config], { cwd: dir });
+  const proc = startProcess(name, cpu, exec, [...nodeArgs, bin, '--config', config, ...args], { cwd: dir });
   await waitFor(`${name} /readyz`, proc, async () => (await httpGet(`http://127.0.0.1:${adminPort}/readyz`)).status === 200, 30_000);
   return { proc, port, adminPort, dir };
 }

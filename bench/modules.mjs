@@ -94,6 +94,7 @@ const HELP = `Usage: node bench/modules.mjs [options]
   --load-cpu N       CPU wrk and the upstream are pinned to (default 1)
   --out DIR          where the JSON result goes (default bench/results)
   --keep-tmp         keep the temp dir (configs, logs, .cpuprofile files) for inspection
+  --runtime R        node (default) or bun: the runtime the gateway runs on (bun from the bun package)
 `;
 
 function parseArgs(argv) {
@@ -104,6 +105,7 @@ function parseArgs(argv) {
     extra: {
       '--scenarios': (opts, { next }) => (opts.scenarios = listOption('--scenarios', next(), ALL)),
       '--profile': (opts, { num }) => (opts.profile = num(0)),
+      '--runtime': (opts, { next }) => (opts.runtime = listOption('--runtime', next(), ['node', 'bun'])[0]),
     },
   });
   if (o.rounds === 0 && o.profile === 0) die('--rounds 0 needs --profile');
@@ -538,7 +540,8 @@ async function main() {
   }
   const targets = {};
   if (scenarios.some((s) => SCENARIOS[s].on === 'gateway')) {
-    const gw = await startGateway(opts.proxyCpu, bin);
+    const onBun = opts.runtime === 'bun';
+    const gw = await startGateway(opts.proxyCpu, bin, onBun ? { exec: path.join(ROOT, 'node_modules/bun/bin/bun.exe'), args: ['--runtime', 'bun'] } : {});
     await verifyGateway(gw, upstream.port, echo.port);
     targets.gateway = gw;
     console.log(`  gateway on 127.0.0.1:${gw.port} (pid ${gw.proc.pid}): /plain/x "ok" without X-Req/X-Res; /mod/x, /amod/x: upstream got X-Req: 1, answer has X-Res: 1; /h -> {"ok":true}`);

@@ -27,7 +27,9 @@ const HELP = `Usage: node bench/proxy-vs-nginx.mjs [options]
   --warmup S         seconds of wrk against each proxy before its first measured run (default 2)
   --connections N    wrk keep-alive connections (default 50)
   --threads N        wrk threads (default 1)
-  --proxies LIST     comma list out of nginx,minimal,gateway (default all three)
+  --proxies LIST     comma list out of nginx,minimal,gateway,minimal-bun,gateway-bun,gateway-node24
+                     (default nginx,minimal,gateway)
+  --node24 PATH      node executable for gateway-node24 (e.g. from \`npx -p node@24 which node\`)
   --proxy-cpu N      CPU the proxy under test is pinned to (default 0)
   --load-cpu N       CPU wrk and the upstream are pinned to (default 1)
   --out DIR          where the JSON result goes (default bench/results)
@@ -36,12 +38,16 @@ const HELP = `Usage: node bench/proxy-vs-nginx.mjs [options]
                      instead of the keep-alive upstream block
 `;
 
+const PROXIES = ['nginx', 'minimal', 'gateway', 'minimal-bun', 'gateway-bun', 'gateway-node24'];
+let node24 = null;
+
 function parseArgs(argv) {
   return parseBenchArgs(argv, {
     help: HELP,
     defaults: { proxies: ['nginx', 'minimal', 'gateway'], nginxDefault: false },
     extra: {
-      '--proxies': (o, { next }) => (o.proxies = listOption('--proxies', next(), ['nginx', 'minimal', 'gateway'])),
+      '--proxies': (o, { next }) => (o.proxies = listOption('--proxies', next(), PROXIES)),
+      '--node24': (o, { next }) => (o.node24 = next()),
       '--nginx-default': (o) => (o.nginxDefault = true),
     },
   });
@@ -91,14 +97,35 @@ async function startMinimal(cpu, upstreamPort) {
 
 let gatewayDistSha256 = null;
 
-async function startGatewayProxy(cpu, upstreamPort) {
+async function startMinimalBun(cpu, upstreamPort) {
+  const port = await freePort();
+  const proc = startProcess('minimal-bun', cpu, bunExecutable(), [
+    path.join(BENCH_DIR, 'minimal-bun-proxy.mjs'),
+    '--port', String(port),
+    '--upstream', `http://127.0.0.1:${upstreamPort}`,
+  ], { cwd: ROOT });
+  await waitFor('minimal-bun', proc, async () => fs.readFileSync(proc.log, 'utf8').includes('listening'));
+  await expectOk('minimal-bun', port);
+  return { proc, port };
+}
+
+/** Bun from the project's bun package */
+function bunExecutable() {
+  const exe = path.join(ROOT, 'node_modules/bun/bin/bun.exe');
+  if (!fs.existsSync(exe)) throw new Error(`${exe} missing: npm ci installs the bun package`);
+  return exe;
+}
+
+/** the gateway on a runtime: `gateway` = Node (this script's node), `gateway-bun`, `gateway-node24` (--node24 PATH) */
+async function startGatewayProxy(cpu, upstreamPort, _nginxDefault, name = 'gateway') {
   const { bin, sha256 } = await gatewaySnapshot();
   gatewayDistSha256 = sha256;
-  const gw = await startGateway(cpu, bin);
+  const exec = name === 'gateway-bun' ? bunExecutable() : name === 'gateway-node24' ? node24 : process.execPath;
+  const gw = await startGateway(cpu, bin, { name, exec, args: ['--runtime', name === 'gateway-bun' ? 'bun' : 'node'] });
   await adminPut(gw.adminPort, '/api/v1/service', { name: 'up', urls: [`http://127.0.0.1:${upstreamPort}`] });
   await adminPut(gw.adminPort, '/api/v1/route', { name: 'pass', paths: ['/*'], methods: ['*'], service: 'up' });
   // the change reaches the worker asynchronously: give it a moment before insisting
-  await eventually(gw.proc, () => expectOk('gateway', gw.port));
+  await eventually(gw.proc, () => expectOk(name, gw.port));
   return { proc: gw.proc, port: gw.port, adminPort: gw.adminPort };
 }
 
@@ -122,6 +149,10 @@ function summarize(opts, rounds) {
     ['nginx', 'gateway'],
     ['nginx', 'minimal'],
     ['minimal', 'gateway'],
+    ['nginx', 'gateway-bun'],
+    ['nginx', 'minimal-bun'],
+    ['minimal-bun', 'gateway-bun'],
+    ['nginx', 'gateway-node24'],
   ].filter(([a, b]) => opts.proxies.includes(a) && opts.proxies.includes(b));
   const perRound = rounds.map((r) => {
     const o = { round: r.round };
@@ -171,6 +202,8 @@ function printSummary(opts, rounds, summary) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  node24 = opts.node24 ?? null;
+  if (opts.proxies.includes('gateway-node24') && node24 === null) die('gateway-node24 needs --node24 PATH');
   for (const tool of ['nginx', 'wrk', 'taskset', 'getconf']) {
     if (!which(tool)) die(`${tool} not found (apt-get update && apt-get install -y nginx wrk)`);
   }
@@ -201,7 +234,14 @@ async function main() {
   const upstream = await startUpstream(opts.loadCpu);
   console.log(`  upstream nginx on 127.0.0.1:${upstream.port}`);
   const targets = {};
-  const starters = { nginx: startNginxProxy, minimal: startMinimal, gateway: startGatewayProxy };
+  const starters = {
+    nginx: startNginxProxy,
+    minimal: startMinimal,
+    gateway: startGatewayProxy,
+    'minimal-bun': startMinimalBun,
+    'gateway-bun': (cpu, up, d) => startGatewayProxy(cpu, up, d, 'gateway-bun'),
+    'gateway-node24': (cpu, up, d) => startGatewayProxy(cpu, up, d, 'gateway-node24'),
+  };
   for (const p of opts.proxies) {
     targets[p] = await starters[p](opts.proxyCpu, upstream.port, opts.nginxDefault);
     console.log(`  ${p.padEnd(8)} on 127.0.0.1:${targets[p].port} (pid ${targets[p].proc.pid}), GET / -> 200 "ok"`);

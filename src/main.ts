@@ -26,6 +26,7 @@ import type { ChangeStore } from './store/store.js';
 import { LocalSnapshotKeeper } from './sync/local-snapshot-keeper.js';
 import { Syncer } from './sync/syncer.js';
 import { ChangeWriter } from './sync/writer.js';
+import { runtimeName, runtimeVersion } from './platform/runtime.js';
 import { applyStartupResources } from './startup-resources.js';
 import { startEchoServer } from './testserver/echo.js';
 import { WorkerPool } from './workers/primary.js';
@@ -248,7 +249,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     echo = await startEchoServer({ host: config.testServer.host, port: config.testServer.port, globalHeaders: { ...config.testServer.globalHeaders } });
   }
   ready = true;
-  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, storage: store.type, rev: syncer.rev, workers: config.proxy.workers, node: config.nodeId, tags: config.tags }, 'dgate ready');
+  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, storage: store.type, rev: syncer.rev, workers: config.proxy.workers, node: config.nodeId, tags: config.tags, runtime: `${runtimeName} ${runtimeVersion}` }, 'dgate ready');
 
   return {
     proxyPort,

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { request } from 'undici';
+import { request } from './support/http.js';
 import { putJson, startServerProcess, stop } from './support/server-process.js';
 
 describe('dgate-server cluster settings', () => {

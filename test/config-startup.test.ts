@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { request } from 'undici';
+import { request } from './support/http.js';
 import { startEchoServer } from '../src/testserver/echo.js';
 import { startServerProcess, stop, tempDir } from './support/server-process.js';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { it } from 'node:test';
-import { request } from 'undici';
+import { request } from './support/http.js';
 import { putJson, startServerProcess, stop, tempDir } from './support/server-process.js';
 import { until } from './support/until.js';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'undici';
+import { request } from './support/http.js';
 import { startEtcdCluster, type EtcdCluster } from './support/etcd-cluster.js';
 import { putJson, startServerProcess, stop } from './support/server-process.js';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { Agent, request } from 'undici';
+import { Agent, request } from './support/http.js';
 import { startEchoServer } from '../src/testserver/echo.js';
 import { putJson, startServerProcess, stop } from './support/server-process.js';
 

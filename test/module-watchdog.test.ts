@@ -4,13 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { request } from 'undici';
+import { request } from './support/http.js';
+import { BUN_LIMITS, unlessBun } from './support/runtime.js';
 import { putJson, startServerProcess, stop } from './support/server-process.js';
 import { until } from './support/until.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-it('replaces a worker stuck in an endless loop while the other keeps serving', async () => {
+it('replaces a worker stuck in an endless loop while the other keeps serving', unlessBun(BUN_LIMITS.reusePort), async () => {
   const server = await startServerProcess({
     yaml: (p) => `log_level: info
 storage: { type: memory }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'undici';
+import { request } from './support/http.js';
 import { deadUrl } from './support/modules-harness.js';
 import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
 import { until } from './support/until.js';

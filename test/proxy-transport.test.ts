@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'undici';
+import { request } from './support/http.js';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { selfSignedCert } from './support/tls.js';

@@ -34,6 +34,8 @@ describe('dgate-server command line', () => {
     [['--config='], /--config needs a file path/],
     [['--config', '--help'], /--config needs a file path/],
     [['serve'], /unexpected argument "serve"/],
+    [['--runtime', 'deno'], /--runtime: expected one of auto, node, bun, got "deno"/],
+    [['--runtime'], /--runtime: expected one of auto, node, bun, got ""/],
   ] as const) {
     it(`exits 2 with the usage on stderr for: ${args.join(' ')}`, async () => {
       const r = await run([...args]);

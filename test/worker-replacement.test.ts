@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
-import { Agent, request } from 'undici';
+import { Agent, request } from './support/http.js';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
 

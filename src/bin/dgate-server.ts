@@ -5,12 +5,14 @@
  * Without a config file it runs on built-in defaults: proxy on 0.0.0.0:8080, admin API on
  * 127.0.0.1:9080, state in ./.dgate/dgate.db.
  */
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { parseServerArguments, SERVER_USAGE } from '../config/server-arguments.js';
 import { GatewayError } from '../core/errors.js';
 import { startGateway, VERSION } from '../main.js';
 import { createLogger } from '../observability/log.js';
 import { installProcessGuards } from '../observability/process-guards.js';
+import { followLauncher, relaunch, resolveRuntime } from '../platform/choose.js';
 
 /** Exit codes: 1 the gateway could not start (config, ports, store); 2 a usage error. */
 const EXIT_FAILURE = 1;
@@ -30,6 +32,9 @@ async function main(argv: string[]): Promise<void> {
       process.exit(EXIT_USAGE);
   }
   const config = loadConfig({ argv, env: process.env, cwd: process.cwd() });
+  const runtime = resolveRuntime(args.runtime ?? config.runtime);
+  if (runtime.executable !== null) return relaunch(runtime.executable, fileURLToPath(import.meta.url), argv);
+  followLauncher();
   const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId });
   installProcessGuards(logger);
   const gateway = await startGateway(config, logger);

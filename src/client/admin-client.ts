@@ -245,6 +245,12 @@ function failureReason(err: unknown): string {
   let e: unknown = err;
   while (e instanceof Error && e.cause !== undefined && e.message === 'fetch failed') e = e.cause;
   if (e instanceof AggregateError && e.errors.length > 0) e = e.errors[0];
+  // Bun's fetch: `ECONNREFUSED: Unable to connect…` with the code and the URL; said as Node says it
+  const bun = e as { code?: unknown; path?: unknown; message?: unknown };
+  if (e instanceof Error && typeof bun.code === 'string' && typeof bun.path === 'string' && e.message.startsWith(`${bun.code}:`)) {
+    const host = URL.canParse(bun.path) ? new URL(bun.path).host : bun.path;
+    return `${bun.code === 'ECONNREFUSED' ? 'connect' : 'read'} ${bun.code} ${host}`;
+  }
   if (e instanceof Error) return e.message || (e as NodeJS.ErrnoException).code || e.name;
   return String(e);
 }

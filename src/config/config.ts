@@ -11,6 +11,9 @@
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const RUNTIMES = ['auto', 'node', 'bun'] as const;
+export type RuntimeChoice = (typeof RUNTIMES)[number];
+
 export const STORAGE_TYPES = ['memory', 'file', 'etcd'] as const;
 export type StorageType = (typeof STORAGE_TYPES)[number];
 
@@ -21,6 +24,8 @@ export interface Config {
   /** `version`: free text, null when absent. */
   readonly version: string | null;
   readonly logLevel: LogLevel;
+  /** `runtime`: which JavaScript runtime dgate-server runs on (auto: Bun when installed). */
+  readonly runtime: RuntimeChoice;
   /** This node's id (logs, cluster view): `node_id`, else env DGATE_NODE_ID, else the host name. */
   readonly nodeId: string;
   /** Verbose error bodies: an admin request refused by the allow list names its address (init_resources and test_server apply regardless). */

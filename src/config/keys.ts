@@ -7,7 +7,7 @@
  * durations (`dial_timeout` → `dialTimeoutMs`), unless the entry sets `field`.
  */
 import { availableParallelism, hostname } from 'node:os';
-import { AUTH_METHODS, LOG_LEVELS, STORAGE_TYPES } from './config.js';
+import { AUTH_METHODS, LOG_LEVELS, RUNTIMES, STORAGE_TYPES } from './config.js';
 import { isIpOrCidr } from './ip.js';
 
 /** What a computed default may look at. */
@@ -157,6 +157,7 @@ export const CONFIG_KEYS: SectionSpec = {
   keys: {
     version: { kind: 'string', default: null, doc: 'free text, e.g. v1 (optional)' },
     log_level: { kind: 'string', enum: LOG_LEVELS, default: 'info', doc: 'minimum level of server log lines' },
+    runtime: { kind: 'string', enum: RUNTIMES, default: 'auto', doc: 'JavaScript runtime of dgate-server: bun, node, or auto (Bun when the bun package is installed); --runtime overrides it' },
     log_json: { kind: 'ignored', doc: 'accepted; logs are always JSON lines' },
     log_color: { kind: 'ignored', doc: 'accepted; logs are never coloured' },
     node_id: {

@@ -35,6 +35,7 @@ test('no file anywhere: built-in defaults', () => {
   const expected: Config = {
     version: null,
     logLevel: 'info',
+    runtime: 'auto',
     nodeId: hostname(),
     debug: false,
     tags: [],

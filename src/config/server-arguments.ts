@@ -4,10 +4,11 @@
  * error, so that a typo never starts the gateway on the defaults.
  */
 
-export const SERVER_USAGE = `Usage: dgate-server [--config FILE]
+export const SERVER_USAGE = `Usage: dgate-server [--config FILE] [--runtime auto|node|bun]
 
 Options:
   -c, --config FILE   config file (YAML or JSON); also DG_CONFIG_PATH, else ./config.dgate.{yml,yaml,json}
+  --runtime NAME      run on bun or node (default: the config key runtime, else bun when installed)
   -v, --version       print the version
   -h, --help          print this help
 `;
@@ -15,12 +16,17 @@ Options:
 export type ServerArguments =
   | { readonly action: 'help' }
   | { readonly action: 'version' }
-  | { readonly action: 'start'; readonly config: string | null }
+  | { readonly action: 'start'; readonly config: string | null; readonly runtime: RuntimeArgument | null }
   | { readonly action: 'usage-error'; readonly message: string };
+
+/** `--runtime`: auto (Bun when installed), node or bun. */
+export type RuntimeArgument = 'auto' | 'node' | 'bun';
+const RUNTIMES: readonly RuntimeArgument[] = ['auto', 'node', 'bun'];
 
 /** Reads argv (without node and the script). `--config` may repeat: the last one wins. */
 export function parseServerArguments(argv: readonly string[]): ServerArguments {
   let config: string | null = null;
+  let runtime: RuntimeArgument | null = null;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -36,6 +42,12 @@ export function parseServerArguments(argv: readonly string[]): ServerArguments {
       const value = arg.slice(arg.indexOf('=') + 1);
       if (value === '') return usageError(`${arg.slice(0, arg.indexOf('='))} needs a file path`);
       config = value;
+    } else if (arg === '--runtime' || arg.startsWith('--runtime=')) {
+      const value = arg === '--runtime' ? argv[++i] : arg.slice('--runtime='.length);
+      if (value === undefined || !RUNTIMES.includes(value as RuntimeArgument)) {
+        return usageError(`--runtime: expected one of ${RUNTIMES.join(', ')}, got ${JSON.stringify(value ?? '')}`);
+      }
+      runtime = value as RuntimeArgument;
     } else if (arg.startsWith('-')) {
       return usageError(`unknown flag ${arg.split('=')[0]}`);
     } else {
@@ -44,7 +56,7 @@ export function parseServerArguments(argv: readonly string[]): ServerArguments {
   }
   if (help) return { action: 'help' };
   if (version) return { action: 'version' };
-  return { action: 'start', config };
+  return { action: 'start', config, runtime };
 }
 
 function usageError(message: string): ServerArguments {

@@ -15,6 +15,9 @@ export interface HookScope {
  * and modules that were running and, in a proxy worker process, kills the process (the primary
  * starts a fresh one and the other workers keep serving).
  */
+/** The thread's file; inside a single-file executable (npm run build:binary) it is an embedded entry point. */
+const THREAD = import.meta.url.startsWith('file:///$bunfs/') ? '/$bunfs/root/modules/watchdog-thread.js' : new URL('./watchdog-thread.js', import.meta.url);
+
 export class Watchdog {
   readonly #view: Int32Array;
   readonly #thread: Worker;
@@ -23,7 +26,7 @@ export class Watchdog {
   constructor(limitMs: number, kill: boolean) {
     const shared = new SharedArrayBuffer(8);
     this.#view = new Int32Array(shared);
-    this.#thread = new Worker(new URL('./watchdog-thread.js', import.meta.url), { workerData: { shared, limitMs, kill } });
+    this.#thread = new Worker(THREAD, { workerData: { shared, limitMs, kill } });
     this.#thread.unref();
     const view = this.#view;
     this.#timer = setInterval(() => Atomics.add(view, 0, 1), Math.max(10, Math.floor(limitMs / 5))).unref();

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Pool } from 'undici';
+import type { UpstreamPool } from '../platform/upstream.js';
 import type { Change } from '../core/change.js';
 import { State } from '../core/state.js';
 import { HookRunner } from '../modules/hook-runner.js';
@@ -44,8 +44,8 @@ const TARGET_CACHE_LIMIT = 1000;
 export class DataPlane {
   readonly #server: ProxyServer;
   readonly #pools: PoolRegistry;
-  readonly #builder: TableBuilder<Pool>;
-  readonly #targets = new Map<string, Target<Pool>>();
+  readonly #builder: TableBuilder<UpstreamPool>;
+  readonly #targets = new Map<string, Target<UpstreamPool>>();
   readonly #watchdog: Watchdog | null;
   #state: State = State.empty(-1);
 
@@ -80,7 +80,7 @@ export class DataPlane {
   }
 
   /** A fetchUpstream URL as a target with its pool (cached: module code usually returns a few URLs). */
-  #targetFor(url: string): Target<Pool> {
+  #targetFor(url: string): Target<UpstreamPool> {
     let t = this.#targets.get(url);
     if (t === undefined) {
       const base = splitTarget(url);
@@ -97,7 +97,7 @@ export class DataPlane {
   }
 
   /** the table served (null before the first state) */
-  get table(): RuntimeTable<Pool> | null {
+  get table(): RuntimeTable<UpstreamPool> | null {
     return this.#server.table;
   }
 
@@ -140,7 +140,7 @@ export class DataPlane {
   }
 }
 
-function* poolsOf(table: RuntimeTable<Pool>): Iterable<Pool> {
+function* poolsOf(table: RuntimeTable<UpstreamPool>): Iterable<UpstreamPool> {
   for (const ns of table.namespaces.values()) for (const service of ns.services.values()) for (const t of service.targets) yield t.pool;
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher, Pool } from 'undici';
 import { Errors } from '../core/errors.js';
+import type { StreamingResponse } from '../platform/listener.js';
+import type { UpstreamHandler, UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { ServiceRuntime, Target } from '../runtime/service-runtime.js';
 import { upstreamPath, upstreamQuery } from '../runtime/upstream-url.js';
@@ -14,7 +15,7 @@ export interface ForwardOptions {
   /** send X-Forwarded-For/-Host/-Proto and X-Real-IP (true unless disable_x_forwarded_headers) */
   xForwarded: boolean;
   /** called for every upstream failure that produced a gateway error */
-  onUpstreamError: (err: Error, route: RouteRuntime<Pool>, target: Target<Pool>) => void;
+  onUpstreamError: (err: Error, route: RouteRuntime<UpstreamPool>, target: Target<UpstreamPool>) => void;
   /** sees every upstream request as sent (for tooling such as module tests); null = nobody */
   onUpstreamRequest: ((request: UpstreamRequestInfo) => void) | null;
 }
@@ -43,7 +44,7 @@ function hasBody(req: IncomingMessage): boolean {
  * Request headers for the upstream: the client's (`raw`, a flat [name, value, ...] list) minus
  * hop-by-hop, plus forwarding and X-DGate headers.
  */
-export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], route: RouteRuntime<Pool>, target: Target<Pool>, opts: ForwardOptions, bodyReplaced = false): string[] {
+export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], route: RouteRuntime<UpstreamPool>, target: Target<UpstreamPool>, opts: ForwardOptions, bodyReplaced = false): string[] {
   const out: string[] = [];
   const connection = req.headers.connection;
   const extraHop = connection === undefined ? null : connectionTokens(connection);
@@ -77,27 +78,28 @@ export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], ro
 /**
  * Streams one request to the service's upstream and the answer back, without buffering bodies.
  * Implements undici's dispatch handler interface (the core callbacks, which undici calls without
- * an adapter in between) so that response headers arrive raw and are copied once.
+ * an adapter in between) so that response headers arrive raw and are copied once; the Bun
+ * upstream client (platform/bun/upstream.ts) calls the same callbacks.
  */
-export class Forward implements Dispatcher.DispatchHandler {
+export class Forward implements UpstreamHandler {
   protected readonly req: IncomingMessage;
   protected readonly res: ServerResponse;
-  protected readonly route: RouteRuntime<Pool>;
-  readonly #service: ServiceRuntime<Pool>;
+  protected readonly route: RouteRuntime<UpstreamPool>;
+  readonly #service: ServiceRuntime<UpstreamPool>;
   protected readonly opts: ForwardOptions;
   readonly #path: string;
   readonly #query: string;
   readonly #params: Record<string, string> | null;
   /** retries are possible only for idempotent requests without a body (it was streamed) */
   readonly #retryable: boolean;
-  protected target!: Target<Pool>;
+  protected target!: Target<UpstreamPool>;
   #attempt = 0;
   #abort: ((err?: Error) => void) | null = null;
   protected resume: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   protected done = false;
 
-  constructor(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions) {
+  constructor(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions) {
     this.req = req;
     this.res = res;
     this.route = route;
@@ -117,7 +119,7 @@ export class Forward implements Dispatcher.DispatchHandler {
   }
 
   // The parts of the upstream request; module routes override them with what module code set.
-  protected pickTarget(attempt: number): Target<Pool> {
+  protected pickTarget(attempt: number): Target<UpstreamPool> {
     void attempt;
     return this.#service.next();
   }
@@ -127,7 +129,7 @@ export class Forward implements Dispatcher.DispatchHandler {
   protected query(): string {
     return this.#query;
   }
-  protected headers(target: Target<Pool>): string[] {
+  protected headers(target: Target<UpstreamPool>): string[] {
     return upstreamHeaders(this.req, this.req.rawHeaders, this.route, target, this.opts);
   }
   protected body(attempt: number): IncomingMessage | Buffer | null {
@@ -147,7 +149,7 @@ export class Forward implements Dispatcher.DispatchHandler {
         this.#abort?.(Errors.UPSTREAM_TIMEOUT(ms));
       }, ms);
     }
-    const method = this.method() as Dispatcher.HttpMethod;
+    const method = this.method();
     const headers = this.headers(target);
     this.opts.onUpstreamRequest?.({ origin: target.origin, path, method, headers });
     target.pool.dispatch({ path, method, headers, body: this.body(this.#attempt) }, this);
@@ -171,7 +173,31 @@ export class Forward implements Dispatcher.DispatchHandler {
     else this.#abort = abort;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  /** A passthrough answer goes to a listener that takes web streams as it is, body untouched. */
+  onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null): boolean {
+    const res = this.res as unknown as Partial<StreamingResponse>;
+    if (res.sendStream === undefined || statusCode < 200) return false;
+    this.#clearTimer();
+    this.done = true;
+    // the upstream's answer is not used otherwise: its headers are edited in place
+    const headers = upstream;
+    const connection = headers.get('connection');
+    const extraHop = connection === null ? null : connectionTokens(connection);
+    for (const name of HOP_BY_HOP) headers.delete(name);
+    if (extraHop !== null) for (const name of extraHop) headers.delete(name);
+    const global = this.opts.globalHeaders;
+    for (let i = 0; i < global.length; i += 2) headers.append(global[i], global[i + 1]);
+    res.sendStream(statusCode, headers, body);
+    return true;
+  }
+
+  /** The upstream's head arrived: the request timeout no longer applies; `resume` restarts a paused body. */
+  protected headArrived(resume: () => void): void {
+    this.#clearTimer();
+    this.resume = resume;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: ReadonlyArray<Buffer | string>, resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: wait for the final answer
     this.#clearTimer();
     this.resume = resume;
@@ -224,18 +250,40 @@ export class Forward implements Dispatcher.DispatchHandler {
   }
 }
 
+/** A header name or value as the client received it (undici hands out bytes, fetch strings). */
+function latin1(v: Buffer | string): string {
+  return typeof v === 'string' ? v : v.toString('latin1');
+}
+
+/** A fetch Headers as a flat [name, value, ...] list (each Set-Cookie on its own). */
+export function headerList(h: Headers): string[] {
+  const out: string[] = [];
+  h.forEach((value, name) => {
+    if (name !== 'set-cookie') out.push(name, value);
+  });
+  for (const cookie of h.getSetCookie()) out.push('set-cookie', cookie);
+  return out;
+}
+
+/** A flat [name, value, ...] list as a fetch Headers. */
+export function headersOf(list: readonly string[]): Headers {
+  const h = new Headers();
+  for (let i = 0; i < list.length; i += 2) h.append(list[i], list[i + 1]);
+  return h;
+}
+
 /** The upstream's response headers as strings, minus hop-by-hop ones. */
-function responseHeaders(rawHeaders: Buffer[]): string[] {
+export function responseHeaders(rawHeaders: ReadonlyArray<Buffer | string>): string[] {
   const out: string[] = [];
   let extraHop: Set<string> | null = null;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i].toString('latin1');
+    const name = latin1(rawHeaders[i]);
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'connection') extraHop = connectionTokens(rawHeaders[i + 1].toString('latin1'));
+      if (lower === 'connection') extraHop = connectionTokens(latin1(rawHeaders[i + 1]));
       continue;
     }
-    out.push(name, rawHeaders[i + 1].toString('latin1'));
+    out.push(name, latin1(rawHeaders[i + 1]));
   }
   if (extraHop !== null) {
     for (let i = out.length - 2; i >= 0; i -= 2) if (extraHop.has(out[i].toLowerCase())) out.splice(i, 2);
@@ -243,6 +291,6 @@ function responseHeaders(rawHeaders: Buffer[]): string[] {
   return out;
 }
 
-export function forward(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions): void {
+export function forward(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions): void {
   new Forward(req, res, route, path, query, params, opts).start();
 }

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Pool } from 'undici';
+import type { UpstreamPool } from '../platform/upstream.js';
 import { HOP_BY_HOP_AND_LENGTH } from './hop-headers.js';
 import type { ModuleContext } from '../modules/ctx/context.js';
 import { UpstreamResponse } from '../modules/ctx/upstream.js';
 import type { HookRunner } from '../modules/hook-runner.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
-import { Forward, upstreamHeaders, type ForwardOptions } from './forward.js';
+import type { StreamingResponse } from '../platform/listener.js';
+import { Forward, headerList, headersOf, responseHeaders, upstreamHeaders, type ForwardOptions } from './forward.js';
 
 /** Body bytes held while asynchronous responseModifiers run, before the upstream is paused. */
 const HOLD_LIMIT = 64 * 1024;
@@ -23,7 +24,7 @@ export type OnModuleFailure = (err: unknown, status: number) => void;
 export class ModuleForward extends Forward {
   readonly #ctx: ModuleContext;
   readonly #runner: HookRunner;
-  readonly #fixedTarget: Target<Pool> | null;
+  readonly #fixedTarget: Target<UpstreamPool> | null;
   readonly #onFailure: OnModuleFailure;
   #collecting = false;
   #chunks: Buffer[] = [];
@@ -40,18 +41,24 @@ export class ModuleForward extends Forward {
   #heldBytes = 0;
   /** the upstream was paused because too much was held */
   #pausedForHold = false;
+  /**
+   * While the head is decided (Bun): the upstream's body stream, handed to the client as it is
+   * if the modifiers leave the body alone and finish at once; null = the body goes chunk by chunk.
+   */
+  #handOff: { body: ReadableStream<Uint8Array> | null } | null = null;
+  #handedOver = false;
 
   constructor(
     req: IncomingMessage,
     res: ServerResponse,
-    route: RouteRuntime<Pool>,
+    route: RouteRuntime<UpstreamPool>,
     path: string,
     query: string,
     params: Record<string, string> | null,
     opts: ForwardOptions,
     ctx: ModuleContext,
     runner: HookRunner,
-    target: Target<Pool> | null,
+    target: Target<UpstreamPool> | null,
     onFailure: OnModuleFailure,
   ) {
     super(req, res, route, path, query, params, opts);
@@ -61,7 +68,7 @@ export class ModuleForward extends Forward {
     this.#onFailure = onFailure;
   }
 
-  protected override pickTarget(attempt: number): Target<Pool> {
+  protected override pickTarget(attempt: number): Target<UpstreamPool> {
     return this.#fixedTarget ?? super.pickTarget(attempt);
   }
   protected override method(): string {
@@ -70,7 +77,7 @@ export class ModuleForward extends Forward {
   protected override query(): string {
     return this.#ctx.touchedRequest?.queryString ?? super.query();
   }
-  protected override headers(target: Target<Pool>): string[] {
+  protected override headers(target: Target<UpstreamPool>): string[] {
     const r = this.#ctx.touchedRequest;
     if (r === null || r.touchedHeaders === null) {
       return r !== null && r.body !== null ? upstreamHeaders(this.req, this.req.rawHeaders, this.route, target, this.opts, true) : super.headers(target);
@@ -91,10 +98,7 @@ export class ModuleForward extends Forward {
 
   protected override respond(statusCode: number, headers: string[]): boolean {
     const modifiers = this.route.hooks!.responseModifiers;
-    if (modifiers.length === 0) {
-      this.res.writeHead(statusCode, this.#clientHeaders(headers));
-      return true;
-    }
+    if (modifiers.length === 0) return this.#head(statusCode, this.#clientHeaders(headers));
     const ctx = this.#ctx;
     ctx.upstreamResponse = new UpstreamResponse(statusCode, headers, this.#collectBody, this.#query);
     // Synchronous modifiers finish before run() returns: the answer goes on in this call.
@@ -166,8 +170,72 @@ export class ModuleForward extends Forward {
       else this.#flushOnComplete = true;
       return true;
     }
-    this.res.writeHead(up.statusCode, this.#clientHeaders(up.headers.flat()));
+    return this.#head(up.statusCode, this.#clientHeaders(up.headers.flat()));
+  }
+
+  /** Writes the answer's head; true to stream the body after it (false: the body was handed over). */
+  #head(statusCode: number, headers: string[]): boolean {
+    const handOff = this.#handOff;
+    if (handOff === null) {
+      this.res.writeHead(statusCode, headers);
+      return true;
+    }
+    this.#handOff = null;
+    this.#handedOver = true;
+    this.done = true;
+    (this.res as unknown as StreamingResponse).sendStream(statusCode, headersOf(headers), handOff.body);
+    return false;
+  }
+
+  /**
+   * The answer as a fetch Response (Bun): the head goes through the responseModifiers as in
+   * onHeaders; when they finish at once without touching the body, the body stream is handed to
+   * the client untouched, else it is read chunk by chunk as from undici.
+   */
+  override onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null): boolean {
+    const res = this.res as unknown as Partial<StreamingResponse>;
+    if (res.sendStream === undefined || statusCode < 200) return false;
+    const flow = { paused: false, wake: null as (() => void) | null };
+    this.headArrived(() => {
+      flow.paused = false;
+      const w = flow.wake;
+      flow.wake = null;
+      w?.();
+    });
+    this.#handOff = { body };
+    const go = this.respond(statusCode, responseHeaders(headerList(upstream)));
+    this.#handOff = null;
+    if (this.#handedOver) return true;
+    if (this.done) {
+      void body?.cancel().catch(() => undefined);
+      return true;
+    }
+    flow.paused = !go;
+    void this.#pump(body, flow);
     return true;
+  }
+
+  /** Feeds the body stream to onData/onComplete, pausing while onData says so. */
+  async #pump(body: ReadableStream<Uint8Array> | null, flow: { paused: boolean; wake: (() => void) | null }): Promise<void> {
+    try {
+      if (body !== null) {
+        const reader = body.getReader();
+        for (;;) {
+          if (flow.paused) await new Promise<void>((r) => (flow.wake = r));
+          if (this.done && !this.#collecting) {
+            // the answer was replaced or the exchange failed meanwhile: the rest is not needed
+            void reader.cancel().catch(() => undefined);
+            return;
+          }
+          const { done, value } = await reader.read();
+          if (done) break;
+          if (!this.onData(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) flow.paused = true;
+        }
+      }
+      this.onComplete();
+    } catch (err) {
+      this.onError(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   #send(up: UpstreamResponse, body: Buffer): void {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Pool } from 'undici';
+import type { UpstreamPool } from '../platform/upstream.js';
 import { ModuleContext } from '../modules/ctx/context.js';
 import { isHookTimeout, type HookRunner } from '../modules/hook-runner.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
@@ -12,7 +12,7 @@ import { ModuleForward } from './module-forward.js';
 export interface ModulePathOptions extends ForwardOptions {
   runner: HookRunner;
   /** the target for a fetchUpstream URL (pooled, cached per origin) */
-  targetFor: (url: string) => Target<Pool>;
+  targetFor: (url: string) => Target<UpstreamPool>;
   logModuleError: (fields: { namespace: string; route: string; modules: readonly string[]; phase: string; error: string; stack?: string }) => void;
 }
 
@@ -23,7 +23,7 @@ export interface ModulePathOptions extends ForwardOptions {
  * A requestModifier that answers (ctx.response()) short-circuits: no upstream call. A function
  * that throws, rejects or exceeds its budget goes to errorHandler, else to a 500 (504 for the budget).
  */
-export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, path: string, query: string, params: Record<string, string> | null, opts: ModulePathOptions): void {
+export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ModulePathOptions): void {
   const hooks = route.hooks!;
   const ctx = new ModuleContext(req, res, path, query, params, route.info!);
   const runner = opts.runner;
@@ -32,7 +32,7 @@ export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, rou
   const failed = (err: unknown, status: number) => handleFailure(req, res, route, ctx, err, status, phase, opts);
   const answered = () => ctx.answered;
 
-  const proceed = (target: Target<Pool> | null): void => {
+  const proceed = (target: Target<UpstreamPool> | null): void => {
     phase = 'requestModifier';
     const next = () => {
       try {
@@ -74,7 +74,7 @@ export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, rou
   }
 }
 
-function targetOf(url: unknown, opts: ModulePathOptions): Target<Pool> {
+function targetOf(url: unknown, opts: ModulePathOptions): Target<UpstreamPool> {
   if (typeof url !== 'string' || url === '') throw new Error(`fetchUpstream must return an absolute http(s) URL, got ${JSON.stringify(url)}`);
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
   return opts.targetFor(withScheme);
@@ -94,7 +94,7 @@ function finishAnswer(ctx: ModuleContext, res: ServerResponse): void {
   response.end();
 }
 
-async function handleFailure(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<Pool>, ctx: ModuleContext, err: unknown, status: number, phase: string, opts: ModulePathOptions): Promise<void> {
+async function handleFailure(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, ctx: ModuleContext, err: unknown, status: number, phase: string, opts: ModulePathOptions): Promise<void> {
   const hooks = route.hooks!;
   const e = err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err) ? (err as Error) : new Error(String(err));
   const timedOut = isHookTimeout(e);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Pool } from 'undici';
+import type { UpstreamPool } from '../platform/upstream.js';
 import { hostOf } from '../runtime/domains.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { forward } from './forward.js';
@@ -15,7 +15,7 @@ export interface PipelineOptions extends ModulePathOptions {
  * The per-request path: host → namespace → route → upstream. Reads only the current runtime
  * table; everything it looks up was built when the revision was applied.
  */
-export function handleRequest(table: RuntimeTable<Pool>, req: IncomingMessage, res: ServerResponse, opts: PipelineOptions): void {
+export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMessage, res: ServerResponse, opts: PipelineOptions): void {
   const host = hostOf(req.headers.host);
   if (table.allowedDomain !== null && !table.allowedDomain(host)) return reply.forbidden(res);
   const nsName = table.resolver.resolve(host);

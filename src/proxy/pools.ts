@@ -1,4 +1,4 @@
-import { Pool, buildConnector } from 'undici';
+import { createUpstreamPool, type UpstreamPool } from '../platform/upstream.js';
 import { isPrivateAddress, privateAddressError, publicOnlyLookup } from './private-addresses.js';
 import type { PoolProvider, PoolSettings } from '../runtime/service-runtime.js';
 
@@ -29,23 +29,17 @@ export const defaultTransport: TransportOptions = {
   disablePrivateIps: false,
 };
 
-/** A connector that never connects: for an upstream named by a private address when those are refused. */
-function refuse(origin: string): buildConnector.connector {
-  const address = new URL(origin).hostname;
-  return (_opts, callback) => callback(privateAddressError(address), null);
-}
-
 function keyOf(s: PoolSettings): string {
   return `${s.origin}|${s.tlsSkipVerify ? 1 : 0}|${s.connectTimeoutMs}`;
 }
 
 /**
- * Keep-alive connection pools to upstreams (undici), one per (origin, TLS verification, connect
+ * Keep-alive connection pools to upstreams (undici on Node, fetch on Bun), one per (origin, TLS verification, connect
  * timeout). Pools outlive runtime tables: a new revision reuses the pools (and open connections)
  * of unchanged services; pools that no table uses any more are closed once idle.
  */
-export class PoolRegistry implements PoolProvider<Pool> {
-  readonly #pools = new Map<string, Pool>();
+export class PoolRegistry implements PoolProvider<UpstreamPool> {
+  readonly #pools = new Map<string, UpstreamPool>();
   #used = new Set<string>();
   readonly #transport: TransportOptions;
 
@@ -53,25 +47,25 @@ export class PoolRegistry implements PoolProvider<Pool> {
     this.#transport = transport;
   }
 
-  pool(s: PoolSettings): Pool {
+  pool(s: PoolSettings): UpstreamPool {
     const key = keyOf(s);
     this.#used.add(key);
     let p = this.#pools.get(key);
     if (p === undefined) {
       const t = this.#transport;
-      const connect = {
-        timeout: s.connectTimeoutMs > 0 ? s.connectTimeoutMs : t.dialTimeoutMs,
-        rejectUnauthorized: !s.tlsSkipVerify,
-        keepAlive: true,
-        ...(t.keepAliveMs > 0 ? { keepAliveInitialDelay: t.keepAliveMs } : {}),
-        ...(t.disablePrivateIps ? { lookup: publicOnlyLookup } : {}),
-      };
-      p = new Pool(s.origin, {
+      const address = new URL(s.origin).hostname.replace(/^\[|\]$/g, '');
+      p = createUpstreamPool({
+        origin: s.origin,
         connections: t.maxConnsPerHost > 0 ? t.maxConnsPerHost : null,
-        pipelining: t.disableKeepAlives ? 0 : 1,
-        keepAliveTimeout: t.idleConnTimeoutMs,
-        headersTimeout: t.responseHeaderTimeoutMs > 0 ? t.responseHeaderTimeoutMs : undefined,
-        connect: t.disablePrivateIps && isPrivateAddress(new URL(s.origin).hostname.replace(/^\[|\]$/g, '')) ? refuse(s.origin) : connect,
+        keepAlive: !t.disableKeepAlives,
+        keepAliveTimeoutMs: t.idleConnTimeoutMs,
+        headersTimeoutMs: t.responseHeaderTimeoutMs > 0 ? t.responseHeaderTimeoutMs : undefined,
+        connectTimeoutMs: s.connectTimeoutMs > 0 ? s.connectTimeoutMs : t.dialTimeoutMs,
+        rejectUnauthorized: !s.tlsSkipVerify,
+        tcpKeepAliveMs: t.keepAliveMs,
+        lookup: t.disablePrivateIps ? publicOnlyLookup : null,
+        // An upstream named by a private address, when those are refused: no connection is ever made.
+        refuse: t.disablePrivateIps && isPrivateAddress(address) ? privateAddressError(new URL(s.origin).hostname) : null,
       });
       this.#pools.set(key, p);
     }
@@ -79,7 +73,7 @@ export class PoolRegistry implements PoolProvider<Pool> {
   }
 
   /** Closes (gracefully) the pools neither in `retain` nor requested since the previous call. */
-  sweep(retain: Iterable<Pool> = []): void {
+  sweep(retain: Iterable<UpstreamPool> = []): void {
     const kept = new Set(retain);
     for (const [key, p] of this.#pools) {
       if (!this.#used.has(key) && !kept.has(p)) {

@@ -1,6 +1,6 @@
-import http from 'node:http';
-import type { Pool } from 'undici';
-import { listen } from '../net/listen.js';
+import cluster from 'node:cluster';
+import { createListener, type HttpListener } from '../platform/listener.js';
+import type { UpstreamPool } from '../platform/upstream.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { handleRequest, type PipelineOptions } from './pipeline.js';
 
@@ -19,15 +19,14 @@ export interface ProxyServerOptions {
  * table by reference, so requests in flight finish on the table they started with.
  */
 export class ProxyServer {
-  readonly #server: http.Server;
-  readonly #listen: { host: string; port: number };
+  readonly #server: HttpListener;
   readonly #opts: PipelineOptions;
-  #table: RuntimeTable<Pool> | null = null;
+  #table: RuntimeTable<UpstreamPool> | null = null;
 
   constructor(listen: { host: string; port: number }, opts: PipelineOptions) {
-    this.#listen = listen;
     this.#opts = opts;
-    this.#server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
+    this.#server = createListener({ ...listen, reusePort: cluster.isWorker }, (req, res) => {
       const table = this.#table;
       if (table === null) {
         res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
@@ -36,28 +35,21 @@ export class ProxyServer {
       }
       handleRequest(table, req, res, this.#opts);
     });
-    this.#server.on('clientError', (err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      else socket.destroy();
-    });
   }
 
-  get table(): RuntimeTable<Pool> | null {
+  get table(): RuntimeTable<UpstreamPool> | null {
     return this.#table;
   }
 
-  swap(table: RuntimeTable<Pool>): void {
+  swap(table: RuntimeTable<UpstreamPool>): void {
     this.#table = table;
   }
 
   listen(): Promise<number> {
-    return listen(this.#server, this.#listen.port, this.#listen.host);
+    return this.#server.listen();
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeIdleConnections();
-    });
+    return this.#server.close();
   }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../platform/sqlite.js';
 import type { Change, ChangeBatch } from '../core/change.js';
 import { itemKey } from '../core/change.js';
 import { GatewayError } from '../core/errors.js';
@@ -52,9 +52,9 @@ describe('SqliteStore', () => {
     assert.equal(store.type, 'file');
     await store.commit([ns('a')]);
     assert.ok(existsSync(join(nested, 'dgate.db')));
-    const raw = new Database(join(nested, 'dgate.db'), { readonly: true });
+    const raw = openDatabase(join(nested, 'dgate.db'));
     try {
-      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(raw.pragma('journal_mode'), 'wal');
     } finally {
       raw.close();
       await store.close();
@@ -90,7 +90,7 @@ describe('SqliteStore', () => {
   it('refuses a database written by a newer schema version', async () => {
     const d = join(dir, 'newer');
     await new SqliteStore({ dir: d }).close();
-    const raw = new Database(join(d, 'dgate.db'));
+    const raw = openDatabase(join(d, 'dgate.db'));
     raw.pragma('user_version = 99');
     raw.close();
     assert.throws(() => new SqliteStore({ dir: d }), { code: 'DG_ERR_STORE', message: /schema version 99/ });
@@ -173,9 +173,9 @@ describe('SqliteStore durability across SIGKILL', () => {
         await store.close();
       }
 
-      const raw = new Database(join(dir, 'dgate.db'), { readonly: true });
+      const raw = openDatabase(join(dir, 'dgate.db'));
       try {
-        assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
+        assert.equal(raw.pragma('integrity_check'), 'ok');
       } finally {
         raw.close();
       }

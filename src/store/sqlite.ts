@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Change, ChangeBatch } from '../core/change.js';
 import { Errors, GatewayError } from '../core/errors.js';
 import type { Kind, Resource } from '../core/types.js';
+import { openDatabase, type SqlDatabase } from '../platform/sqlite.js';
 import type { ChangeStore, CommitOptions, Snapshot, StoredItem, Unsubscribe } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -78,7 +78,7 @@ interface Watcher {
  */
 export class SqliteStore implements ChangeStore {
   readonly type = 'file';
-  readonly #db: Database.Database;
+  readonly #db: SqlDatabase;
   readonly #q: Queries;
   readonly #watchers = new Set<Watcher>();
   /** committed batches not yet handed to every watcher (see #withDelivery) */
@@ -96,11 +96,11 @@ export class SqliteStore implements ChangeStore {
     if (!Number.isSafeInteger(historyLimit) || historyLimit < 0) {
       throw Errors.STORE(`historyLimit must be a non-negative integer, got ${historyLimit}`);
     }
-    let db: Database.Database | undefined;
+    let db: SqlDatabase | undefined;
     try {
       mkdirSync(opts.dir, { recursive: true });
-      db = new Database(join(opts.dir, 'dgate.db'));
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      db = openDatabase(join(opts.dir, 'dgate.db'));
+      const mode = db.pragma('journal_mode = WAL');
       if (mode !== 'wal') throw new Error(`could not enable WAL journal mode (got ${String(mode)})`);
       db.pragma('synchronous = FULL');
       migrate(db);
@@ -290,9 +290,9 @@ export class SqliteStore implements ChangeStore {
   }
 }
 
-function migrate(db: Database.Database): void {
+function migrate(db: SqlDatabase): void {
   db.transaction(() => {
-    const version = db.pragma('user_version', { simple: true }) as number;
+    const version = db.pragma('user_version') as number;
     if (version > SCHEMA_VERSION) {
       throw new Error(`database schema version ${version} is newer than this gateway supports (${SCHEMA_VERSION})`);
     }
@@ -304,9 +304,9 @@ function migrate(db: Database.Database): void {
 type Queries = ReturnType<typeof queries>;
 
 /** Every database operation of the store, with statements and transactions prepared once per connection. */
-function queries(db: Database.Database, historyLimit: number) {
+function queries(db: SqlDatabase, historyLimit: number) {
   const stmt = {
-    getRev: db.prepare(`SELECT value FROM meta WHERE key = 'rev'`).pluck(),
+    getRev: db.prepare(`SELECT value FROM meta WHERE key = 'rev'`),
     setRev: db.prepare(`UPDATE meta SET value = ? WHERE key = 'rev'`),
     allItems: db.prepare(`SELECT kind, namespace, name, item FROM items ORDER BY kind, namespace, name`),
     putItem: db.prepare(
@@ -317,11 +317,11 @@ function queries(db: Database.Database, historyLimit: number) {
     insertBatch: db.prepare(`INSERT INTO batches (rev, at, changes) VALUES (?, ?, ?)`),
     compact: db.prepare(`DELETE FROM batches WHERE rev <= ?`),
     history: db.prepare(`SELECT rev, at, changes FROM batches WHERE rev >= ? ORDER BY rev LIMIT ?`),
-    oldestRev: db.prepare(`SELECT MIN(rev) FROM batches`).pluck(),
+    oldestRev: db.prepare(`SELECT MIN(rev) FROM batches`),
   };
-  const dataVersion = () => db.pragma('data_version', { simple: true }) as number;
-  const rev = () => stmt.getRev.get() as number;
-  const oldest = () => stmt.oldestRev.get() as number | null;
+  const dataVersion = () => db.pragma('data_version') as number;
+  const rev = () => stmt.getRev.value() as number;
+  const oldest = () => stmt.oldestRev.value() as number | null;
   const history = (fromRev: number, limit: number) => (stmt.history.all(fromRev, limit) as BatchRow[]).map(toBatch);
 
   const load = db.transaction((): Snapshot => ({ rev: rev(), items: (stmt.allItems.all() as ItemRow[]).map(toStoredItem) }));

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { request } from 'undici';
+import { request } from './http.js';
 import { startServerProcess, stop, tempDir, type ServerProcess } from './server-process.js';
 
 const run = promisify(execFile);

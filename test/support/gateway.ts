@@ -3,7 +3,7 @@
  * on ports chosen by the OS, with helpers to drive its admin API and proxy over real HTTP.
  */
 import { pino } from 'pino';
-import { request } from 'undici';
+import { request } from './http.js';
 import { buildConfig } from '../../src/config/load.js';
 import { startGateway, type Gateway } from '../../src/main.js';
 

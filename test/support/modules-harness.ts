@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { request } from 'undici';
+import { request } from './http.js';
 import type { AdminAnswer, TestGateway } from './gateway.js';
 
 export const b64 = (source: string): string => Buffer.from(source, 'utf8').toString('base64');

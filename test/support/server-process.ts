@@ -5,7 +5,8 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
+import { runtimeName } from '../../src/platform/runtime.js';
+import { request } from './http.js';
 
 export const SERVER_BIN = fileURLToPath(new URL('../../src/bin/dgate-server.js', import.meta.url));
 
@@ -44,7 +45,8 @@ export async function startServerProcess(opts: {
   const ports = { proxy: await freePort(), admin: await freePort(), dir };
   const file = join(dir, 'config.yaml');
   writeFileSync(file, opts.yaml(ports));
-  const child = spawn(process.execPath, [SERVER_BIN, '--config', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  // On the runtime the tests run on (dgate-server would otherwise pick Bun when it is installed).
+  const child = spawn(process.execPath, [SERVER_BIN, '--config', file, '--runtime', runtimeName], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

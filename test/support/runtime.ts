@@ -1,0 +1,18 @@
+/**
+ * Behaviours that cannot hold on one runtime: each is a skipped test there, with this reason
+ * (the README's "Runtimes" section lists them).
+ */
+import { runtimeName } from '../../src/platform/runtime.js';
+
+export const onBun = runtimeName === 'bun';
+
+export const BUN_LIMITS = {
+  getWithBody: "Bun's fetch refuses a body on GET and HEAD: on Bun such an upstream request fails with 502",
+  reusePort:
+    'on Bun each worker binds the port with SO_REUSEPORT and the kernel deals connections to a stuck worker too: they wait until the watchdog replaces it (node:cluster workers share one accept queue)',
+} as const;
+
+/** `{ skip }` option for a test that needs what `reason` says Bun cannot do */
+export function unlessBun(reason: string): { skip: string | false } {
+  return { skip: onBun ? reason : false };
+}
