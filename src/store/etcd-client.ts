@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
 import { Etcd3, GRPCDeadlineExceededError, isRecoverableError, type IOptions } from 'etcd3';
+import { prepareTlsClients } from '../platform/tls.js';
 
 export interface EtcdClientOptions {
   endpoints: readonly string[];
@@ -74,6 +75,7 @@ export function createEtcdClient(opts: EtcdClientOptions): Etcd3 {
       ...(tls?.certFile ? { certChain: readFileSync(tls.certFile) } : {}),
     };
   }
+  prepareTlsClients();
   return new Etcd3(options);
 }
 
