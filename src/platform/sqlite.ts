@@ -36,4 +36,23 @@ export interface SqlDatabase {
 /** Opens (creating if missing) the database file with the runtime's driver. */
 export type OpenDatabase = (file: string) => SqlDatabase;
 
-export const openDatabase: OpenDatabase = isBun ? (await import('./bun/sqlite.js')).openDatabase : (await import('./node/sqlite.js')).openDatabase;
+/**
+ * On Node: better-sqlite3, unless its addon was built for another Node version (an addon is built
+ * for one Node ABI; `npm ci` builds it for the Node that ran it). Then node:sqlite, built into
+ * Node 22.13 and later, serves instead; on an older Node the addon's error stands.
+ */
+async function nodeBinding(): Promise<OpenDatabase> {
+  const addon = await import('./node/sqlite.js');
+  try {
+    addon.openDatabase(':memory:').close();
+    return addon.openDatabase;
+  } catch (err) {
+    try {
+      return (await import('./node/builtin-sqlite.js')).openDatabase;
+    } catch {
+      throw err;
+    }
+  }
+}
+
+export const openDatabase: OpenDatabase = isBun ? (await import('./bun/sqlite.js')).openDatabase : await nodeBinding();
