@@ -37,7 +37,10 @@ test('YAML nested thousands of levels deep (flow and block style) is a config er
   const flow = configError(() => loadFile('flow.yaml', `proxy:\n  global_headers: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`));
   assert.equal(flow, `config: ${join(dir, 'flow.yaml')}: ${PROBLEM}`);
   const block = Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n');
-  assert.equal(configError(() => loadFile('block.yaml', block)), `config: ${join(dir, 'block.yaml')}: ${PROBLEM}`);
+  // Where the parser's recursion overflows the stack (Node), the file as a whole is named; with a
+  // deeper stack (Bun) the file parses and the depth check names the top-level key.
+  const blockError = configError(() => loadFile('block.yaml', block));
+  assert.ok([`config: ${join(dir, 'block.yaml')}: ${PROBLEM}`, `config: ${join(dir, 'block.yaml')}: k0: ${PROBLEM}`].includes(blockError), blockError);
 });
 
 test('YAML and JSON deeper than the limit name the top-level key', () => {

@@ -170,15 +170,18 @@ export class EtcdStore implements ChangeStore {
         }
         // On an error (e.g. a timeout) the outcome is unknown, the commit may have gone through:
         // its chunks are then left to compaction.
-        const res = await this.#txnWithinBudget({
+        const { res, retried } = await this.#txnWithinBudget({
           compare: [this.#counterIs(current)],
           success: [
             { request_put: { key: this.#k('rev'), value: Buffer.from(String(next)) } },
             { request_put: { key: this.#logKey(next), value } },
           ],
-          failure: [{ request_range: { key: this.#k('rev') } }],
+          failure: [{ request_range: { key: this.#k('rev') } }, { request_range: { key: this.#logKey(next) } }],
         });
-        if (res.succeeded) {
+        // An attempt that timed out may have gone through: then the retry finds the counter moved
+        // and this very batch at `next`, which is this commit's revision (not a conflict to commit again).
+        const mine = retried && !res.succeeded && res.responses[1]?.response_range.kvs[0]?.value.equals(value) === true;
+        if (res.succeeded || mine) {
           this.#maybeCompact(next);
           return next;
         }
@@ -194,14 +197,15 @@ export class EtcdStore implements ChangeStore {
    * new leader (a member lost) a proposal waits until its deadline, so one long attempt would fail
    * where a second, after the election, goes through; with quorum lost every attempt fails and
    * the write is refused within the budget. A retried CAS cannot commit twice: if an attempt that
-   * timed out did go through, the next one finds the counter moved.
+   * timed out did go through, the next one finds the counter moved (`retried` tells the caller to
+   * look whether the batch it finds there is its own).
    */
-  async #txnWithinBudget(req: ITxnRequest): Promise<ITxnResponse> {
+  async #txnWithinBudget(req: ITxnRequest): Promise<{ res: ITxnResponse; retried: boolean }> {
     const end = Date.now() + COMMIT_BUDGET_MS;
-    for (;;) {
+    for (let retried = false; ; retried = true) {
       const left = end - Date.now();
       try {
-        return await this.#client.kv.txn(req, { deadline: Date.now() + Math.min(COMMIT_ATTEMPT_MS, left) });
+        return { res: await this.#client.kv.txn(req, { deadline: Date.now() + Math.min(COMMIT_ATTEMPT_MS, left) }), retried };
       } catch (err) {
         if (!isUnreachable(err) || end - Date.now() < COMMIT_RETRY_MIN_MS || this.#closed) throw err;
         await new Promise((r) => setTimeout(r, COMMIT_RETRY_PAUSE_MS));
