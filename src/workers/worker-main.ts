@@ -17,6 +17,8 @@ import type { FromWorker, ToWorker } from './messages.js';
 let plane: DataPlane | null = null;
 let state: State | null = null;
 let listening = false;
+/** settles once the listener is bound: a revision is acknowledged only once connections can reach it */
+let bound: Promise<unknown> = new Promise(() => {});
 let nextWriteId = 1;
 const pendingWrites = new Map<number, { resolve: (rev: number) => void; reject: (err: Error) => void }>();
 /** writes answered by the primary, waiting for this worker to reach their revision */
@@ -42,6 +44,11 @@ function reached(rev: number): void {
       revWaiters.splice(i, 1);
     }
   }
+}
+
+/** Acknowledges a revision to the primary once this worker's listener is bound. */
+function ack(rev: number): void {
+  void bound.then(() => send({ t: 'ack', rev }), () => {});
 }
 
 function send(m: FromWorker): void {
@@ -91,11 +98,11 @@ process.on('message', (m: ToWorker) => {
       break;
     case 'snapshot':
       if (!apply(State.fromItems(m.rev, m.items), true, -1)) break;
-      send({ t: 'ack', rev: m.rev });
-      reached(m.rev);
       if (!listening) {
         listening = true;
-        plane!.listen().then(
+        const listen = plane!.listen();
+        bound = listen;
+        listen.then(
           (port) => send({ t: 'listening', port }),
           (err) => {
             send({ t: 'failed', rev: null, error: `proxy listen: ${(err as Error).message}` });
@@ -103,10 +110,12 @@ process.on('message', (m: ToWorker) => {
           },
         );
       }
+      ack(m.rev);
+      reached(m.rev);
       break;
     case 'batch':
       if (state !== null && m.rev <= state.rev) {
-        send({ t: 'ack', rev: state.rev }); // already in the snapshot it started from
+        ack(state.rev); // already in the snapshot it started from
         break;
       }
       if (state === null || m.from !== state.rev) {
@@ -114,7 +123,7 @@ process.on('message', (m: ToWorker) => {
         break;
       }
       if (!apply(state.applyChanges(m.changes, m.rev), false, m.from)) break;
-      send({ t: 'ack', rev: m.rev });
+      ack(m.rev);
       reached(m.rev);
       break;
   }
