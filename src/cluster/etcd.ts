@@ -38,6 +38,8 @@ const LIST_DEADLINE_MS = 3_000;
 /** an entry update, or the revoke at close, gives up after this long */
 const WRITE_DEADLINE_MS = 5_000;
 const REVOKE_DEADLINE_MS = 2_000;
+/** shortest time between two writes of the node's entry (reports in between are coalesced) */
+const REPORT_INTERVAL_MS = 50;
 
 /**
  * Cluster membership kept in etcd. Each node holds `<prefix>nodes/<id>` under its own lease (kept
@@ -64,6 +66,7 @@ export class EtcdMembership implements Membership {
   /** a report is waiting to be written */
   #dirty = false;
   #flushing: Promise<void> | null = null;
+  #lastWrite = 0;
   #rejoining: Promise<void> | null = null;
   readonly #heartbeat: NodeJS.Timeout;
 
@@ -236,7 +239,12 @@ export class EtcdMembership implements Membership {
 
   async #flush(): Promise<void> {
     while (this.#dirty && this.#lease !== null && !this.#closed) {
+      // at most one entry write per REPORT_INTERVAL_MS: a burst of revisions costs etcd few writes
+      const wait = this.#lastWrite + REPORT_INTERVAL_MS - Date.now();
+      if (wait > 0) await sleep(wait);
+      if (this.#lease === null || this.#closed) break;
       this.#dirty = false;
+      this.#lastWrite = Date.now();
       const lease = this.#lease;
       try {
         await lease.put(this.#key).value(this.#value()).options({ deadline: Date.now() + WRITE_DEADLINE_MS });

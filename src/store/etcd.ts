@@ -465,7 +465,9 @@ export class EtcdStore implements ChangeStore {
       return;
     }
     sub.etcdWatcher = w;
-    w.on('put', () => this.#schedulePull(sub));
+    w.on('put', (kv) => {
+      if (!this.#deliverFromEvent(sub, kv)) this.#schedulePull(sub);
+    });
     w.on('connected', () => this.#schedulePull(sub));
     w.on('error', (err) => {
       // e.g. etcd compacted the revision the watch must resume from: read from our log and watch anew
@@ -474,6 +476,38 @@ export class EtcdStore implements ChangeStore {
       void w.cancel().catch(() => {});
       this.#retryLater(sub, err);
     });
+  }
+
+  /**
+   * The common case without a read: the watch event is the next log entry, whole (not chunked),
+   * and no read is under way. Returns false when the log must be read instead.
+   */
+  #deliverFromEvent(sub: Subscription, kv: IKeyValue): boolean {
+    if (!sub.active || sub.inflight) return false;
+    const rev = revOfLogKey(kv.key);
+    if (rev < sub.next) return true;
+    if (rev !== sub.next) return false;
+    let v: LogValue;
+    try {
+      v = JSON.parse(kv.value.toString()) as LogValue;
+    } catch {
+      return false;
+    }
+    if (!Array.isArray(v.changes)) return false;
+    sub.next = rev + 1;
+    this.#deliver(sub, { rev, at: v.at, changes: v.changes });
+    return true;
+  }
+
+  #deliver(sub: Subscription, b: ChangeBatch): void {
+    try {
+      sub.onBatch(b);
+    } catch (err) {
+      // A broken follower must not starve the other watchers.
+      process.emitWarning(`store watcher threw on revision ${b.rev}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, {
+        code: 'DGATE_STORE_WATCHER',
+      });
+    }
   }
 
   #schedulePull(sub: Subscription, failures = 0): void {
@@ -527,14 +561,7 @@ export class EtcdStore implements ChangeStore {
         if (!sub.active) return null;
         if (b.rev < sub.next) continue;
         sub.next = b.rev + 1;
-        try {
-          sub.onBatch(b);
-        } catch (err) {
-          // A broken follower must not starve the other watchers.
-          process.emitWarning(`store watcher threw on revision ${b.rev}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, {
-            code: 'DGATE_STORE_WATCHER',
-          });
-        }
+        this.#deliver(sub, b);
       }
     } while (sub.again && sub.active);
     return sub.active ? header : null;

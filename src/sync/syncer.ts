@@ -284,6 +284,17 @@ export class Syncer {
     this.#retryTimer.unref();
   }
 
+  /**
+   * A batch this node just committed (its compare-and-set on the revision before it succeeded):
+   * applied at once when it is the next revision, without waiting for the store's watch to bring
+   * it back. The watch still delivers it; that copy is skipped as already applied.
+   */
+  offer(batch: ChangeBatch): void {
+    if (this.#closed || this.#reloading !== null || this.#retryTimer !== null) return;
+    const last = this.#queue.length > 0 ? this.#queue[this.#queue.length - 1]!.rev : this.#state.rev;
+    if (batch.rev === last + 1) this.#receive(batch);
+  }
+
   #receive(batch: ChangeBatch): void {
     if (this.#closed || this.#reloading !== null) return;
     this.#queue.push(batch);

@@ -82,6 +82,7 @@ export class ChangeWriter {
         continue;
       }
       if (typeof accept === 'function') accept();
+      this.#syncer.offer({ rev, at: new Date().toISOString(), changes });
       // The next local write must build on this one: wait until the syncer holds it.
       if (!(await this.#syncer.waitApplied(rev, this.#timeoutMs))) throw Errors.PROPAGATION_TIMEOUT(rev);
       return rev;
