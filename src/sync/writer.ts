@@ -15,7 +15,7 @@ export type CheckState = (candidate: State, before: State) => (() => void) | voi
 export interface WriterOptions {
   /** how long a committed revision may take to be live on every worker before the write fails with 504 */
   propagationTimeoutMs?: number;
-  /** how many times a write is rebuilt after another writer committed first, before the 409 */
+  /** how many times a write is rebuilt after another writer committed first before the 409 (and at least 10 s of retrying) */
   maxAttempts?: number;
 }
 
@@ -23,6 +23,8 @@ const DEFAULT_PROPAGATION_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_ATTEMPTS = 20;
 /** how long a write waits for this node to see a concurrent commit before it tries again anyway */
 const CATCH_UP_MS = 5_000;
+/** how long a writer that keeps losing compare-and-set races goes on retrying */
+const CONFLICT_BUDGET_MS = 10_000;
 
 /**
  * The single write path of the gateway (admin API, init_resources, modules' dgate/state). It holds
@@ -66,6 +68,7 @@ export class ChangeWriter {
 
   /** Builds, validates, checks and commits; returns the committed revision (or the state when nothing changes). */
   async #commit(build: (state: State) => Change[]): Promise<number | State> {
+    const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       const before = this.#syncer.state;
       const changes = build(before);
@@ -76,7 +79,10 @@ export class ChangeWriter {
       try {
         rev = await this.#store.commit(changes, { expectRev: before.rev });
       } catch (err) {
-        if (!(err instanceof GatewayError) || err.code !== 'DG_ERR_REVISION_CONFLICT' || attempt >= this.#maxAttempts) throw err;
+        if (!(err instanceof GatewayError) || err.code !== 'DG_ERR_REVISION_CONFLICT') throw err;
+        // Each lost race means another commit went in first, so retrying always makes progress;
+        // only a writer that keeps losing for CONFLICT_BUDGET_MS (and maxAttempts) gives up.
+        if (attempt >= this.#maxAttempts && Date.now() - started > CONFLICT_BUDGET_MS) throw err;
         // Someone committed first: wait until this node has applied it, then rebuild on it.
         await this.#syncer.waitApplied(before.rev + 1, CATCH_UP_MS);
         continue;
