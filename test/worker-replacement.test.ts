@@ -6,11 +6,9 @@
  * are never refused, so the replacements start normally).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
-import { Agent, request } from './support/http.js';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
-import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
+import { childPids, putJson, startServerProcess, statusOnNewConnection, stop, type ServerProcess } from './support/server-process.js';
 
 let echo: EchoServer;
 let server: ServerProcess;
@@ -35,22 +33,9 @@ after(async () => {
   await echo.close();
 });
 
-/** process ids of the server's children (its workers), from /proc */
-function workerPids(): number[] {
-  const pid = server.child.pid!;
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-}
+const workerPids = () => childPids(server);
 
-async function statusOf(path: string): Promise<number> {
-  const agent = new Agent({ pipelining: 0 });
-  try {
-    const res = await request(server.proxyUrl + path, { dispatcher: agent, headers: { connection: 'close' } });
-    await res.body.dump();
-    return res.statusCode;
-  } finally {
-    await agent.close();
-  }
-}
+const statusOf = (path: string) => statusOnNewConnection(server, path);
 
 it('replaces the workers that cannot apply a revision and answers the write only once the replacements serve it', async () => {
   const before = workerPids();

@@ -3,12 +3,11 @@
  * worker that dies is replaced while the others keep serving.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { after, before, it } from 'node:test';
-import { Agent, request } from './support/http.js';
+import { request } from './support/http.js';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
-import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
+import { childPids, putJson, startServerProcess, statusOnNewConnection, stop, type ServerProcess } from './support/server-process.js';
 
 let echo: EchoServer;
 let server: ServerProcess;
@@ -31,16 +30,7 @@ after(async () => {
 });
 
 /** GETs over fresh connections, so the kernel spreads them over the workers. */
-async function statusOf(path: string): Promise<number> {
-  const agent = new Agent({ pipelining: 0 });
-  try {
-    const res = await request(server.proxyUrl + path, { dispatcher: agent, headers: { connection: 'close' } });
-    await res.body.dump();
-    return res.statusCode;
-  } finally {
-    await agent.close();
-  }
-}
+const statusOf = (path: string) => statusOnNewConnection(server, path);
 
 it('serves a route from every worker as soon as the write answers', async () => {
   for (let i = 0; i < 10; i++) {
@@ -63,9 +53,7 @@ async function waitGone(pid: number): Promise<void> {
   }
 }
 
-function workerPids(): number[] {
-  return execFileSync('ps', ['-o', 'pid=', '--ppid', String(server.child.pid)], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean).map(Number);
-}
+const workerPids = () => childPids(server);
 
 it('replaces a worker killed with SIGKILL while the others keep serving', async () => {
   const children = workerPids();

@@ -78,8 +78,3 @@ export function createEtcdClient(opts: EtcdClientOptions): Etcd3 {
   prepareTlsClients();
   return new Etcd3(options);
 }
-
-/** Resolves once etcd answers (a status call bounded by `timeoutMs`), else rejects with the cause. */
-export async function checkEtcd(client: Etcd3, timeoutMs: number): Promise<void> {
-  await client.maintenance.status({ deadline: Date.now() + timeoutMs });
-}

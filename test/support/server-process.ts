@@ -1,12 +1,12 @@
 /** Runs the real `dgate-server` binary as a child process, with a config file in a temp dir. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtimeName } from '../../src/platform/runtime.js';
-import { request } from './http.js';
+import { Agent, request } from './http.js';
 
 export const SERVER_BIN = fileURLToPath(new URL('../../src/bin/dgate-server.js', import.meta.url));
 
@@ -83,4 +83,22 @@ export async function putJson(adminUrl: string, kind: string, body: unknown): Pr
   const res = await request(`${adminUrl}/api/v1/${kind}`, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   await res.body.dump();
   return res.statusCode;
+}
+
+/** Process ids of a server's child processes (its proxy workers), read from /proc. */
+export function childPids(proc: ServerProcess): number[] {
+  const pid = proc.child.pid!;
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** Status of one proxied GET on a connection of its own (so successive requests may reach different workers). */
+export async function statusOnNewConnection(proc: ServerProcess, path: string): Promise<number> {
+  const agent = new Agent({ pipelining: 0 });
+  try {
+    const res = await request(proc.proxyUrl + path, { dispatcher: agent, headers: { connection: 'close' } });
+    await res.body.dump();
+    return res.statusCode;
+  } finally {
+    await agent.close();
+  }
 }
