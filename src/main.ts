@@ -5,7 +5,6 @@
 import type { Logger } from 'pino';
 import { createAdminServer } from './admin/app.js';
 import type { Etcd3 } from 'etcd3';
-import { EtcdMembership } from './cluster/etcd.js';
 import { LocalMembership } from './cluster/local.js';
 import { defaultAdvertiseAddress, type Membership, type NodeIdentity } from './cluster/membership.js';
 import { Errors, GatewayError } from './core/errors.js';
@@ -17,8 +16,6 @@ import type { ModuleHost } from './modules/host.js';
 import { ModuleSets } from './modules/module-sets.js';
 import { listen } from './net/listen.js';
 import { noPools, TableBuilder } from './runtime/table.js';
-import { EtcdStore } from './store/etcd.js';
-import { createEtcdClient } from './store/etcd-client.js';
 import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
 import { readLocalSnapshot, writeLocalSnapshot } from './store/local-snapshot.js';
@@ -46,14 +43,18 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** The node's store, and the etcd client when the store is etcd (the cluster view shares it). */
-function openStore(config: Config): { store: ChangeStore; etcd: Etcd3 | null } {
+/**
+ * The node's store, and the etcd client when the store is etcd (the cluster view shares it). The
+ * etcd client (gRPC, protobuf) is loaded only by nodes that use it: it adds ~35 MB to a process.
+ */
+async function openStore(config: Config): Promise<{ store: ChangeStore; etcd: Etcd3 | null }> {
   switch (config.storage.type) {
     case 'memory':
       return { store: new MemoryStore({ historyLimit: config.storage.historyLimit }), etcd: null };
     case 'file':
       return { store: new SqliteStore({ dir: config.storage.dir, historyLimit: config.storage.historyLimit }), etcd: null };
     case 'etcd': {
+      const [{ EtcdStore }, { createEtcdClient }] = await Promise.all([import('./store/etcd.js'), import('./store/etcd-client.js')]);
       const s = config.storage;
       const client = createEtcdClient({
         endpoints: s.endpoints,
@@ -151,12 +152,36 @@ async function loadState(syncer: Syncer, config: Config, etcd: Etcd3 | null, log
   }
 }
 
+/*
+ * Closures made inside startGateway live as long as the gateway and keep every variable of its
+ * scope that any of them uses: none of them may use `config`, whose init_resources (10,000 routes
+ * are ~10 MB of parsed objects) are not needed once written. The two below take what they need.
+ */
+
+function localSnapshotKeeper(dir: string, syncer: Syncer, logger: Logger): LocalSnapshotKeeper {
+  return new LocalSnapshotKeeper({ write: (snap) => writeLocalSnapshot(dir, snap) }, () => syncer.state, logger);
+}
+
+/**
+ * Nothing can be written until etcd answers: tries again in the background (only what differs
+ * from the state is written, so nothing at all when the local snapshot already has it).
+ */
+function retryStartupResources(writer: ChangeWriter, config: Config, logger: Logger, closing: () => boolean): void {
+  const retry = () =>
+    applyStartupResources(writer, config, logger).catch((err: Error) => {
+      if (closing()) return;
+      logger.warn({ error: err.message }, 'start-up resources not written yet; retrying');
+      setTimeout(retry, STARTUP_RETRY_MS).unref();
+    });
+  void retry();
+}
+
 export async function startGateway(config: Config, logger: Logger, tooling: GatewayTooling = {}): Promise<Gateway> {
-  const { store, etcd } = openStore(config);
+  const { store, etcd } = await openStore(config);
   const syncer = new Syncer(store, logger);
   const bootedFromLocal = await loadState(syncer, config, etcd, logger);
   if (store.health !== undefined) syncer.checkHealth(() => store.health!(), STORE_HEALTH_INTERVAL_MS);
-  const keeper = etcd === null ? null : new LocalSnapshotKeeper({ write: (snap) => writeLocalSnapshot(config.storage.dir, snap) }, () => syncer.state, logger);
+  const keeper = etcd === null ? null : localSnapshotKeeper(config.storage.dir, syncer, logger);
   let closing = false;
   const planeOptions = dataPlaneOptions(config);
 
@@ -167,24 +192,14 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
   // module compilation and linking) before it is committed; the check table is updated
   // incrementally like the workers' (a route write rebuilds one namespace).
   const checkModules = new ModuleSets((namespace) => checkHost(namespace, logger));
-  const checkTable = new TableBuilder(planeOptions.table, noPools, checkModules);
+  const checkTable = new TableBuilder(planeOptions.table, noPools, checkModules, { routers: false });
   const writer = new ChangeWriter(store, syncer, (candidate) => {
     const built = checkTable.prepare(candidate);
     return () => built.accept();
   });
 
   if (!bootedFromLocal) await applyStartupResources(writer, config, logger);
-  else {
-    // Nothing can be written until etcd answers: try again in the background (only what differs
-    // from the state is written, so nothing at all when the local snapshot already has it).
-    const retry = () =>
-      applyStartupResources(writer, config, logger).catch((err: Error) => {
-        if (closing) return;
-        logger.warn({ error: err.message }, 'start-up resources not written yet; retrying');
-        setTimeout(retry, STARTUP_RETRY_MS).unref();
-      });
-    void retry();
-  }
+  else retryStartupResources(writer, config, logger, () => closing);
 
   let proxyPort: number;
   if (config.proxy.workers === 0) {
@@ -211,6 +226,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
   let cluster: Membership;
   if (etcd === null) cluster = new LocalMembership(nodeIdentity(config), () => writer.state.rev);
   else {
+    const { EtcdMembership } = await import('./cluster/etcd.js');
     const joining = { client: etcd, prefix: config.storage.prefix, identity: nodeIdentity(config), initialRev: syncer.rev, logger };
     cluster = bootedFromLocal ? EtcdMembership.joinInBackground(joining) : await EtcdMembership.join(joining);
   }

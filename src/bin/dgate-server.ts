@@ -6,13 +6,10 @@
  * 127.0.0.1:9080, state in ./.dgate/dgate.db.
  */
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config/load.js';
+import { configuredRuntime, loadConfig } from '../config/load.js';
 import { parseServerArguments, SERVER_USAGE } from '../config/server-arguments.js';
 import { GatewayError } from '../core/errors.js';
-import { startGateway, VERSION } from '../main.js';
-import { createLogger } from '../observability/log.js';
-import { installProcessGuards } from '../observability/process-guards.js';
-import { followLauncher, relaunch, resolveRuntime } from '../platform/choose.js';
+import { followLauncher, relaunch, releaseHeap, resolveRuntime } from '../platform/choose.js';
 
 /** Exit codes: 1 the gateway could not start (config, ports, store); 2 a usage error. */
 const EXIT_FAILURE = 1;
@@ -25,19 +22,29 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(SERVER_USAGE);
       return;
     case 'version':
-      process.stdout.write(`dgate-server ${VERSION}\n`);
+      process.stdout.write(`dgate-server ${(await import('../main.js')).VERSION}\n`);
       return;
     case 'usage-error':
       process.stderr.write(`dgate-server: ${args.message}\n\n${SERVER_USAGE}`);
       process.exit(EXIT_USAGE);
   }
-  const config = loadConfig({ argv, env: process.env, cwd: process.cwd() });
-  const runtime = resolveRuntime(args.runtime ?? config.runtime);
+  // A process that relaunches the server on another runtime only waits for it: it neither
+  // parses the whole config nor loads the gateway's modules.
+  const load = { argv, env: process.env, cwd: process.cwd() };
+  const runtime = resolveRuntime(args.runtime ?? configuredRuntime(load));
   if (runtime.executable !== null) return relaunch(runtime.executable, fileURLToPath(import.meta.url), argv);
   followLauncher();
+  const [{ startGateway }, { createLogger }, { installProcessGuards }] = await Promise.all([
+    import('../main.js'),
+    import('../observability/log.js'),
+    import('../observability/process-guards.js'),
+  ]);
+  const config = loadConfig(load);
+  releaseHeap();
   const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId });
   installProcessGuards(logger);
   const gateway = await startGateway(config, logger);
+  releaseHeap();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

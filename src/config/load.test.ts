@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { GatewayError } from '../core/errors.js';
 import type { Config } from './config.js';
-import { loadConfig, locateConfigFile } from './load.js';
+import { configuredRuntime, loadConfig, locateConfigFile } from './load.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dgate-config-load-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -267,4 +267,31 @@ test('substitution applies to file values, with coercion to the key type', () =>
   assert.equal(config.proxy.clientTransport.dialTimeoutMs, 1500);
   assert.equal(config.admin.port, 9001);
   throwsConfig(() => loadConfig({ argv: [], env: {}, cwd }), 'config: admin.port: expected an integer from 0 to 65535, got ""');
+});
+
+test('configuredRuntime: the runtime key as loadConfig reads it, cheaply when the file allows', () => {
+  const cases: Array<[string, string, Record<string, string>, Config['runtime']]> = [
+    ['c.yaml', 'log_level: warn\n', {}, 'auto'],
+    ['c.yaml', 'runtime: node\nlog_level: warn\n', {}, 'node'],
+    ['c.yaml', "log_level: warn\nruntime: 'bun'   # the fast one\n", {}, 'bun'],
+    ['c.yml', 'runtime: ${DG_TEST_RUNTIME}\n', { DG_TEST_RUNTIME: 'node' }, 'node'],
+    ['c.yaml', 'admin: { port: 1 }\nruntime: bun\nversion: "runtime"\n', {}, 'bun'],
+    ['c.json', '{"runtime": "node", "log_level": "warn"}', {}, 'node'],
+    ['c.json', '{"log_level": "warn", "admin": {"port": 1}}', {}, 'auto'],
+    ['c.json', '{"admin": {"port": 1}, "runtime": "bun"}', {}, 'bun'],
+  ];
+  for (const [name, text, env, expected] of cases) {
+    const cwd = dirWith({ [name]: text });
+    const options = { argv: ['-c', name], env, cwd };
+    assert.equal(configuredRuntime(options), expected, text);
+    assert.equal(loadConfig(options).runtime, expected, text);
+  }
+  assert.equal(configuredRuntime({ argv: [], env: {}, cwd: dirWith() }), 'auto');
+});
+
+test('configuredRuntime: a bad file fails as loadConfig does', () => {
+  const cwd = dirWith({ 'bad.yaml': 'runtime: deno\n', 'broken.yaml': 'runtime: [\n' });
+  throwsConfig(() => configuredRuntime({ argv: ['-c', 'bad.yaml'], env: {}, cwd }), /runtime/);
+  throwsConfig(() => configuredRuntime({ argv: ['-c', 'broken.yaml'], env: {}, cwd }), /invalid YAML/);
+  throwsConfig(() => configuredRuntime({ argv: ['-c', 'missing.yaml'], env: {}, cwd }), /config file not found/);
 });

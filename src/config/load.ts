@@ -49,6 +49,36 @@ export function loadConfig(options: LoadOptions = {}): Config {
 }
 
 /**
+ * The config's `runtime` key, read without parsing the whole file when it can be: a launcher that
+ * only decides which runtime to start the server on should not hold a parsed 10,000-route file.
+ * A file that does not mention `runtime` means `auto`; one whose only mention is a plain
+ * top-level `runtime: <name>` line (YAML) or `"runtime": "<name>"` member means that name;
+ * anything else (a substituted value, a mention elsewhere in the file) is loaded in full, with
+ * loadConfig's checks and errors.
+ */
+export function configuredRuntime(options: LoadOptions = {}): Config['runtime'] {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const full = () => loadConfig(options).runtime;
+  const location = locateConfigFile({ argv: options.argv ?? process.argv.slice(2), env, cwd });
+  if (location === null) return full();
+  let text: string;
+  try {
+    text = readConfigFile(location);
+  } catch {
+    return full();
+  }
+  const mentions = text.match(/runtime/g)?.length ?? 0;
+  if (mentions === 0) return 'auto';
+  if (mentions > 1) return full();
+  const isJson = extname(location.path).toLowerCase() === '.json';
+  const line = isJson ? /^\s*\{?\s*"runtime"\s*:\s*"(auto|node|bun)"\s*[,}]/m.exec(text) : /^runtime[ \t]*:[ \t]*(["']?)(auto|node|bun)\1[ \t]*(#.*)?$/m.exec(text);
+  // In JSON the member may sit in a nested object: only a one-level file is trusted.
+  if (line === null || (isJson && (text.match(/\{/g)?.length ?? 0) > 1)) return full();
+  return (isJson ? line[1] : line[2]) as Config['runtime'];
+}
+
+/**
  * Builds a Config from an already parsed file body (substitution, validation, defaults).
  * Handy for tests and embedders that hold the config as an object.
  */

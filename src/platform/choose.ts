@@ -69,11 +69,12 @@ export function relaunch(executable: string, script: string, argv: readonly stri
 }
 
 /**
- * This process only waits for the relaunched one from now on: a full collection gives back what
- * reading the config took (a 10,000-route YAML file grows the heap by ~100 MB, which V8 would
- * otherwise keep for the life of the launcher).
+ * A full collection now, to give back the memory of a start-up peak that will not come again:
+ * parsing a 10,000-route YAML file grows the heap by ~100 MB of short-lived objects, which the
+ * runtime would otherwise keep mapped for the life of the process (the launcher before it only
+ * waits for the relaunched server; a server once its state is loaded and applied).
  */
-function releaseHeap(): void {
+export function releaseHeap(): void {
   try {
     const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
     if (bun !== undefined) bun.gc(true);

@@ -154,4 +154,20 @@ describe('TableBuilder', () => {
     assert.throws(() => b.prepare(s1.applyChanges([put('route', 'a', 'bad', { ...parseRoute({ name: 'bad', namespace: 'a', paths: ['/ok'], methods: ['GET'], service: 'svc' }, {}), paths: ['/{x:(}'] })], 2)));
     assert.equal(t1.namespaces.get('a')!.router!.find('GET', '/one').kind, 'found');
   });
+
+  test('a checking builder (routers: false) refuses what a serving one refuses, and routes nothing', () => {
+    const host = (namespace: string): ModuleHost => ({ namespace, state: () => State.empty(), write: () => Promise.reject(new Error('no')), log: () => {}, fetchTimeoutMs: 1000, cache: new Map() });
+    const b = new TableBuilder<string>({ defaultNamespace: false, allowedDomains: [], redirectHttps: [] }, { pool: (s) => s.origin }, new ModuleSets(host), { routers: false });
+    const s1 = base();
+    const t1 = apply(b, s1);
+    assert.equal(t1.namespaces.get('a')!.router, null);
+    assert.deepEqual([...t1.namespaces.get('a')!.services.keys()], ['svc']);
+    const bad = { ...parseRoute({ name: 'bad', namespace: 'a', paths: ['/ok'], methods: ['GET'], service: 'svc' }, {}), paths: ['/{x:(}'] };
+    assert.throws(() => b.prepare(s1.applyChanges([put('route', 'a', 'bad', bad)], 2)), /x/);
+    // an incremental write after a refused one is checked against the accepted table
+    const s2 = s1.applyChanges([route('a', 'r3', '/three')], 2);
+    const t2 = apply(b, s2);
+    assert.equal(t2.namespaces.get('a')!.router, null);
+    assert.throws(() => b.prepare(s2.applyChanges([put('route', 'a', 'r3', bad)], 3)));
+  });
 });

@@ -34,7 +34,8 @@ export interface NamespaceRuntime<P> {
  */
 class MutableNamespace<P> implements NamespaceRuntime<P> {
   readonly name: string;
-  readonly router: PathRouter<RouteRuntime<P>>;
+  /** null in a table built only to check states (nothing is routed through it) */
+  readonly router: PathRouter<RouteRuntime<P>> | null;
   readonly services = new Map<string, ServiceRuntime<P>>();
   moduleRoutes: RouteRuntime<P>[] = [];
   readonly modules: ModuleSet | null;
@@ -43,22 +44,23 @@ class MutableNamespace<P> implements NamespaceRuntime<P> {
   /** route registrations removed since the router was built (emptied nodes stay until a rebuild) */
   removals = 0;
 
-  constructor(name: string, modules: ModuleSet | null) {
+  constructor(name: string, modules: ModuleSet | null, routed: boolean) {
     this.name = name;
     this.modules = modules;
-    this.router = new PathRouter<RouteRuntime<P>>();
+    this.router = routed ? new PathRouter<RouteRuntime<P>>() : null;
   }
 
   put(def: Route, rt: RouteRuntime<P>): void {
     this.delete(def.name);
     this.routes.set(def.name, { def, rt });
-    for (const path of def.paths) this.router.add(path, def.methods, rt, def.name);
+    if (this.router !== null) for (const path of def.paths) this.router.add(path, def.methods, rt, def.name);
   }
 
   delete(name: string): void {
     const old = this.routes.get(name);
     if (old === undefined) return;
     this.routes.delete(name);
+    if (this.router === null) return;
     for (const path of old.def.paths) this.router.remove(path, old.rt);
     this.removals += old.def.paths.length;
   }
@@ -123,9 +125,15 @@ function touches(changes: TableChanges | null, ns: string): boolean {
  *
  * `prepare` throws a GatewayError when the state cannot be served (e.g. a module that does not
  * compile); the current table is then left as it was.
+ *
+ * A builder made with `{ routers: false }` only checks states: it builds and links every route
+ * (patterns, services, modules) as a serving one would, but registers no path in any router,
+ * so its tables cannot route and cost a fraction of the memory (the primary of a node with
+ * workers checks every write this way).
  */
 export class TableBuilder<P> {
   readonly #opts: TableOptions;
+  readonly #routers: boolean;
   readonly #pools: PoolProvider<P>;
   readonly #modules: ModuleSets;
   readonly #allowedDomain: ((host: string) => boolean) | null;
@@ -133,8 +141,9 @@ export class TableBuilder<P> {
   #state: State | null = null;
   #table: RuntimeTable<P> | null = null;
 
-  constructor(opts: TableOptions, pools: PoolProvider<P>, modules: ModuleSets) {
+  constructor(opts: TableOptions, pools: PoolProvider<P>, modules: ModuleSets, build: { routers?: boolean } = {}) {
     this.#opts = opts;
+    this.#routers = build.routers ?? true;
     this.#pools = pools;
     this.#modules = modules;
     this.#allowedDomain = anyOf(opts.allowedDomains);
@@ -285,7 +294,7 @@ export class TableBuilder<P> {
     const moduleDefs = state.list('module', name);
     // Every module is compiled (a syntax error refuses the write), used or not; loaded when a route uses it.
     const set = moduleDefs.length === 0 ? null : this.#modules.get(name, moduleDefs);
-    const ns = new MutableNamespace<P>(name, set);
+    const ns = new MutableNamespace<P>(name, set, this.#routers);
     const namespaceDef = state.get('namespace', name, name);
     const previous = before?.services ?? new Map<string, ServiceRuntime<P>>();
     const fresh = new Map<string, ServiceRuntime<P> | null>();
