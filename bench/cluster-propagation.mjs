@@ -15,7 +15,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Etcd3 } from 'etcd3';
 import { request } from 'undici';
-import { GATEWAY_BIN, ROOT, freePort, median, f } from './lib.mjs';
+import { BENCH_DIR, GATEWAY_BIN, ROOT, freePort, median, f, gitHead, stampOf } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -60,10 +60,12 @@ admin: { host: 127.0.0.1, port: ${adminPort} }
   return { id, child, adminUrl, proxyUrl: `http://127.0.0.1:${proxy}` };
 }
 
+/** PUT on a node's admin API; resolves with the revision of the write (X-DGate-Revision). */
 async function put(node, kind, body) {
   const res = await request(`${node.adminUrl}/api/v1/${kind}`, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   const text = await res.body.text();
   if (res.statusCode !== 201) throw new Error(`PUT ${kind}: ${res.statusCode} ${text}`);
+  return Number(res.headers['x-dgate-revision']);
 }
 
 const upstream = http.createServer((req, res) => res.end(req.url));
@@ -88,41 +90,67 @@ try {
   };
   while (!(await served(0))) await new Promise((r) => setTimeout(r, 10));
 
-  // gateway: write on node 1 → served by node 3
-  const gw = [];
-  const ack = [];
-  for (let v = 1; v <= WRITES; v++) {
-    const t0 = performance.now();
-    await put(n1, 'service', { name: 'up', namespace: 'b', urls: [`${upstreamUrl}/?v=${v}`] });
-    ack.push(performance.now() - t0);
-    // polled every millisecond: a tight loop would take a core from etcd and the nodes
-    while (!(await served(v))) await new Promise((r) => setTimeout(r, 1));
-    gw.push(performance.now() - t0);
-  }
-
-  // etcd: a put by one client until another client's watch sees it
+  // Both measurements alternate write by write, so that they see the same machine load:
+  // gateway: write on node 1 → served by node 3; etcd: a put by one client until another
+  // client's watch sees it. A third client watches the gateway's log keys: when it sees a
+  // write's log entry splits the gateway's time into commit (write → entry visible to watchers)
+  // and follow (entry visible → node 3 serves it: watch delivery, apply, worker update).
   const a = new Etcd3({ hosts: etcd.endpoints });
   const b = new Etcd3({ hosts: etcd.endpoints });
+  const c = new Etcd3({ hosts: etcd.endpoints });
   const seen = new Map();
   const watcher = await b.watch().prefix('/watch-bench/').create();
   watcher.on('put', (kv) => seen.get(kv.value.toString())?.());
+  const logSeen = new Map();
+  const logWatcher = await c.watch().prefix(`${prefix}log/`).create();
+  logWatcher.on('put', (kv) => {
+    const key = kv.key.toString();
+    logSeen.set(Number(key.slice(key.lastIndexOf('/') + 1)), performance.now());
+  });
+  const gw = [];
+  const ack = [];
+  const revs = [];
+  const commit = [];
+  const follow = [];
   const et = [];
   for (let v = 1; v <= WRITES; v++) {
     const t0 = performance.now();
+    const rev = await put(n1, 'service', { name: 'up', namespace: 'b', urls: [`${upstreamUrl}/?v=${v}`] });
+    ack.push(performance.now() - t0);
+    revs.push(rev);
+    // polled every millisecond: a tight loop would take a core from etcd and the nodes
+    while (!(await served(v))) await new Promise((r) => setTimeout(r, 1));
+    const t1 = performance.now();
+    gw.push(t1 - t0);
+    const logAt = logSeen.get(rev);
+    commit.push(logAt === undefined ? null : logAt - t0);
+    follow.push(logAt === undefined ? null : t1 - logAt);
+
+    const e0 = performance.now();
     const got = new Promise((r) => seen.set(String(v), r));
     await a.put('/watch-bench/k').value(String(v));
     await got;
-    et.push(performance.now() - t0);
+    et.push(performance.now() - e0);
   }
   await watcher.cancel();
+  await logWatcher.cancel();
   a.close();
   b.close();
+  c.close();
 
   const row = (name, xs) => `${name.padEnd(44)} p50 ${f(median(xs), 2).padStart(7)} ms   p99 ${f(pct(xs, 99), 2).padStart(7)} ms   max ${f(Math.max(...xs), 2).padStart(7)} ms`;
-  console.log(`\n${WRITES} writes, 3 etcd members, 3 gateway nodes (proxy.workers: ${WORKERS}), ${os.cpus().length} cores`);
+  console.log(`\n${WRITES} writes, 3 etcd members, 3 gateway nodes (proxy.workers: ${WORKERS}), ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(row('admin write on node 1 answered', ack));
   console.log(row('admin write on node 1 → served by node 3', gw));
+  const known = (xs) => xs.filter((x) => x !== null);
+  console.log(row('  write → log entry seen by a watcher', known(commit)));
+  console.log(row('  log entry seen → served by node 3', known(follow)));
   console.log(row('etcd put → another client\'s watch event', et));
+  const out = path.join(BENCH_DIR, 'results');
+  fs.mkdirSync(out, { recursive: true });
+  const file = path.join(out, `cluster-propagation-${stampOf(new Date())}.json`);
+  fs.writeFileSync(file, JSON.stringify({ git: gitHead(), writes: WRITES, workers: WORKERS, loadavg: os.loadavg(), per_write: { rev: revs, ack_ms: ack, served_ms: gw, commit_ms: commit, follow_ms: follow, etcd_watch_ms: et } }));
+  console.log(`written ${path.relative(process.cwd(), file)}`);
   console.log(`target: gateway p99 <= etcd watch p99 + 5 ms = ${f(pct(et, 99) + 5, 2)} ms → ${pct(gw, 99) <= pct(et, 99) + 5 ? 'met' : 'NOT met'}`);
 } finally {
   for (const n of nodes) n.child.kill('SIGKILL');

@@ -18,7 +18,7 @@ import { listen } from './net/listen.js';
 import { noPools, TableBuilder } from './runtime/table.js';
 import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
-import { readLocalSnapshot, writeLocalSnapshot } from './store/local-snapshot.js';
+import { readLocalSnapshot, writeLocalSnapshotInBackground } from './store/local-snapshot.js';
 import type { ChangeStore } from './store/store.js';
 import { LocalSnapshotKeeper } from './sync/local-snapshot-keeper.js';
 import { Syncer } from './sync/syncer.js';
@@ -159,7 +159,7 @@ async function loadState(syncer: Syncer, config: Config, etcd: Etcd3 | null, log
  */
 
 function localSnapshotKeeper(dir: string, syncer: Syncer, logger: Logger): LocalSnapshotKeeper {
-  return new LocalSnapshotKeeper({ write: (snap) => writeLocalSnapshot(dir, snap) }, () => syncer.state, logger);
+  return new LocalSnapshotKeeper({ write: (snap) => writeLocalSnapshotInBackground(dir, snap) }, () => syncer.state, logger);
 }
 
 /**
@@ -284,7 +284,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
       await cluster.close();
       await plane?.close();
       await pool?.close();
-      keeper?.flush();
+      await keeper?.flush();
       await syncer.close();
       await store.close();
     },

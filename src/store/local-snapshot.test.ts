@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { LOCAL_SNAPSHOT_FILE, readLocalSnapshot, writeLocalSnapshot } from './local-snapshot.js';
+import { LOCAL_SNAPSHOT_FILE, readLocalSnapshot, writeLocalSnapshot, writeLocalSnapshotInBackground } from './local-snapshot.js';
 import type { Snapshot } from './store.js';
 
 function snapshot(rev: number, n = 3): Snapshot {
@@ -50,6 +50,17 @@ describe('local snapshot', () => {
     assert.deepEqual(empty.warnings, []);
     writeLocalSnapshot(join(dir, 'nested'), snapshot(7));
     assert.deepEqual(readLocalSnapshot(join(dir, 'nested')), snapshot(7));
+  });
+
+  it('the background writer writes the same file, byte for byte, for empty and large states', async () => {
+    for (const n of [0, 1, 500, 1201]) {
+      writeLocalSnapshot(dir, snapshot(n, n));
+      const sync = readFileSync(join(dir, LOCAL_SNAPSHOT_FILE));
+      await writeLocalSnapshotInBackground(join(dir, 'bg'), snapshot(n, n));
+      assert.ok(sync.equals(readFileSync(join(dir, 'bg', LOCAL_SNAPSHOT_FILE))), `${n} items`);
+      assert.deepEqual(readLocalSnapshot(join(dir, 'bg')), snapshot(n, n));
+      assert.deepEqual(readdirSync(join(dir, 'bg')), [LOCAL_SNAPSHOT_FILE]);
+    }
   });
 
   it('a newer write replaces the older one and leaves no temporary file', () => {

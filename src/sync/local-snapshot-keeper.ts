@@ -3,7 +3,8 @@ import type { Snapshot } from '../store/store.js';
 
 /** Where a node keeps its last-known-good state (store/local-snapshot.ts on disk). */
 export interface SnapshotFile {
-  write(snapshot: Snapshot): void;
+  /** resolves once the snapshot is on disk; never called again before it settles */
+  write(snapshot: Snapshot): Promise<void>;
 }
 
 export interface KeeperLogger {
@@ -24,6 +25,8 @@ export class LocalSnapshotKeeper {
   #writtenRev = -1;
   #lastWrite = 0;
   #timer: NodeJS.Timeout | null = null;
+  /** the write under way (writes never overlap) */
+  #writing: Promise<void> | null = null;
 
   constructor(file: SnapshotFile, state: () => State, log: KeeperLogger, intervalMs = 1000) {
     this.#file = file;
@@ -34,34 +37,43 @@ export class LocalSnapshotKeeper {
 
   /** A revision is live: make sure the file catches up soon. */
   live(): void {
-    if (this.#timer !== null || this.#state().rev === this.#writtenRev) return;
+    if (this.#timer !== null || this.#writing !== null || this.#state().rev === this.#writtenRev) return;
     const wait = this.#lastWrite + this.#intervalMs - Date.now();
     if (wait <= 0) {
-      this.#write();
+      void this.#write();
       return;
     }
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      this.#write();
+      void this.#write();
     }, wait);
     this.#timer.unref();
   }
 
-  /** Writes what is pending now (at shutdown). */
-  flush(): void {
+  /** Writes what is pending now (at shutdown); resolves once it is on disk. */
+  async flush(): Promise<void> {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    if (this.#state().rev !== this.#writtenRev) this.#write();
+    await this.#writing;
+    if (this.#state().rev !== this.#writtenRev) await this.#write(false);
   }
 
-  #write(): void {
+  #write(followUp = true): Promise<void> {
     const state = this.#state();
     this.#lastWrite = Date.now();
-    try {
-      this.#file.write({ rev: state.rev, items: [...state.entries()] as Snapshot['items'] });
-      this.#writtenRev = state.rev;
-    } catch (err) {
-      this.#log.warn({ rev: state.rev, error: err instanceof Error ? err.message : String(err) }, 'could not write the local snapshot');
-    }
+    const run = (async () => {
+      try {
+        await this.#file.write({ rev: state.rev, items: [...state.entries()] as Snapshot['items'] });
+        this.#writtenRev = state.rev;
+      } catch (err) {
+        this.#log.warn({ rev: state.rev, error: err instanceof Error ? err.message : String(err) }, 'could not write the local snapshot');
+      } finally {
+        this.#writing = null;
+      }
+      // revisions that went live while writing
+      if (followUp) this.live();
+    })();
+    this.#writing = run;
+    return run;
   }
 }
