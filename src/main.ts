@@ -7,6 +7,7 @@ import { createAdminServer } from './admin/app.js';
 import type { Etcd3 } from 'etcd3';
 import { LocalMembership } from './cluster/local.js';
 import { defaultAdvertiseAddress, type Membership, type NodeIdentity } from './cluster/membership.js';
+import type { Change } from './core/change.js';
 import { Errors, GatewayError } from './core/errors.js';
 import { State } from './core/state.js';
 import type { Config } from './config/config.js';
@@ -69,11 +70,15 @@ async function openStore(config: Config): Promise<{ store: ChangeStore; etcd: Et
   }
 }
 
-/** How this node shows itself in the cluster view (`GET /api/v1/cluster`). */
-export function nodeIdentity(config: Config): NodeIdentity {
+/**
+ * How this node shows itself in the cluster view (`GET /api/v1/cluster`); without
+ * `admin.advertise_address`, its admin URL with the port the admin API is bound to (the one
+ * the system picked when `admin.port` is 0).
+ */
+export function nodeIdentity(config: Config, adminPort: number): NodeIdentity {
   return {
     id: config.nodeId,
-    address: config.admin.advertiseAddress ?? defaultAdvertiseAddress(config.admin.host, config.admin.port),
+    address: config.admin.advertiseAddress ?? defaultAdvertiseAddress(config.admin.host, adminPort),
     tags: [...config.tags],
     version: VERSION,
     watchOnly: config.admin.watchOnly,
@@ -201,9 +206,14 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
   if (!bootedFromLocal) await applyStartupResources(writer, config, logger);
   else retryStartupResources(writer, config, logger, () => closing);
 
+  // Module code (dgate/state) writes through the same path as the admin API, and is refused the
+  // same way on a read-only node.
+  const watchOnly = config.admin.watchOnly;
+  const moduleWrite = (build: (state: State) => Change[]): Promise<State> => (watchOnly ? Promise.reject(Errors.WATCH_ONLY()) : writer.write(build));
+
   let proxyPort: number;
   if (config.proxy.workers === 0) {
-    plane = new DataPlane(planeOptions, { logger, write: (build) => writer.write(build), onUpstreamRequest: tooling.onUpstreamRequest });
+    plane = new DataPlane(planeOptions, { logger, write: moduleWrite, onUpstreamRequest: tooling.onUpstreamRequest });
     const p = plane;
     p.apply(syncer.state, true);
     // A state that cannot be built incrementally is tried once from scratch before the revision is refused.
@@ -217,30 +227,28 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     });
     proxyPort = await plane.listen();
   } else {
-    pool = new WorkerPool(config.proxy.workers, planeOptions, () => syncer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId }, (changes) => writer.write(() => changes));
+    pool = new WorkerPool(config.proxy.workers, planeOptions, () => syncer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId }, (changes) => moduleWrite(() => changes));
     const wp = pool;
     syncer.setPublisher((pub) => wp.publish(pub));
     proxyPort = await pool.start();
   }
 
-  let cluster: Membership;
-  if (etcd === null) cluster = new LocalMembership(nodeIdentity(config), () => writer.state.rev);
-  else {
-    const { EtcdMembership } = await import('./cluster/etcd.js');
-    const joining = { client: etcd, prefix: config.storage.prefix, identity: nodeIdentity(config), initialRev: syncer.rev, logger };
-    cluster = bootedFromLocal ? EtcdMembership.joinInBackground(joining) : await EtcdMembership.join(joining);
-  }
-  const membership = cluster;
-  syncer.onLive((rev) => {
-    membership.report({ rev, error: syncer.status().error });
-    keeper?.live();
-  });
-  syncer.onStatus((status) => membership.report({ rev: Math.max(syncer.liveRev, 0), error: status.error }));
-  keeper?.live();
+  // The admin API listens before the node joins the cluster, so that the node's entry can carry
+  // the admin port actually bound; /api/v1/cluster answers 503 during the join.
+  let joined: Membership | null = null;
+  const joining = (): never => {
+    throw Errors.CLUSTER_UNAVAILABLE('this node is still joining the cluster');
+  };
+  const cluster: Membership = {
+    self: () => (joined ?? joining()).self(),
+    report: (update) => joined?.report(update),
+    list: async () => (joined ?? joining()).list(),
+    close: async () => joined?.close(),
+  };
   const admin = createAdminServer({
     writer,
     cluster,
-    watchOnly: config.admin.watchOnly,
+    watchOnly,
     history: (from, limit) => store.history(from, limit),
     ready: () => ready,
     health: () => syncer.status(),
@@ -259,6 +267,27 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     logger,
   });
   const adminPort = await listen(admin, config.admin.port, config.admin.host);
+
+  const identity = nodeIdentity(config, adminPort);
+  if (etcd === null) joined = new LocalMembership(identity, () => writer.state.rev);
+  else {
+    const { EtcdMembership } = await import('./cluster/etcd.js');
+    const joinOptions = { client: etcd, prefix: config.storage.prefix, identity, initialRev: syncer.rev, logger };
+    try {
+      joined = bootedFromLocal ? EtcdMembership.joinInBackground(joinOptions) : await EtcdMembership.join(joinOptions);
+    } catch (err) {
+      admin.close();
+      admin.closeAllConnections();
+      throw err;
+    }
+  }
+  const membership = joined;
+  syncer.onLive((rev) => {
+    membership.report({ rev, error: syncer.status().error });
+    keeper?.live();
+  });
+  syncer.onStatus((status) => membership.report({ rev: Math.max(syncer.liveRev, 0), error: status.error }));
+  keeper?.live();
 
   let echo: Awaited<ReturnType<typeof startEchoServer>> | null = null;
   if (config.testServer !== null) {
