@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import { AccessLog, type AccessLogOptions } from '../observability/access-log.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { Change } from '../core/change.js';
 import { State } from '../core/state.js';
+import type { ModuleContext } from '../modules/ctx/context.js';
 import { HookRunner } from '../modules/hook-runner.js';
 import { Watchdog } from '../modules/watchdog.js';
 import type { ModuleHost, ModuleLogLevel } from '../modules/host.js';
@@ -22,6 +24,8 @@ export interface DataPlaneOptions {
   moduleLogLevel: string;
   /** stuck event loop detection: after ms (0 = off); kill = replace the process (worker processes only) */
   watchdog: { ms: number; kill: boolean };
+  /** proxy.access_log when enabled, else null */
+  accessLog: AccessLogOptions | null;
 }
 
 /** What a data plane needs from the process it runs in. */
@@ -47,6 +51,7 @@ export class DataPlane {
   readonly #builder: TableBuilder<UpstreamPool>;
   readonly #targets = new Map<string, Target<UpstreamPool>>();
   readonly #watchdog: Watchdog | null;
+  readonly #accessLog: AccessLog | null;
   #state: State = State.empty(-1);
 
   constructor(opts: DataPlaneOptions, env: DataPlaneEnv) {
@@ -67,6 +72,7 @@ export class DataPlane {
       { host: s.host, port: s.port },
       {
         strictMode: s.strictMode,
+        identity: { requestId: s.requestId, startTraceparent: s.startTraceparent },
         xForwarded: s.xForwarded,
         globalHeaders: s.globalHeaders,
         runner,
@@ -77,6 +83,7 @@ export class DataPlane {
         targetFor: (url) => this.#targetFor(url),
       },
     );
+    this.#accessLog = opts.accessLog === null ? null : new AccessLog(opts.accessLog).start();
   }
 
   /** A fetchUpstream URL as a target with its pool (cached: module code usually returns a few URLs). */
@@ -137,6 +144,7 @@ export class DataPlane {
     await this.#server.close();
     await this.#pools.close();
     await this.#watchdog?.close();
+    this.#accessLog?.stop();
   }
 }
 
@@ -162,7 +170,8 @@ function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, lo
     log: (level: ModuleLogLevel, module: string | null, message: string) => {
       if (!log.isLevelEnabled(level)) return;
       // The route is known while module code runs synchronously inside a hook call.
-      log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null }, message);
+      const ctx = runner.activeCtx as ModuleContext | null;
+      log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null, request_id: ctx?.requestId ?? null }, message);
     },
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
     cache,

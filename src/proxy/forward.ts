@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Errors } from '../core/errors.js';
+import { answerId, REQUEST_ID_HEADER, REQUEST_ID_KEY } from '../observability/request-id.js';
 import type { StreamingResponse } from '../platform/listener.js';
 import type { UpstreamHandler, UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
@@ -98,6 +99,10 @@ export class Forward implements UpstreamHandler {
   protected resume: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   protected done = false;
+  /** the request id the answer carries (undefined: request ids are off) */
+  protected readonly answerId: string | undefined;
+  /** the upstream's own X-Request-Id is not passed on when the gateway answers with one */
+  protected readonly dropHeader: string | null;
 
   constructor(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions) {
     this.req = req;
@@ -109,6 +114,8 @@ export class Forward implements UpstreamHandler {
     this.#query = query;
     this.#params = params;
     this.#retryable = !hasBody(req) && IDEMPOTENT.has(req.method!);
+    this.answerId = answerId(res);
+    this.dropHeader = this.answerId === undefined ? null : REQUEST_ID_KEY;
     res.once('close', () => {
       if (!this.done) {
         this.done = true;
@@ -187,6 +194,7 @@ export class Forward implements UpstreamHandler {
     if (extraHop !== null) for (const name of extraHop) headers.delete(name);
     const global = this.opts.globalHeaders;
     for (let i = 0; i < global.length; i += 2) headers.append(global[i], global[i + 1]);
+    if (this.answerId !== undefined) headers.set(REQUEST_ID_HEADER, this.answerId);
     res.sendStream(statusCode, headers, body);
     return true;
   }
@@ -201,12 +209,13 @@ export class Forward implements UpstreamHandler {
     if (statusCode < 200) return true; // 1xx: wait for the final answer
     this.#clearTimer();
     this.resume = resume;
-    return this.respond(statusCode, responseHeaders(rawHeaders));
+    return this.respond(statusCode, responseHeaders(rawHeaders, this.dropHeader));
   }
 
   /** Sends the upstream's status and headers (plus global headers) to the client; false pauses the upstream. */
   protected respond(statusCode: number, headers: string[]): boolean {
     const out: string[] = this.opts.globalHeaders.length === 0 ? headers : [...this.opts.globalHeaders, ...headers];
+    if (this.answerId !== undefined) out.push(REQUEST_ID_HEADER, this.answerId);
     this.res.writeHead(statusCode, out);
     return true;
   }
@@ -272,8 +281,8 @@ export function headersOf(list: readonly string[]): Headers {
   return h;
 }
 
-/** The upstream's response headers as strings, minus hop-by-hop ones. */
-export function responseHeaders(rawHeaders: ReadonlyArray<Buffer | string>): string[] {
+/** The upstream's response headers as strings, minus hop-by-hop ones (and `drop`, a lowercase name). */
+export function responseHeaders(rawHeaders: ReadonlyArray<Buffer | string>, drop: string | null = null): string[] {
   const out: string[] = [];
   let extraHop: Set<string> | null = null;
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -283,6 +292,7 @@ export function responseHeaders(rawHeaders: ReadonlyArray<Buffer | string>): str
       if (lower === 'connection') extraHop = connectionTokens(latin1(rawHeaders[i + 1]));
       continue;
     }
+    if (lower === drop) continue;
     out.push(name, latin1(rawHeaders[i + 1]));
   }
   if (extraHop !== null) {

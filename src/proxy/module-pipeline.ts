@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { ModuleContext } from '../modules/ctx/context.js';
+import { withAnswerId } from '../observability/request-id.js';
 import { isHookTimeout, type HookRunner } from '../modules/hook-runner.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
@@ -86,7 +87,7 @@ function finishAnswer(ctx: ModuleContext, res: ServerResponse): void {
   const response = ctx.touchedResponse;
   if (response === null || !response.started) {
     if (!res.headersSent) {
-      res.writeHead(204, response?.headers.flat() ?? []);
+      res.writeHead(204, withAnswerId(res, response?.headers.flat() ?? []));
     }
     res.end();
     return;

@@ -5,10 +5,13 @@ import type { RuntimeTable } from '../runtime/table.js';
 import { forward } from './forward.js';
 import { reply } from './gateway-responses.js';
 import { handleModuleRoute, type ModulePathOptions } from './module-pipeline.js';
+import { identify, type IdentityOptions } from './request-identity.js';
 
 export interface PipelineOptions extends ModulePathOptions {
   /** proxy.strict_mode: close the connection when no namespace matches the host */
   strictMode: boolean;
+  /** request ids and trace context (proxy.request_id, proxy.tracing) */
+  identity: IdentityOptions;
 }
 
 /**
@@ -16,6 +19,8 @@ export interface PipelineOptions extends ModulePathOptions {
  * table; everything it looks up was built when the revision was applied.
  */
 export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMessage, res: ServerResponse, opts: PipelineOptions): void {
+  // first: every later reader (upstream headers, module ctx, logs, observers) sees the same id
+  identify(req, res, opts.identity);
   const host = hostOf(req.headers.host);
   if (table.allowedDomain !== null && !table.allowedDomain(host)) return reply.forbidden(res);
   const nsName = table.resolver.resolve(host);

@@ -12,6 +12,10 @@ export interface ProxyServerOptions {
   globalHeaders: readonly string[];
   /** time budget of an asynchronous module function call, ms */
   moduleTimeoutMs: number;
+  /** proxy.request_id.enabled */
+  requestId: boolean;
+  /** proxy.tracing.start_traceparent */
+  startTraceparent: boolean;
 }
 
 /**

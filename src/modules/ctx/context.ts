@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerId } from '../../observability/request-id.js';
 import { ModuleRequest } from './request.js';
 import { ModuleResponse } from './response.js';
 import type { UpstreamResponse } from './upstream.js';
@@ -40,9 +41,14 @@ export class ModuleContext {
     this.#info = info;
   }
 
+  /** the request's X-Request-Id (proxy.request_id), else an id made for module code */
   get id(): string {
-    if (this.#id === null) this.#id = `${Date.now().toString(36)}-${process.pid.toString(36)}-${(counter++).toString(36)}`;
+    if (this.#id === null) this.#id = answerId(this.#res) ?? `${Date.now().toString(36)}-${process.pid.toString(36)}-${(counter++).toString(36)}`;
     return this.#id;
+  }
+  /** the request's X-Request-Id when proxy.request_id is on, else null */
+  get requestId(): string | null {
+    return answerId(this.#res) ?? null;
   }
   request(): ModuleRequest {
     if (this.#request === null) this.#request = new ModuleRequest(this.#req, this.#path, this.#query);
