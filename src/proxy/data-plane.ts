@@ -5,6 +5,7 @@ import type { Change } from '../core/change.js';
 import { State } from '../core/state.js';
 import type { ModuleContext } from '../modules/ctx/context.js';
 import { HookRunner } from '../modules/hook-runner.js';
+import { channels } from '../observability/channels.js';
 import { Watchdog } from '../modules/watchdog.js';
 import type { ModuleHost, ModuleLogLevel } from '../modules/host.js';
 import { ModuleSets } from '../modules/module-sets.js';
@@ -111,9 +112,11 @@ export class DataPlane {
   /**
    * Builds the table of `state` and serves it from the next request on. Only what changed since
    * the state applied before is rebuilt (see TableBuilder); `full` rebuilds everything. Throws
-   * (and keeps serving the previous table) when the state cannot be built.
+   * (and keeps serving the previous table) when the state cannot be built. `seenAt` (ms since
+   * the epoch) is when the node saw the revision: the revision-applied event reports the time
+   * from then until it is served.
    */
-  apply(state: State, full = false): void {
+  apply(state: State, full = false, seenAt = Date.now()): void {
     if (full) this.#builder.reset();
     const candidate = this.#builder.prepare(state);
     const previous = this.#state;
@@ -125,6 +128,7 @@ export class DataPlane {
       this.#state = previous;
       throw err;
     }
+    if (channels.revisionApplied.hasSubscribers) channels.revisionApplied.publish({ rev: state.rev, applyMs: Math.max(0, Date.now() - seenAt) });
     if (!candidate.rebuilt) return;
     this.#watchdog?.describe(candidate.table.moduleRoutes);
     this.#targets.clear();

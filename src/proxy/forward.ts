@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Errors } from '../core/errors.js';
 import { answerId, REQUEST_ID_HEADER, REQUEST_ID_KEY } from '../observability/request-id.js';
+import { channels } from '../observability/channels.js';
 import type { StreamingResponse } from '../platform/listener.js';
 import type { UpstreamHandler, UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
@@ -8,6 +9,7 @@ import type { ServiceRuntime, Target } from '../runtime/service-runtime.js';
 import { upstreamPath, upstreamQuery } from '../runtime/upstream-url.js';
 import { reply } from './gateway-responses.js';
 import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
+import { meterOf, type RequestMeter } from './request-meter.js';
 
 /** Per-proxy settings the forwarder needs, computed once from the config. */
 export interface ForwardOptions {
@@ -103,6 +105,9 @@ export class Forward implements UpstreamHandler {
   protected readonly answerId: string | undefined;
   /** the upstream's own X-Request-Id is not passed on when the gateway answers with one */
   protected readonly dropHeader: string | null;
+  readonly #meter: RequestMeter | null;
+  /** when the current attempt was sent, while it is observed (0: not observed, or already reported) */
+  #sentAt = 0;
 
   constructor(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions) {
     this.req = req;
@@ -116,6 +121,7 @@ export class Forward implements UpstreamHandler {
     this.#retryable = !hasBody(req) && IDEMPOTENT.has(req.method!);
     this.answerId = answerId(res);
     this.dropHeader = this.answerId === undefined ? null : REQUEST_ID_KEY;
+    this.#meter = meterOf(req) ?? null;
     res.once('close', () => {
       if (!this.done) {
         this.done = true;
@@ -159,7 +165,28 @@ export class Forward implements UpstreamHandler {
     const method = this.method();
     const headers = this.headers(target);
     this.opts.onUpstreamRequest?.({ origin: target.origin, path, method, headers });
+    if (this.#meter !== null || channels.upstream.hasSubscribers) this.#sentAt = performance.now();
     target.pool.dispatch({ path, method, headers, body: this.body(this.#attempt) }, this);
+  }
+
+  /**
+   * The current attempt is over (answer complete or handed on, or failed): its time goes to the
+   * request's meter and the upstream channel, once per attempt. `err` is null on success, and
+   * for an exchange stopped by the gateway itself (client gone, answer replaced by a module).
+   */
+  protected upstreamEnded(err: Error | null): void {
+    const sentAt = this.#sentAt;
+    if (sentAt === 0) return;
+    this.#sentAt = 0;
+    const durationMs = performance.now() - sentAt;
+    const m = this.#meter;
+    if (m !== null) {
+      m.upstream = this.target.origin;
+      m.upstreamMs += durationMs;
+    }
+    if (!channels.upstream.hasSubscribers) return;
+    const code = err === null ? null : (err as { code?: string }).code || err.name || 'Error';
+    channels.upstream.publish({ namespace: this.route.namespace, service: this.#service.name, upstream: this.target.origin, durationMs, error: code, retry: this.#attempt > 0 });
   }
 
   #clearTimer(): void {
@@ -186,6 +213,7 @@ export class Forward implements UpstreamHandler {
     if (res.sendStream === undefined || statusCode < 200) return false;
     this.#clearTimer();
     this.done = true;
+    this.upstreamEnded(null);
     // the upstream's answer is not used otherwise: its headers are edited in place
     const headers = upstream;
     const connection = headers.get('connection');
@@ -227,6 +255,7 @@ export class Forward implements UpstreamHandler {
   }
 
   onComplete(): void {
+    this.upstreamEnded(null);
     this.done = true;
     this.res.end();
   }
@@ -234,6 +263,7 @@ export class Forward implements UpstreamHandler {
   onError(err: Error): void {
     this.#clearTimer();
     this.#abort = null;
+    this.upstreamEnded(this.done ? null : err);
     if (this.done) return;
     const res = this.res;
     const code = (err as { code?: string }).code ?? '';

@@ -208,8 +208,12 @@ export class ModuleForward extends Forward {
     this.#handOff = { body };
     const go = this.respond(statusCode, responseHeaders(headerList(upstream), this.dropHeader));
     this.#handOff = null;
-    if (this.#handedOver) return true;
+    if (this.#handedOver) {
+      this.upstreamEnded(null);
+      return true;
+    }
     if (this.done) {
+      this.upstreamEnded(null);
       void body?.cancel().catch(() => undefined);
       return true;
     }
@@ -297,6 +301,7 @@ export class ModuleForward extends Forward {
   }
 
   override onComplete(): void {
+    this.upstreamEnded(null);
     if (this.#modifying && !this.#collecting) {
       this.#endedWhileModifying = true;
       return;

@@ -8,6 +8,7 @@ import type { Target } from '../runtime/service-runtime.js';
 import type { ForwardOptions } from './forward.js';
 import { reply } from './gateway-responses.js';
 import { ModuleForward } from './module-forward.js';
+import { meterModuleTime } from './request-meter.js';
 
 /** What the module path needs besides the forwarder's options. */
 export interface ModulePathOptions extends ForwardOptions {
@@ -27,6 +28,7 @@ export interface ModulePathOptions extends ForwardOptions {
 export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ModulePathOptions): void {
   const hooks = route.hooks!;
   const ctx = new ModuleContext(req, res, path, query, params, route.info!);
+  meterModuleTime(req, ctx);
   const runner = opts.runner;
   let phase = 'fetchUpstream';
 
