@@ -36,7 +36,7 @@ interface Seen {
   text: string;
 }
 
-async function get(base: string, path: string, headers: Record<string, string> = {}): Promise<Seen> {
+async function get(base: string, path: string, headers: Record<string, string | string[]> = {}): Promise<Seen> {
   const res = await request(base + path, { headers, signal: AbortSignal.timeout(10_000) });
   const text = await res.body.text();
   const upstream: Record<string, string[]> = {};
@@ -103,6 +103,9 @@ admin: { host: 127.0.0.1, port: ${p.admin} }
       assert.match(r.answerId ?? '', UUID, `${JSON.stringify(bad.slice(0, 20))} replaced`);
       assert.deepEqual(r.upstream['x-request-id'], [r.answerId], `${JSON.stringify(bad.slice(0, 20))}: only the new id goes upstream`);
     }
+    const twice = await get(server.proxyUrl, '/echo/twice', { 'X-Request-Id': ['dup-a', 'dup-b'] });
+    assert.match(twice.answerId ?? '', UUID, 'two X-Request-Id headers are replaced by one new id');
+    assert.deepEqual(twice.upstream['x-request-id'], [twice.answerId]);
     const longest = 'y'.repeat(128);
     assert.equal((await get(server.proxyUrl, '/echo/long', { 'X-Request-Id': longest })).answerId, longest, '128 characters are kept');
   });
