@@ -50,15 +50,23 @@ async function get(base: string, path: string, headers: Record<string, string | 
 }
 
 let echo: EchoServer;
+/** an upstream that answers with an X-Request-Id of its own */
+let ownId: EchoServer;
 before(async () => {
   echo = await startEchoServer();
+  ownId = await startEchoServer({ globalHeaders: { 'X-Request-Id': 'upstream-own' } });
 });
-after(() => echo.close());
+after(async () => {
+  await echo.close();
+  await ownId.close();
+});
 
 async function setUp(server: ServerProcess, dead: string): Promise<void> {
   const put = async (kind: string, body: unknown) => assert.equal(await putJson(server.adminUrl, kind, body), 201, `PUT ${kind}`);
   await put('service', { name: 'echo', urls: [echo.url] });
   await put('service', { name: 'dead', urls: [dead] });
+  await put('service', { name: 'own', urls: [ownId.url] });
+  await put('route', { name: 'own', paths: ['/own'], methods: ['GET'], service: 'own' });
   await put('module', { name: 'seer', payload: Buffer.from(MODULE).toString('base64'), moduleType: 'typescript' });
   await put('module', { name: 'handler', payload: Buffer.from(HANDLER).toString('base64'), moduleType: 'typescript' });
   await put('route', { name: 'echo', paths: ['/echo/*'], methods: ['GET'], service: 'echo' });
@@ -108,6 +116,13 @@ admin: { host: 127.0.0.1, port: ${p.admin} }
     assert.deepEqual(twice.upstream['x-request-id'], [twice.answerId]);
     const longest = 'y'.repeat(128);
     assert.equal((await get(server.proxyUrl, '/echo/long', { 'X-Request-Id': longest })).answerId, longest, '128 characters are kept');
+  });
+
+  it("answers with the gateway's id in place of an upstream's own X-Request-Id", async () => {
+    const r = await get(server.proxyUrl, '/own', { 'X-Request-Id': 'gateway-side' });
+    assert.equal(r.status, 200);
+    assert.equal(r.answerId, 'gateway-side', 'one X-Request-Id, the one the upstream was sent');
+    assert.deepEqual(r.upstream['x-request-id'], ['gateway-side']);
   });
 
   it('answers gateway errors (404, 502) with the request id', async () => {
