@@ -23,6 +23,14 @@ const EVENT: RequestEndEvent = {
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`waited 10 s for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function collector(): { sink: (text: string) => void; lines: () => Record<string, unknown>[]; writes: () => number } {
   let text = '';
   let writes = 0;
@@ -36,14 +44,15 @@ function collector(): { sink: (text: string) => void; lines: () => Record<string
   };
 }
 
-test('one JSON line per requestEnd event, with every field, written together at the end of the loop turn', async () => {
+test('one JSON line per requestEnd event, with every field, written together shortly after', async () => {
   const out = collector();
   const log = new AccessLog({ sampleRate: 1, file: null, nodeId: 'gw-1' }, out.sink).start();
   try {
     channels.requestEnd.publish(EVENT);
     channels.requestEnd.publish({ ...EVENT, namespace: null, route: null, service: null, upstream: null, requestId: null, status: 404 });
-    assert.equal(out.writes(), 0, 'nothing written during the turn');
     await nextTurn();
+    assert.equal(out.writes(), 0, 'nothing written at once');
+    await until(() => out.writes() > 0, 'the batch');
     assert.equal(out.writes(), 1, 'both lines in one write');
     const [first, second] = out.lines();
     const { time, ...rest } = first!;
@@ -71,7 +80,7 @@ test('one JSON line per requestEnd event, with every field, written together at 
     log.stop();
   }
   channels.requestEnd.publish(EVENT);
-  await nextTurn();
+  await new Promise((resolve) => setTimeout(resolve, 150));
   assert.equal(out.lines().length, 2, 'nothing logged after stop');
 });
 
@@ -83,12 +92,34 @@ test('sample_rate is drawn per request', async () => {
   const logs = [new AccessLog({ sampleRate: 0.5, file: null, nodeId: 'n' }, half.sink, alternating).start(), new AccessLog({ sampleRate: 0, file: null, nodeId: 'n' }, none.sink, () => 0).start()];
   try {
     for (let i = 0; i < 100; i++) channels.requestEnd.publish(EVENT);
-    await nextTurn();
   } finally {
     for (const l of logs) l.stop();
   }
   assert.equal(half.lines().length, 50);
   assert.equal(none.lines().length, 0, 'rate 0 logs nothing, even when the draw is 0');
+});
+
+test('time: ISO 8601 with milliseconds, as Date#toISOString', async () => {
+  const out = collector();
+  const log = new AccessLog({ sampleRate: 1, file: null, nodeId: 'n' }, out.sink).start();
+  const bounds: Array<[number, number]> = [];
+  try {
+    for (let i = 0; i < 30; i++) {
+      const before = Date.now();
+      channels.requestEnd.publish(EVENT);
+      bounds.push([before, Date.now()]);
+      await new Promise((resolve) => setTimeout(resolve, i % 3));
+    }
+  } finally {
+    log.stop();
+  }
+  const times = out.lines().map((l) => String(l['time']));
+  assert.equal(times.length, 30);
+  times.forEach((t, i) => {
+    assert.match(t, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    const ms = Date.parse(t);
+    assert.ok(ms >= bounds[i]![0] && ms <= bounds[i]![1], `${t} within its publish`);
+  });
 });
 
 test('file: lines are appended to it (directories created); pending lines are written on stop', () => {
