@@ -50,10 +50,11 @@ test('one JSON line per requestEnd event, with every field, written together sho
   try {
     channels.requestEnd.publish(EVENT);
     channels.requestEnd.publish({ ...EVENT, namespace: null, route: null, service: null, upstream: null, requestId: null, status: 404 });
+    channels.requestEnd.publish({ ...EVENT, requestId: 'back\\slash\u0001\nnewline', route: 'ünï' });
     await nextTurn();
     assert.equal(out.writes(), 0, 'nothing written at once');
     await until(() => out.writes() > 0, 'the batch');
-    assert.equal(out.writes(), 1, 'both lines in one write');
+    assert.equal(out.writes(), 1, 'the lines in one write');
     const [first, second] = out.lines();
     const { time, ...rest } = first!;
     assert.ok(Math.abs(Date.parse(String(time)) - Date.now()) < 60_000);
@@ -76,12 +77,15 @@ test('one JSON line per requestEnd event, with every field, written together sho
     assert.equal(second!['status'], 404);
     assert.equal(second!['namespace'], null);
     assert.equal(second!['request_id'], null);
+    const third = out.lines()[2]!;
+    assert.equal(third['request_id'], 'back\\slash\u0001\nnewline');
+    assert.equal(third['route'], 'ünï');
   } finally {
     log.stop();
   }
   channels.requestEnd.publish(EVENT);
   await new Promise((resolve) => setTimeout(resolve, 150));
-  assert.equal(out.lines().length, 2, 'nothing logged after stop');
+  assert.equal(out.lines().length, 3, 'nothing logged after stop');
 });
 
 test('sample_rate is drawn per request', async () => {

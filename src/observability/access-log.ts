@@ -71,7 +71,7 @@ export class AccessLog {
   record(e: RequestEndEvent): void {
     const rate = this.#rate;
     if (rate < 1 && !(this.#random() < rate)) return;
-    this.#pending += `{"time":"${this.#time()}","node_id":${this.#nodeJson},"source":"access","request_id":${str(e.requestId)},"method":${JSON.stringify(e.method)},"namespace":${str(e.namespace)},"route":${str(e.route)},"service":${str(e.service)},"upstream":${str(e.upstream)},"status":${e.status},"bytes_in":${e.bytesIn},"bytes_out":${e.bytesOut},"module_ms":${ms(e.moduleMs)},"upstream_ms":${ms(e.upstreamMs)},"total_ms":${ms(e.totalMs)}}\n`;
+    this.#pending += `{"time":"${this.#time()}","node_id":${this.#nodeJson},"source":"access","request_id":${str(e.requestId)},"method":${str(e.method)},"namespace":${str(e.namespace)},"route":${str(e.route)},"service":${str(e.service)},"upstream":${str(e.upstream)},"status":${e.status},"bytes_in":${e.bytesIn},"bytes_out":${e.bytesOut},"module_ms":${ms(e.moduleMs)},"upstream_ms":${ms(e.upstreamMs)},"total_ms":${ms(e.totalMs)}}\n`;
     if (this.#pending.length >= FLUSH_AT) this.flush();
     else if (this.#timer === null) this.#timer = setTimeout(this.#flush, FLUSH_MS).unref();
   }
@@ -101,8 +101,13 @@ export class AccessLog {
   }
 }
 
+/** characters a JSON string must escape */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+/** a JSON string; most values (names from the config, generated ids) need no escaping */
 function str(v: string | null): string {
-  return v === null ? 'null' : JSON.stringify(v);
+  if (v === null) return 'null';
+  return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
 }
 
 function ms(v: number): number {
