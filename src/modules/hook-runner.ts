@@ -44,8 +44,8 @@ export class HookRunner {
   #sweeper: NodeJS.Timeout | null = null;
   /** the route whose module code runs synchronously right now (for console output attribution) */
   active: HookScope | null = null;
-  /** the ctx of that call (module log lines carry its request id) */
-  activeCtx: unknown = null;
+  /** the `ctx` of that call (the request whose hook runs), null between calls */
+  activeContext: unknown = null;
 
   constructor(budgetMs: number, watchdog: Watchdog | null = null) {
     this.budgetMs = budgetMs;
@@ -71,13 +71,13 @@ export class HookRunner {
 
   #invoke(scope: HookScope, fn: HookFn, ctx: unknown, arg: unknown): unknown {
     this.active = scope;
-    this.activeCtx = ctx;
+    this.activeContext = ctx;
     this.#watchdog?.enter(scope.id);
     try {
       return arg === undefined ? fn(ctx) : fn(ctx, arg);
     } finally {
       this.active = null;
-      this.activeCtx = null;
+      this.activeContext = null;
       this.#watchdog?.leave();
     }
   }

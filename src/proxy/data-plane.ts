@@ -3,7 +3,7 @@ import { AccessLog, type AccessLogOptions } from '../observability/access-log.js
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { Change } from '../core/change.js';
 import { State } from '../core/state.js';
-import type { ModuleContext } from '../modules/ctx/context.js';
+import { ModuleContext } from '../modules/ctx/context.js';
 import { HookRunner } from '../modules/hook-runner.js';
 import { channels } from '../observability/channels.js';
 import { Watchdog } from '../modules/watchdog.js';
@@ -174,8 +174,7 @@ function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, lo
     log: (level: ModuleLogLevel, module: string | null, message: string) => {
       if (!log.isLevelEnabled(level)) return;
       // The route is known while module code runs synchronously inside a hook call.
-      const ctx = runner.activeCtx as ModuleContext | null;
-      log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null, request_id: ctx?.requestId ?? null }, message);
+      log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null, request_id: ModuleContext.requestIdOf(runner.activeContext) }, message);
     },
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
     cache,
