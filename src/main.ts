@@ -96,7 +96,10 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       xForwarded: !p.disableXForwardedHeaders,
       globalHeaders: Object.entries(p.globalHeaders).flat(),
       moduleTimeoutMs: p.moduleTimeoutMs,
+      requestId: p.requestId.enabled,
+      startTraceparent: p.tracing.startTraceparent,
     },
+    accessLog: p.accessLog.enabled ? { sampleRate: p.accessLog.sampleRate, file: p.accessLog.file, nodeId: config.nodeId } : null,
     moduleLogLevel: p.consoleLogLevel,
     // A stuck worker can be replaced; with the proxy in the main process the watchdog only logs.
     watchdog: { ms: p.moduleWatchdogMs, kill: p.workers > 0 },

@@ -83,8 +83,22 @@ export interface ProxyConfig {
   readonly disableXForwardedHeaders: boolean;
   /** Level filter for module console output; defaults to `logLevel`. */
   readonly consoleLogLevel: LogLevel;
+  /** `request_id`: X-Request-Id kept or set, sent upstream and returned on every answer. */
+  readonly requestId: { readonly enabled: boolean };
+  /** `tracing`: W3C trace context. */
+  readonly tracing: { readonly startTraceparent: boolean };
+  readonly accessLog: AccessLogConfig;
   readonly clientTransport: ClientTransportConfig;
   readonly initResources: InitResources;
+}
+
+/** `proxy.access_log`: one JSON line per request (off by default). */
+export interface AccessLogConfig {
+  readonly enabled: boolean;
+  /** 0..1: share of requests logged, drawn per request */
+  readonly sampleRate: number;
+  /** absolute path the lines are appended to; null = stdout */
+  readonly file: string | null;
 }
 
 export interface ClientTransportConfig {

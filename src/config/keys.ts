@@ -43,6 +43,13 @@ export interface IntSpec extends BaseSpec {
   readonly min?: number;
   readonly max?: number;
 }
+/** A decimal number (e.g. a ratio). */
+export interface NumberSpec extends BaseSpec {
+  readonly kind: 'number';
+  readonly default?: number;
+  readonly min?: number;
+  readonly max?: number;
+}
 export interface BoolSpec extends BaseSpec {
   readonly kind: 'bool';
   readonly default?: boolean;
@@ -98,6 +105,7 @@ export interface UnsupportedSpec extends BaseSpec {
 export type KeySpec =
   | StringSpec
   | IntSpec
+  | NumberSpec
   | BoolSpec
   | DurationSpec
   | StringListSpec
@@ -267,6 +275,43 @@ export const CONFIG_KEYS: SectionSpec = {
           doc: 'minimum level of module console output',
         },
         enable_console_logger: { kind: 'ignored', doc: 'accepted; module console output is filtered by console_log_level' },
+        request_id: {
+          kind: 'section',
+          doc: 'request ids: X-Request-Id sent upstream, shown to modules (ctx.id), in module and access logs, and returned on every answer',
+          keys: {
+            enabled: {
+              kind: 'bool',
+              default: true,
+              doc: "keep a client's valid X-Request-Id (1-128 of A-Z a-z 0-9 . _ : + = @ / -), else set a new UUID; false: the header passes untouched and answers carry none",
+            },
+          },
+        },
+        tracing: {
+          kind: 'section',
+          doc: 'W3C trace context: a valid traceparent always passes unchanged; an invalid one is dropped with its tracestate',
+          keys: {
+            start_traceparent: {
+              kind: 'bool',
+              default: false,
+              doc: 'send a new traceparent (random trace id, sampled) upstream when the request has no valid one',
+            },
+          },
+        },
+        access_log: {
+          kind: 'section',
+          doc: 'one JSON line per proxied request, written by the process that served it',
+          keys: {
+            enabled: { kind: 'bool', default: false, doc: 'write access log lines' },
+            sample_rate: { kind: 'number', min: 0, max: 1, default: 1, doc: 'share of requests logged, decided per request (0.5: about one in two)' },
+            file: {
+              kind: 'string',
+              default: null,
+              nonEmpty: true,
+              defaultDoc: 'stdout',
+              doc: 'file the lines are appended to (relative to the working directory; created if missing); absent: stdout, with the server log',
+            },
+          },
+        },
         client_transport: {
           kind: 'section',
           doc: 'connections to upstream services',
@@ -438,6 +483,7 @@ function describeDefault(spec: KeySpec): string {
   switch (spec.kind) {
     case 'string':
     case 'int':
+    case 'number':
     case 'bool':
       return spec.default === undefined || spec.default === null ? '' : String(spec.default);
     case 'duration':

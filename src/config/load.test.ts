@@ -64,6 +64,9 @@ test('no file anywhere: built-in defaults', () => {
       moduleWatchdogMs: 5_000,
       disableXForwardedHeaders: false,
       consoleLogLevel: 'info',
+      requestId: { enabled: true },
+      tracing: { startTraceparent: false },
+      accessLog: { enabled: false, sampleRate: 1, file: null },
       clientTransport: {
         dialTimeoutMs: 10_000,
         responseHeaderTimeoutMs: 0,

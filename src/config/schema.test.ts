@@ -266,3 +266,33 @@ test('settings that would be ignored stop start-up, naming the key and why', () 
   build({ proxy: { x_forwarded_for_depth: 0, init_resources: { skip_validation: false } } });
   build({ disable_metrics: null, proxy: { x_forwarded_for_depth: '0', init_resources: { skip_validation: 'false' } } });
 });
+
+test('request ids, tracing and the access log: defaults, values and refusals naming the key', () => {
+  const defaults = build({});
+  assert.deepEqual(defaults.proxy.requestId, { enabled: true });
+  assert.deepEqual(defaults.proxy.tracing, { startTraceparent: false });
+  assert.deepEqual(defaults.proxy.accessLog, { enabled: false, sampleRate: 1, file: null });
+
+  const set = build({
+    proxy: {
+      request_id: { enabled: 'false' },
+      tracing: { start_traceparent: true },
+      access_log: { enabled: true, sample_rate: '0.25', file: 'logs/access.log' },
+    },
+  });
+  assert.deepEqual(set.proxy.requestId, { enabled: false });
+  assert.deepEqual(set.proxy.tracing, { startTraceparent: true });
+  assert.deepEqual(set.proxy.accessLog, { enabled: true, sampleRate: 0.25, file: '/srv/dgate/logs/access.log' });
+  assert.equal(build({ proxy: { access_log: { sample_rate: 0 } } }).proxy.accessLog.sampleRate, 0);
+  assert.equal(build({ proxy: { access_log: { sample_rate: '.5' } } }).proxy.accessLog.sampleRate, 0.5);
+
+  throwsConfig({ proxy: { access_log: { sample_rate: 1.5 } } }, 'config: proxy.access_log.sample_rate: expected a number from 0 to 1, got 1.5');
+  throwsConfig({ proxy: { access_log: { sample_rate: -0.1 } } }, 'config: proxy.access_log.sample_rate: expected a number from 0 to 1, got -0.1');
+  throwsConfig({ proxy: { access_log: { sample_rate: 'half' } } }, 'config: proxy.access_log.sample_rate: expected a number from 0 to 1, got "half"');
+  throwsConfig({ proxy: { access_log: { enabled: 'yes' } } }, 'config: proxy.access_log.enabled: expected true or false, got "yes"');
+  throwsConfig({ proxy: { access_log: { file: '' } } }, 'config: proxy.access_log.file: must not be empty');
+  throwsConfig({ proxy: { access_log: { rate: 1 } } }, 'config: proxy.access_log.rate: unknown key');
+  throwsConfig({ proxy: { request_id: { enabled: 1 } } }, 'config: proxy.request_id.enabled: expected true or false, got 1');
+  throwsConfig({ proxy: { request_id: { header: 'X-Id' } } }, 'config: proxy.request_id.header: unknown key');
+  throwsConfig({ proxy: { tracing: { start_traceparent: 'on' } } }, 'config: proxy.tracing.start_traceparent: expected true or false, got "on"');
+});

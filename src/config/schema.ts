@@ -91,6 +91,13 @@ function readValue(spec: KeySpec, value: unknown, path: string, ctx: DefaultCont
       }
       return n;
     }
+    case 'number': {
+      const n = toNumber(value);
+      if (n === null || (spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        throw configError(path, `expected ${numberRange(spec.min, spec.max)}, got ${describe(value)}`);
+      }
+      return n;
+    }
     case 'bool': {
       const b = toBoolean(value);
       if (b === null) throw configError(path, `expected true or false, got ${describe(value)}`);
@@ -147,6 +154,7 @@ function defaultOf(spec: KeySpec, ctx: DefaultContext): unknown {
       const d = spec.default;
       return typeof d === 'function' ? d(ctx) : d;
     }
+    case 'number':
     case 'bool':
     case 'duration':
       return spec.default;
@@ -169,6 +177,8 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
 
   const proxy = tree['proxy'] as Tree;
   proxy['consoleLogLevel'] ??= tree['logLevel'];
+  const accessLog = proxy['accessLog'] as Tree;
+  if (accessLog['file'] !== null) accessLog['file'] = resolve(ctx.cwd, accessLog['file'] as string);
 
   const admin = tree['admin'] as Tree;
   const basicAuth = admin['basicAuth'] as { users: unknown[] };
@@ -247,6 +257,12 @@ function toInteger(v: unknown): number | null {
   return null;
 }
 
+function toNumber(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(v)) return Number(v);
+  return null;
+}
+
 function toBoolean(v: unknown): boolean | null {
   if (typeof v === 'boolean') return v;
   if (typeof v === 'string') {
@@ -279,6 +295,13 @@ function intRange(min: number | undefined, max: number | undefined): string {
   if (min !== undefined) return `an integer >= ${min}`;
   if (max !== undefined) return `an integer <= ${max}`;
   return 'an integer';
+}
+
+function numberRange(min: number | undefined, max: number | undefined): string {
+  if (min !== undefined && max !== undefined) return `a number from ${min} to ${max}`;
+  if (min !== undefined) return `a number >= ${min}`;
+  if (max !== undefined) return `a number <= ${max}`;
+  return 'a number';
 }
 
 /** A short rendering of a bad value for error messages. */

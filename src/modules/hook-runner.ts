@@ -1,6 +1,25 @@
 import { Errors, GatewayError } from '../core/errors.js';
+import { channels } from '../observability/channels.js';
 import type { HookFn } from './hooks.js';
+import type { HookOrigin } from './route-hooks.js';
 import type { HookScope, Watchdog } from './watchdog.js';
+
+/** What the runner is told about the route a function runs for: the watchdog's scope, plus where each function came from. */
+export interface RouteScope extends HookScope {
+  readonly hooks: { readonly origins: ReadonlyMap<HookFn, HookOrigin> } | null;
+}
+
+/**
+ * A per-request accumulator of the time spent in module functions, set on the ctx object under
+ * this symbol by the proxy while someone observes the request's end (RequestEndEvent.moduleMs).
+ */
+export const MODULE_TIME = Symbol('dgate.moduleTime');
+export interface ModuleTime {
+  moduleMs: number;
+}
+
+/** Reports the end of one observed call: failed = threw, rejected or timed out. */
+type Finish = (failed: boolean) => void;
 
 /** Whether `err` is the rejection of a hook that did not settle within its time budget (Errors.HOOK_TIMEOUT). */
 export function isHookTimeout(err: unknown): boolean {
@@ -25,33 +44,71 @@ export class HookRunner {
   #sweeper: NodeJS.Timeout | null = null;
   /** the route whose module code runs synchronously right now (for console output attribution) */
   active: HookScope | null = null;
+  /** the `ctx` of that call (the request whose hook runs), null between calls */
+  activeContext: unknown = null;
 
   constructor(budgetMs: number, watchdog: Watchdog | null = null) {
     this.budgetMs = budgetMs;
     this.#watchdog = watchdog;
   }
 
+  /**
+   * Starts timing a call when someone listens (the hook channel, or the request's end through
+   * the ctx accumulator); null otherwise, at the cost of a property check and a symbol lookup.
+   */
+  #observe(scope: RouteScope, fn: HookFn, ctx: unknown): Finish | null {
+    const acc = (ctx as { [MODULE_TIME]?: ModuleTime })[MODULE_TIME];
+    if (acc === undefined && !channels.hook.hasSubscribers) return null;
+    const t0 = performance.now();
+    return (failed) => {
+      const durationMs = performance.now() - t0;
+      if (acc !== undefined) acc.moduleMs += durationMs;
+      if (!channels.hook.hasSubscribers) return;
+      const origin = scope.hooks?.origins.get(fn);
+      channels.hook.publish({ namespace: scope.namespace, module: origin?.module ?? '', hook: origin?.hook ?? '', route: scope.name, durationMs, failed });
+    };
+  }
+
   #invoke(scope: HookScope, fn: HookFn, ctx: unknown, arg: unknown): unknown {
     this.active = scope;
+    this.activeContext = ctx;
     this.#watchdog?.enter(scope.id);
     try {
       return arg === undefined ? fn(ctx) : fn(ctx, arg);
     } finally {
       this.active = null;
+      this.activeContext = null;
       this.#watchdog?.leave();
     }
   }
 
   /** undefined when fn finished synchronously, else a promise of its result */
-  call(scope: HookScope, fn: HookFn, ctx: unknown, arg?: unknown): Promise<unknown> | undefined {
-    const r = this.#invoke(scope, fn, ctx, arg);
-    return isThenable(r) ? this.#budget(r) : undefined;
+  call(scope: RouteScope, fn: HookFn, ctx: unknown, arg?: unknown): Promise<unknown> | undefined {
+    const finish = this.#observe(scope, fn, ctx);
+    const r = this.#invokeObserved(scope, fn, ctx, arg, finish);
+    if (isThenable(r)) return this.#budget(r, finish);
+    finish?.(false);
+    return undefined;
+  }
+
+  /** #invoke, reporting a synchronous throw to `finish` */
+  #invokeObserved(scope: HookScope, fn: HookFn, ctx: unknown, arg: unknown, finish: Finish | null): unknown {
+    if (finish === null) return this.#invoke(scope, fn, ctx, arg);
+    try {
+      return this.#invoke(scope, fn, ctx, arg);
+    } catch (err) {
+      finish(true);
+      throw err;
+    }
   }
 
   /** calls fn and gives its result, or a promise of it */
-  value(scope: HookScope, fn: HookFn, ctx: unknown): unknown {
-    const r = this.#invoke(scope, fn, ctx, undefined);
-    return isThenable(r) ? this.#budget(r) : r;
+  value(scope: RouteScope, fn: HookFn, ctx: unknown): unknown {
+    const finish = this.#observe(scope, fn, ctx);
+    const r = this.#invokeObserved(scope, fn, ctx, undefined, finish);
+    if (isThenable(r)) return this.#budget(r, finish);
+    finish?.(false);
+    return r;
   }
 
   /**
@@ -61,35 +118,39 @@ export class HookRunner {
    * an asynchronous one is waited for on its own promise (no wrapper) under the time budget.
    * Exactly one of onDone/onError is called, once.
    */
-  run(scope: HookScope, fns: readonly HookFn[], ctx: unknown, stop: () => boolean, onDone: () => void, onError: (err: unknown) => void): void {
+  run(scope: RouteScope, fns: readonly HookFn[], ctx: unknown, stop: () => boolean, onDone: () => void, onError: (err: unknown) => void): void {
     let i = 0;
     const step = (): void => {
       while (i < fns.length) {
         if (stop()) break;
+        const fn = fns[i++]!;
+        const finish = this.#observe(scope, fn, ctx);
         let r: unknown;
         try {
-          r = this.#invoke(scope, fns[i++]!, ctx, undefined);
+          r = this.#invokeObserved(scope, fn, ctx, undefined, finish);
         } catch (err) {
           onError(err);
           return;
         }
         if (isThenable(r)) {
-          this.#settle(r, step, onError);
+          this.#settle(r, step, onError, finish);
           return;
         }
+        finish?.(false);
       }
       onDone();
     };
     step();
   }
 
-  #settle(p: PromiseLike<unknown>, onOk: () => void, onErr: (err: unknown) => void): void {
+  #settle(p: PromiseLike<unknown>, onOk: () => void, onErr: (err: unknown) => void, finish: Finish | null): void {
     let settled = false;
     const entry = {
       deadline: performance.now() + this.budgetMs,
       reject: (err: Error) => {
         if (settled) return;
         settled = true;
+        finish?.(true);
         onErr(err);
       },
     };
@@ -100,6 +161,7 @@ export class HookRunner {
         if (settled) return;
         settled = true;
         this.#inflight.delete(entry);
+        finish?.(false);
         try {
           onOk();
         } catch (err) {
@@ -110,23 +172,39 @@ export class HookRunner {
         if (settled) return;
         settled = true;
         this.#inflight.delete(entry);
+        finish?.(true);
         onErr(err);
       },
     );
   }
 
-  #budget(p: PromiseLike<unknown>): Promise<unknown> {
+  #budget(p: PromiseLike<unknown>, finish: Finish | null): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const entry = { deadline: performance.now() + this.budgetMs, reject };
+      let settled = false;
+      const entry = {
+        deadline: performance.now() + this.budgetMs,
+        reject: (err: Error) => {
+          if (settled) return;
+          settled = true;
+          finish?.(true);
+          reject(err);
+        },
+      };
       this.#inflight.add(entry);
       this.#sweeper ??= this.#startSweeper();
       p.then(
         (v) => {
           this.#inflight.delete(entry);
+          if (settled) return;
+          settled = true;
+          finish?.(false);
           resolve(v);
         },
         (e) => {
           this.#inflight.delete(entry);
+          if (settled) return;
+          settled = true;
+          finish?.(true);
           reject(e);
         },
       );

@@ -16,16 +16,27 @@ export interface RouteHooks {
   /** the route's module names, in order (for logs) */
   readonly modules: readonly string[];
   readonly set: ModuleSet;
+  /** which module (and under which hook name) each function came from: labels of the hook channel */
+  readonly origins: ReadonlyMap<HookFn, HookOrigin>;
+}
+
+export interface HookOrigin {
+  readonly module: string;
+  readonly hook: string;
 }
 
 export function linkRoute(set: ModuleSet, route: string, modules: readonly string[]): RouteHooks {
   const chained: Record<(typeof CHAINED_HOOKS)[number], HookFn[]> = { requestModifier: [], responseModifier: [] };
+  const origins = new Map<HookFn, HookOrigin>();
   const single: Record<(typeof SINGLE_HOOKS)[number], { fn: HookFn; from: string } | null> = { fetchUpstream: null, errorHandler: null, requestHandler: null };
   for (const name of modules) {
     const exports = set.exportsOf(name);
     for (const hook of CHAINED_HOOKS) {
       const fn = exports[hook] as HookFn | undefined;
-      if (fn !== undefined && !chained[hook].includes(fn)) chained[hook].push(fn);
+      if (fn !== undefined && !chained[hook].includes(fn)) {
+        chained[hook].push(fn);
+        if (!origins.has(fn)) origins.set(fn, { module: name, hook });
+      }
     }
     for (const hook of SINGLE_HOOKS) {
       const fn = exports[hook] as HookFn | undefined;
@@ -35,6 +46,7 @@ export function linkRoute(set: ModuleSet, route: string, modules: readonly strin
         throw moduleLinkError(`route ${route}: modules ${seen.from} and ${name} both export a different ${hook}; only one may`);
       }
       single[hook] = { fn, from: seen?.from ?? name };
+      if (!origins.has(fn)) origins.set(fn, { module: seen?.from ?? name, hook });
     }
   }
   return {
@@ -45,5 +57,6 @@ export function linkRoute(set: ModuleSet, route: string, modules: readonly strin
     requestHandler: single.requestHandler?.fn ?? null,
     modules,
     set,
+    origins,
   };
 }

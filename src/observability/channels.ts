@@ -10,6 +10,9 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 
+/** A request reached the proxy (published before anything is looked up; the event carries nothing). */
+export type RequestStartEvent = Readonly<Record<string, never>>;
+
 /** A request answered by the proxy (also when a module or the gateway answered it). */
 export interface RequestEndEvent {
   /** null when no namespace matched the host */
@@ -22,9 +25,9 @@ export interface RequestEndEvent {
   readonly upstream: string | null;
   readonly method: string;
   readonly status: number;
-  /** request body bytes read from the client */
+  /** request body bytes read from the client (its Content-Length; 0 for a chunked body) */
   readonly bytesIn: number;
-  /** response body bytes sent to the client */
+  /** response body bytes sent to the client (on Bun, an upstream body passed on as a stream: its Content-Length, 0 without) */
   readonly bytesOut: number;
   /** time spent in module functions, ms */
   readonly moduleMs: number;
@@ -104,6 +107,7 @@ function named<T>(name: string): Channel<T> {
 }
 
 export const channels = {
+  requestStart: named<RequestStartEvent>('dgate:request:start'),
   requestEnd: named<RequestEndEvent>('dgate:request:end'),
   hook: named<HookEvent>('dgate:module:hook'),
   upstream: named<UpstreamEvent>('dgate:upstream'),

@@ -18,11 +18,19 @@ export interface StreamingResponse {
   sendStream(status: number, headers: Headers, body: ReadableStream<Uint8Array> | null): void;
 }
 
+/** Where a listener reports client connections opened (+1) and closed (-1); a diagnostics channel. */
+export interface ConnectionSink {
+  readonly hasSubscribers: boolean;
+  publish(event: { readonly delta: 1 | -1 }): void;
+}
+
 export interface ListenerOptions {
   host: string;
   port: number;
   /** several processes bind the same port (one per core); the kernel spreads connections */
   reusePort: boolean;
+  /** told of every connection while it has subscribers (a connection opened unobserved is not counted when it closes) */
+  connections?: ConnectionSink;
 }
 
 export interface HttpListener {

@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
+import { AccessLog, type AccessLogOptions } from '../observability/access-log.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { Change } from '../core/change.js';
 import { State } from '../core/state.js';
+import { ModuleContext } from '../modules/ctx/context.js';
 import { HookRunner } from '../modules/hook-runner.js';
+import { channels } from '../observability/channels.js';
 import { Watchdog } from '../modules/watchdog.js';
 import type { ModuleHost, ModuleLogLevel } from '../modules/host.js';
 import { ModuleSets } from '../modules/module-sets.js';
@@ -22,6 +25,8 @@ export interface DataPlaneOptions {
   moduleLogLevel: string;
   /** stuck event loop detection: after ms (0 = off); kill = replace the process (worker processes only) */
   watchdog: { ms: number; kill: boolean };
+  /** proxy.access_log when enabled, else null */
+  accessLog: AccessLogOptions | null;
 }
 
 /** What a data plane needs from the process it runs in. */
@@ -47,6 +52,7 @@ export class DataPlane {
   readonly #builder: TableBuilder<UpstreamPool>;
   readonly #targets = new Map<string, Target<UpstreamPool>>();
   readonly #watchdog: Watchdog | null;
+  readonly #accessLog: AccessLog | null;
   #state: State = State.empty(-1);
 
   constructor(opts: DataPlaneOptions, env: DataPlaneEnv) {
@@ -67,6 +73,7 @@ export class DataPlane {
       { host: s.host, port: s.port },
       {
         strictMode: s.strictMode,
+        identity: { requestId: s.requestId, startTraceparent: s.startTraceparent },
         xForwarded: s.xForwarded,
         globalHeaders: s.globalHeaders,
         runner,
@@ -77,6 +84,7 @@ export class DataPlane {
         targetFor: (url) => this.#targetFor(url),
       },
     );
+    this.#accessLog = opts.accessLog === null ? null : new AccessLog(opts.accessLog).start();
   }
 
   /** A fetchUpstream URL as a target with its pool (cached: module code usually returns a few URLs). */
@@ -104,9 +112,11 @@ export class DataPlane {
   /**
    * Builds the table of `state` and serves it from the next request on. Only what changed since
    * the state applied before is rebuilt (see TableBuilder); `full` rebuilds everything. Throws
-   * (and keeps serving the previous table) when the state cannot be built.
+   * (and keeps serving the previous table) when the state cannot be built. `seenAt` (ms since
+   * the epoch) is when the node saw the revision: the revision-applied event reports the time
+   * from then until it is served.
    */
-  apply(state: State, full = false): void {
+  apply(state: State, full = false, seenAt = Date.now()): void {
     if (full) this.#builder.reset();
     const candidate = this.#builder.prepare(state);
     const previous = this.#state;
@@ -118,6 +128,7 @@ export class DataPlane {
       this.#state = previous;
       throw err;
     }
+    if (channels.revisionApplied.hasSubscribers) channels.revisionApplied.publish({ rev: state.rev, applyMs: Math.max(0, Date.now() - seenAt) });
     if (!candidate.rebuilt) return;
     this.#watchdog?.describe(candidate.table.moduleRoutes);
     this.#targets.clear();
@@ -137,6 +148,7 @@ export class DataPlane {
     await this.#server.close();
     await this.#pools.close();
     await this.#watchdog?.close();
+    this.#accessLog?.stop();
   }
 }
 
@@ -162,7 +174,7 @@ function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, lo
     log: (level: ModuleLogLevel, module: string | null, message: string) => {
       if (!log.isLevelEnabled(level)) return;
       // The route is known while module code runs synchronously inside a hook call.
-      log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null }, message);
+      log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null, request_id: ModuleContext.requestIdOf(runner.activeContext) }, message);
     },
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
     cache,

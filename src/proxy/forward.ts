@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Errors } from '../core/errors.js';
+import { answerId, REQUEST_ID_HEADER, REQUEST_ID_KEY } from '../observability/request-id.js';
+import { channels } from '../observability/channels.js';
 import type { StreamingResponse } from '../platform/listener.js';
 import type { UpstreamHandler, UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
@@ -7,6 +9,7 @@ import type { ServiceRuntime, Target } from '../runtime/service-runtime.js';
 import { upstreamPath, upstreamQuery } from '../runtime/upstream-url.js';
 import { reply } from './gateway-responses.js';
 import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
+import { meterOf, type RequestMeter } from './request-meter.js';
 
 /** Per-proxy settings the forwarder needs, computed once from the config. */
 export interface ForwardOptions {
@@ -98,6 +101,13 @@ export class Forward implements UpstreamHandler {
   protected resume: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   protected done = false;
+  /** the request id the answer carries (undefined: request ids are off) */
+  protected readonly answerId: string | undefined;
+  /** the upstream's own X-Request-Id is not passed on when the gateway answers with one */
+  protected readonly dropHeader: string | null;
+  readonly #meter: RequestMeter | null;
+  /** when the current attempt was sent, while it is observed (0: not observed, or already reported) */
+  #sentAt = 0;
 
   constructor(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions) {
     this.req = req;
@@ -109,6 +119,9 @@ export class Forward implements UpstreamHandler {
     this.#query = query;
     this.#params = params;
     this.#retryable = !hasBody(req) && IDEMPOTENT.has(req.method!);
+    this.answerId = answerId(res);
+    this.dropHeader = this.answerId === undefined ? null : REQUEST_ID_KEY;
+    this.#meter = meterOf(req) ?? null;
     res.once('close', () => {
       if (!this.done) {
         this.done = true;
@@ -152,7 +165,28 @@ export class Forward implements UpstreamHandler {
     const method = this.method();
     const headers = this.headers(target);
     this.opts.onUpstreamRequest?.({ origin: target.origin, path, method, headers });
+    if (this.#meter !== null || channels.upstream.hasSubscribers) this.#sentAt = performance.now();
     target.pool.dispatch({ path, method, headers, body: this.body(this.#attempt) }, this);
+  }
+
+  /**
+   * The current attempt is over (answer complete or handed on, or failed): its time goes to the
+   * request's meter and the upstream channel, once per attempt. `err` is null on success, and
+   * for an exchange stopped by the gateway itself (client gone, answer replaced by a module).
+   */
+  protected upstreamEnded(err: Error | null): void {
+    const sentAt = this.#sentAt;
+    if (sentAt === 0) return;
+    this.#sentAt = 0;
+    const durationMs = performance.now() - sentAt;
+    const m = this.#meter;
+    if (m !== null) {
+      m.upstream = this.target.origin;
+      m.upstreamMs += durationMs;
+    }
+    if (!channels.upstream.hasSubscribers) return;
+    const code = err === null ? null : (err as { code?: string }).code || err.name || 'Error';
+    channels.upstream.publish({ namespace: this.route.namespace, service: this.#service.name, upstream: this.target.origin, durationMs, error: code, retry: this.#attempt > 0 });
   }
 
   #clearTimer(): void {
@@ -179,6 +213,7 @@ export class Forward implements UpstreamHandler {
     if (res.sendStream === undefined || statusCode < 200) return false;
     this.#clearTimer();
     this.done = true;
+    this.upstreamEnded(null);
     // the upstream's answer is not used otherwise: its headers are edited in place
     const headers = upstream;
     const connection = headers.get('connection');
@@ -187,6 +222,7 @@ export class Forward implements UpstreamHandler {
     if (extraHop !== null) for (const name of extraHop) headers.delete(name);
     const global = this.opts.globalHeaders;
     for (let i = 0; i < global.length; i += 2) headers.append(global[i], global[i + 1]);
+    if (this.answerId !== undefined) headers.set(REQUEST_ID_HEADER, this.answerId);
     res.sendStream(statusCode, headers, body);
     return true;
   }
@@ -201,12 +237,13 @@ export class Forward implements UpstreamHandler {
     if (statusCode < 200) return true; // 1xx: wait for the final answer
     this.#clearTimer();
     this.resume = resume;
-    return this.respond(statusCode, responseHeaders(rawHeaders));
+    return this.respond(statusCode, responseHeaders(rawHeaders, this.dropHeader));
   }
 
   /** Sends the upstream's status and headers (plus global headers) to the client; false pauses the upstream. */
   protected respond(statusCode: number, headers: string[]): boolean {
     const out: string[] = this.opts.globalHeaders.length === 0 ? headers : [...this.opts.globalHeaders, ...headers];
+    if (this.answerId !== undefined) out.push(REQUEST_ID_HEADER, this.answerId);
     this.res.writeHead(statusCode, out);
     return true;
   }
@@ -218,6 +255,7 @@ export class Forward implements UpstreamHandler {
   }
 
   onComplete(): void {
+    this.upstreamEnded(null);
     this.done = true;
     this.res.end();
   }
@@ -225,6 +263,7 @@ export class Forward implements UpstreamHandler {
   onError(err: Error): void {
     this.#clearTimer();
     this.#abort = null;
+    this.upstreamEnded(this.done ? null : err);
     if (this.done) return;
     const res = this.res;
     const code = (err as { code?: string }).code ?? '';
@@ -272,8 +311,8 @@ export function headersOf(list: readonly string[]): Headers {
   return h;
 }
 
-/** The upstream's response headers as strings, minus hop-by-hop ones. */
-export function responseHeaders(rawHeaders: ReadonlyArray<Buffer | string>): string[] {
+/** The upstream's response headers as strings, minus hop-by-hop ones (and `drop`, a lowercase name). */
+export function responseHeaders(rawHeaders: ReadonlyArray<Buffer | string>, drop: string | null = null): string[] {
   const out: string[] = [];
   let extraHop: Set<string> | null = null;
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -283,6 +322,7 @@ export function responseHeaders(rawHeaders: ReadonlyArray<Buffer | string>): str
       if (lower === 'connection') extraHop = connectionTokens(latin1(rawHeaders[i + 1]));
       continue;
     }
+    if (lower === drop) continue;
     out.push(name, latin1(rawHeaders[i + 1]));
   }
   if (extraHop !== null) {

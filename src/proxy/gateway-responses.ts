@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { answerId, REQUEST_ID_HEADER } from '../observability/request-id.js';
 
 /**
  * Responses the gateway makes itself. Short fixed bodies that leak nothing internal;
@@ -13,6 +14,8 @@ function send(res: ServerResponse, status: number, body: string, extra?: readonl
   }
   const headers = ['Content-Type', TEXT, 'Content-Length', String(Buffer.byteLength(body)), 'X-Content-Type-Options', 'nosniff'];
   if (extra !== undefined) headers.push(...extra);
+  const id = answerId(res);
+  if (id !== undefined) headers.push(REQUEST_ID_HEADER, id);
   res.writeHead(status, headers);
   res.end(body);
 }

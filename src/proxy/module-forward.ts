@@ -8,6 +8,7 @@ import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
 import type { StreamingResponse } from '../platform/listener.js';
 import { Forward, headerList, headersOf, responseHeaders, upstreamHeaders, type ForwardOptions } from './forward.js';
+import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 
 /** Body bytes held while asynchronous responseModifiers run, before the upstream is paused. */
 const HOLD_LIMIT = 64 * 1024;
@@ -90,10 +91,12 @@ export class ModuleForward extends Forward {
     return super.body(attempt);
   }
 
-  /** headers for the client: global, then those module code set on ctx.response(), then the upstream's */
+  /** headers for the client: global, then those module code set on ctx.response(), then the upstream's, then the request id */
   #clientHeaders(upstream: string[]): string[] {
     const own = this.#ctx.touchedResponse?.headers.flat() ?? [];
-    return [...this.opts.globalHeaders, ...own, ...upstream];
+    const out = [...this.opts.globalHeaders, ...own, ...upstream];
+    if (this.answerId !== undefined) out.push(REQUEST_ID_HEADER, this.answerId);
+    return out;
   }
 
   protected override respond(statusCode: number, headers: string[]): boolean {
@@ -203,10 +206,14 @@ export class ModuleForward extends Forward {
       w?.();
     });
     this.#handOff = { body };
-    const go = this.respond(statusCode, responseHeaders(headerList(upstream)));
+    const go = this.respond(statusCode, responseHeaders(headerList(upstream), this.dropHeader));
     this.#handOff = null;
-    if (this.#handedOver) return true;
+    if (this.#handedOver) {
+      this.upstreamEnded(null);
+      return true;
+    }
     if (this.done) {
+      this.upstreamEnded(null);
       void body?.cancel().catch(() => undefined);
       return true;
     }
@@ -294,6 +301,7 @@ export class ModuleForward extends Forward {
   }
 
   override onComplete(): void {
+    this.upstreamEnded(null);
     if (this.#modifying && !this.#collecting) {
       this.#endedWhileModifying = true;
       return;

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { ModuleContext } from '../modules/ctx/context.js';
+import { withAnswerId } from '../observability/request-id.js';
 import { isHookTimeout, type HookRunner } from '../modules/hook-runner.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
 import type { ForwardOptions } from './forward.js';
 import { reply } from './gateway-responses.js';
 import { ModuleForward } from './module-forward.js';
+import { meterModuleTime } from './request-meter.js';
 
 /** What the module path needs besides the forwarder's options. */
 export interface ModulePathOptions extends ForwardOptions {
@@ -26,6 +28,7 @@ export interface ModulePathOptions extends ForwardOptions {
 export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ModulePathOptions): void {
   const hooks = route.hooks!;
   const ctx = new ModuleContext(req, res, path, query, params, route.info!);
+  meterModuleTime(req, ctx);
   const runner = opts.runner;
   let phase = 'fetchUpstream';
 
@@ -86,7 +89,7 @@ function finishAnswer(ctx: ModuleContext, res: ServerResponse): void {
   const response = ctx.touchedResponse;
   if (response === null || !response.started) {
     if (!res.headersSent) {
-      res.writeHead(204, response?.headers.flat() ?? []);
+      res.writeHead(204, withAnswerId(res, response?.headers.flat() ?? []));
     }
     res.end();
     return;

@@ -5,10 +5,14 @@ import type { RuntimeTable } from '../runtime/table.js';
 import { forward } from './forward.js';
 import { reply } from './gateway-responses.js';
 import { handleModuleRoute, type ModulePathOptions } from './module-pipeline.js';
+import { identify, type IdentityOptions } from './request-identity.js';
+import { meterOf } from './request-meter.js';
 
 export interface PipelineOptions extends ModulePathOptions {
   /** proxy.strict_mode: close the connection when no namespace matches the host */
   strictMode: boolean;
+  /** request ids and trace context (proxy.request_id, proxy.tracing) */
+  identity: IdentityOptions;
 }
 
 /**
@@ -16,6 +20,8 @@ export interface PipelineOptions extends ModulePathOptions {
  * table; everything it looks up was built when the revision was applied.
  */
 export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMessage, res: ServerResponse, opts: PipelineOptions): void {
+  // first: every later reader (upstream headers, module ctx, logs, observers) sees the same id
+  identify(req, res, opts.identity);
   const host = hostOf(req.headers.host);
   if (table.allowedDomain !== null && !table.allowedDomain(host)) return reply.forbidden(res);
   const nsName = table.resolver.resolve(host);
@@ -30,6 +36,8 @@ export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMe
     // To the same host on the default https port (the plain listener's port does not apply).
     return reply.redirect(res, `https://${host}${req.url}`);
   }
+  const meter = meterOf(req);
+  if (meter !== undefined) meter.namespace = nsName;
   const ns = table.namespaces.get(nsName);
   if (ns === undefined || ns.router === null) return reply.notFound(res);
 
@@ -41,6 +49,10 @@ export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMe
   if (match.kind === 'not-found') return reply.notFound(res);
   if (match.kind === 'method-not-allowed') return reply.methodNotAllowed(res, match.allow);
   const route = match.value;
+  if (meter !== undefined) {
+    meter.route = route.name;
+    meter.service = route.service?.name ?? null;
+  }
   if (route.hooks !== null) return handleModuleRoute(req, res, route, path, query, match.params, opts);
   // Routes without a service are answered by modules (requestHandler); without any: 501 as DGate.
   if (route.service === null) return reply.notImplemented(res);

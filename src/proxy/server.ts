@@ -2,7 +2,9 @@ import cluster from 'node:cluster';
 import { createListener, type HttpListener } from '../platform/listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RuntimeTable } from '../runtime/table.js';
+import { channels } from '../observability/channels.js';
 import { handleRequest, type PipelineOptions } from './pipeline.js';
+import { observeRequest } from './request-meter.js';
 
 export interface ProxyServerOptions {
   host: string;
@@ -12,6 +14,10 @@ export interface ProxyServerOptions {
   globalHeaders: readonly string[];
   /** time budget of an asynchronous module function call, ms */
   moduleTimeoutMs: number;
+  /** proxy.request_id.enabled */
+  requestId: boolean;
+  /** proxy.tracing.start_traceparent */
+  startTraceparent: boolean;
 }
 
 /**
@@ -26,7 +32,8 @@ export class ProxyServer {
   constructor(listen: { host: string; port: number }, opts: PipelineOptions) {
     this.#opts = opts;
     // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
-    this.#server = createListener({ ...listen, reusePort: cluster.isWorker }, (req, res) => {
+    this.#server = createListener({ ...listen, reusePort: cluster.isWorker, connections: channels.connection }, (req, res) => {
+      if (channels.requestEnd.hasSubscribers || channels.requestStart.hasSubscribers) observeRequest(req, res);
       const table = this.#table;
       if (table === null) {
         res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });

@@ -5,9 +5,10 @@ import type { DataPlaneOptions } from '../proxy/data-plane.js';
 /** Messages between the primary process and proxy worker processes (IPC, JSON). */
 export type ToWorker =
   | { t: 'init'; options: DataPlaneOptions; logLevel: string; nodeId: string }
-  | { t: 'snapshot'; rev: number; items: Array<{ kind: Kind; namespace: string; name: string; item: unknown }> }
+  /** `seenAt`: when the primary published it (ms since the epoch), for the time-to-apply measurement */
+  | { t: 'snapshot'; rev: number; items: Array<{ kind: Kind; namespace: string; name: string; item: unknown }>; seenAt: number }
   /** the changes leading from revision `from` (the worker's) to `rev`; several committed batches may be merged */
-  | { t: 'batch'; from: number; rev: number; changes: Change[] }
+  | { t: 'batch'; from: number; rev: number; changes: Change[]; seenAt: number }
   | { t: 'written'; id: number; rev: number }
   | { t: 'write-failed'; id: number; message: string; code: string; status: number };
 

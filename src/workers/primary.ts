@@ -153,7 +153,7 @@ export class WorkerPool {
 
   #sendSnapshot(slot: Slot): void {
     const state = this.#state();
-    this.#send(slot, { t: 'snapshot', rev: state.rev, items: [...state.entries()] });
+    this.#send(slot, { t: 'snapshot', rev: state.rev, items: [...state.entries()], seenAt: Date.now() });
   }
 
   /** revision every worker serves (-1 while a worker is being started) */
@@ -175,10 +175,11 @@ export class WorkerPool {
   /** Sends a publication to every worker and resolves once it is live in all of them. */
   publish(p: Publication): Promise<void> {
     const rev = p.state.rev;
+    const seenAt = Date.now();
     for (const slot of this.#slots.values()) {
       if (!slot.following) continue; // it will get a snapshot that includes this publication
       if (p.changes === null) this.#sendSnapshot(slot);
-      else this.#send(slot, { t: 'batch', from: p.from, rev, changes: p.changes as Change[] });
+      else this.#send(slot, { t: 'batch', from: p.from, rev, changes: p.changes as Change[], seenAt });
     }
     if (this.#liveRev() >= rev) return Promise.resolve();
     return new Promise<void>((resolve) => {

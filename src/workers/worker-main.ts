@@ -66,10 +66,10 @@ const failAtRev = Number(process.env.DGATE_TEST_FAIL_APPLY_AT_REV ?? Number.NaN)
  * Applies a state, or, when it cannot be built, stops accepting connections and tells the
  * primary, which replaces this worker; it never acknowledges a revision it does not serve.
  */
-function apply(next: State, full: boolean, from: number): boolean {
+function apply(next: State, full: boolean, from: number, seenAt: number): boolean {
   try {
     if (!full && failAtRev > from && failAtRev <= next.rev) throw new Error(`DGATE_TEST_FAIL_APPLY_AT_REV: refusing revision ${failAtRev}`);
-    plane!.apply(next, full);
+    plane!.apply(next, full, seenAt);
     state = next;
     return true;
   } catch (err) {
@@ -97,7 +97,7 @@ process.on('message', (m: ToWorker) => {
       pendingWrites.delete(m.id);
       break;
     case 'snapshot':
-      if (!apply(State.fromItems(m.rev, m.items), true, -1)) break;
+      if (!apply(State.fromItems(m.rev, m.items), true, -1, m.seenAt)) break;
       if (!listening) {
         listening = true;
         const listen = plane!.listen();
@@ -122,7 +122,7 @@ process.on('message', (m: ToWorker) => {
         send({ t: 'resync', rev: state?.rev ?? -1 });
         break;
       }
-      if (!apply(state.applyChanges(m.changes, m.rev), false, m.from)) break;
+      if (!apply(state.applyChanges(m.changes, m.rev), false, m.from, m.seenAt)) break;
       ack(m.rev);
       reached(m.rev);
       break;

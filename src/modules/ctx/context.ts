@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerId } from '../../observability/request-id.js';
 import { ModuleRequest } from './request.js';
 import { ModuleResponse } from './response.js';
 import type { UpstreamResponse } from './upstream.js';
@@ -40,8 +41,21 @@ export class ModuleContext {
     this.#info = info;
   }
 
+  /**
+   * The X-Request-Id of the request behind a hook's `ctx` (null when absent, or not a ctx).
+   * Static, so it adds nothing to the ctx API module code sees. Cut at 200 characters: the
+   * value comes from the client and ends up in kept log lines.
+   */
+  static requestIdOf(ctx: unknown): string | null {
+    if (!(ctx instanceof ModuleContext)) return null;
+    const v = ctx.#req.headers['x-request-id'];
+    if (typeof v !== 'string' || v === '') return null;
+    return v.length > 200 ? v.slice(0, 200) : v;
+  }
+
+  /** the request's X-Request-Id (proxy.request_id), else an id made for module code */
   get id(): string {
-    if (this.#id === null) this.#id = `${Date.now().toString(36)}-${process.pid.toString(36)}-${(counter++).toString(36)}`;
+    if (this.#id === null) this.#id = answerId(this.#res) ?? `${Date.now().toString(36)}-${process.pid.toString(36)}-${(counter++).toString(36)}`;
     return this.#id;
   }
   request(): ModuleRequest {

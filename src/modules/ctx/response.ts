@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { withAnswerId } from '../../observability/request-id.js';
 import { toBuffer } from './body.js';
 import { parseCookies, serializeCookie, type CookieOptions } from './cookies.js';
 import { HeaderMap } from './header-map.js';
@@ -42,7 +43,7 @@ export class ModuleResponse {
     if (!res.headersSent) {
       if (!this.headers.has('content-type')) this.headers.set('Content-Type', 'text/plain; charset=utf-8');
       if (end) this.headers.set('Content-Length', body.length);
-      res.writeHead(this.#status, this.headers.flat());
+      res.writeHead(this.#status, withAnswerId(res, this.headers.flat()));
     }
     this.started = true;
     if (end) res.end(body);

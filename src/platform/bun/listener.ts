@@ -24,6 +24,7 @@ interface BunGlobal {
  * ambiguous framing before any handler runs. Each request is handed to the shared pipeline as
  * node:http-shaped objects; the answer becomes a fetch `Response`, built once the head and the
  * first bytes are known, or given the upstream's body stream as it is (sendStream).
+ * Bun.serve does not expose connections, so `opts.connections` is not told of them here.
  */
 export function createListener(opts: ListenerOptions, handler: RequestHandler): HttpListener {
   let server: BunServer | null = null;
@@ -140,6 +141,11 @@ class BunResponse implements StreamingResponse {
     else this.#onDrain = null;
     for (const fn of list) fn();
     return true;
+  }
+
+  /** the status sent (200 until a head is written) */
+  get statusCode(): number {
+    return this.#status;
   }
 
   writeHead(status: number, headers?: readonly string[] | OutgoingHttpHeaders): this {

@@ -2,6 +2,9 @@ import http from 'node:http';
 import { listen } from '../../net/listen.js';
 import type { HttpListener, ListenerOptions, RequestHandler } from '../listener.js';
 
+const OPENED = Object.freeze({ delta: 1 as const });
+const CLOSED = Object.freeze({ delta: -1 as const });
+
 /** node:http; a malformed request is answered 400 and closed by the parser, before any handler. */
 export function createListener(opts: ListenerOptions, handler: RequestHandler): HttpListener {
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
@@ -9,6 +12,14 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler): 
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
+  const sink = opts.connections;
+  if (sink !== undefined) {
+    server.on('connection', (socket: import('node:net').Socket) => {
+      if (!sink.hasSubscribers) return;
+      sink.publish(OPENED);
+      socket.once('close', () => sink.publish(CLOSED));
+    });
+  }
   return {
     listen: () => listen(server, opts.port, opts.host),
     close: () =>

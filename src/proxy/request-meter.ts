@@ -1,0 +1,92 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MODULE_TIME, type ModuleTime } from '../modules/hook-runner.js';
+import { channels } from '../observability/channels.js';
+
+const METER = Symbol('dgate.requestMeter');
+const START: Readonly<Record<string, never>> = Object.freeze({});
+
+type Metered = IncomingMessage & { [METER]?: RequestMeter };
+
+/**
+ * What the request path notes about one request while someone listens to the request-end
+ * channel: the pipeline fills in what it resolved, the forwarder the upstream and its time, the
+ * module runner the time spent in module code; the end event is published once the answer is
+ * done (or the client went away). Created only when observed: an unobserved request pays two
+ * `hasSubscribers` checks and one missing-property lookup per stage.
+ */
+export class RequestMeter implements ModuleTime {
+  readonly start = performance.now();
+  namespace: string | null = null;
+  route: string | null = null;
+  service: string | null = null;
+  upstream: string | null = null;
+  upstreamMs = 0;
+  moduleMs = 0;
+  bytesOut = 0;
+}
+
+/** The meter of an observed request, undefined when nobody listens. */
+export function meterOf(req: IncomingMessage): RequestMeter | undefined {
+  return (req as Metered)[METER];
+}
+
+/** Gives module code's ctx the meter, so the hook runner adds module time to it. */
+export function meterModuleTime(req: IncomingMessage, ctx: object): void {
+  const m = (req as Metered)[METER];
+  if (m !== undefined) (ctx as { [MODULE_TIME]?: ModuleTime })[MODULE_TIME] = m;
+}
+
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  return (chunk as Uint8Array | null)?.byteLength ?? 0;
+}
+
+/**
+ * Called first for every proxy request: publishes its start, and when the request's end is
+ * observed, starts a meter and publishes the end event when the response closes.
+ */
+export function observeRequest(req: IncomingMessage, res: ServerResponse): void {
+  if (channels.requestStart.hasSubscribers) channels.requestStart.publish(START);
+  if (!channels.requestEnd.hasSubscribers) return;
+  const m = new RequestMeter();
+  (req as Metered)[METER] = m;
+  // Body bytes are counted where they are written (write/end of this response only).
+  const write = res.write;
+  const end = res.end;
+  const r = res as unknown as { write: (...args: unknown[]) => boolean; end: (...args: unknown[]) => unknown; sendStream?: (status: number, headers: Headers, body: unknown) => void };
+  r.write = function (this: unknown, chunk?: unknown, encoding?: unknown, ...rest: unknown[]) {
+    m.bytesOut += byteLength(chunk, encoding);
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, encoding, ...rest);
+  };
+  r.end = function (this: unknown, chunk?: unknown, encoding?: unknown, ...rest: unknown[]) {
+    if (chunk !== undefined && typeof chunk !== 'function') m.bytesOut += byteLength(chunk, encoding);
+    return (end as (...args: unknown[]) => unknown).call(this, chunk, encoding, ...rest);
+  };
+  const sendStream = r.sendStream;
+  if (sendStream !== undefined) {
+    // a body passed on as a stream is not read here: its declared length counts
+    r.sendStream = function (this: unknown, status: number, headers: Headers, body: unknown) {
+      m.bytesOut += Number(headers.get('content-length') ?? 0) || 0;
+      return sendStream.call(this, status, headers, body);
+    };
+  }
+  res.once('close', () => {
+    const cl = req.headers['content-length'];
+    const id = req.headers['x-request-id'];
+    channels.requestEnd.publish({
+      namespace: m.namespace,
+      route: m.route,
+      service: m.service,
+      upstream: m.upstream,
+      method: req.method ?? '',
+      // 499 (as nginx): the client went away before an answer was sent
+      status: res.headersSent ? res.statusCode : 499,
+      bytesIn: cl === undefined ? 0 : Number(cl) || 0,
+      bytesOut: m.bytesOut,
+      moduleMs: m.moduleMs,
+      upstreamMs: m.upstreamMs,
+      totalMs: performance.now() - m.start,
+      requestId: typeof id === 'string' ? id : null,
+    });
+  });
+}
