@@ -16,6 +16,8 @@ import type { UpstreamRequestInfo } from './proxy/forward.js';
 import type { ModuleHost } from './modules/host.js';
 import { ModuleSets } from './modules/module-sets.js';
 import { listen } from './net/listen.js';
+import { nodeView, type NodeObservability } from './observability/node-view.js';
+import { ProcessObserver } from './observability/process-observer.js';
 import { noPools, TableBuilder } from './runtime/table.js';
 import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -141,6 +143,8 @@ export interface GatewayTooling {
 const STORE_HEALTH_INTERVAL_MS = 1000;
 /** Retry interval of start-up resources that could not be written while the store was unreachable. */
 const STARTUP_RETRY_MS = 2000;
+/** How long the node waits for its workers' metrics and stats (a worker busy in module code is left out). */
+const OBSERVE_TIMEOUT_MS = 2000;
 
 /**
  * Loads the node's state from its store. A node on etcd that cannot reach it boots from its
@@ -214,6 +218,11 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
   const watchOnly = config.admin.watchOnly;
   const moduleWrite = (build: (state: State) => Change[]): Promise<State> => (watchOnly ? Promise.reject(Errors.WATCH_ONLY()) : writer.write(build));
 
+  // Metrics and stats: this process's observer (the proxy's too when it runs here), merged with
+  // the workers' answers; nothing subscribes to the request path with disable_metrics.
+  const observer = config.disableMetrics ? null : new ProcessObserver({ proxy: config.proxy.workers === 0 });
+  observer?.start();
+
   let proxyPort: number;
   if (config.proxy.workers === 0) {
     plane = new DataPlane(planeOptions, { logger, write: moduleWrite, onUpstreamRequest: tooling.onUpstreamRequest });
@@ -230,7 +239,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     });
     proxyPort = await plane.listen();
   } else {
-    pool = new WorkerPool(config.proxy.workers, planeOptions, () => syncer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId }, (changes) => moduleWrite(() => changes));
+    pool = new WorkerPool(config.proxy.workers, planeOptions, () => syncer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId, observe: observer !== null }, (changes) => moduleWrite(() => changes));
     const wp = pool;
     syncer.setPublisher((pub) => wp.publish(pub));
     proxyPort = await pool.start();
@@ -248,9 +257,14 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     list: async () => (joined ?? joining()).list(),
     close: async () => joined?.close(),
   };
+  const workers = pool;
+  const observability: NodeObservability | null =
+    observer === null ? null : nodeView(observer, (what) => (workers === null ? Promise.resolve([]) : workers.query(what, OBSERVE_TIMEOUT_MS)));
   const admin = createAdminServer({
     writer,
     cluster,
+    observability,
+    nodeId: config.nodeId,
     watchOnly,
     history: (from, limit) => store.history(from, limit),
     ready: () => ready,
@@ -319,6 +333,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
       await keeper?.flush();
       await syncer.close();
       await store.close();
+      observer?.stop();
     },
   };
 }

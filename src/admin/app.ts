@@ -14,6 +14,8 @@ import type { Reply } from './reply.js';
 import { RESOURCES } from './resources/index.js';
 import { Router } from './router.js';
 import { systemRoutes } from './system.js';
+import type { NodeObservability } from '../observability/node-view.js';
+import { observabilityRoutes } from './observability.js';
 
 export interface AdminOptions {
   /** the single write path; reads come from writer.state */
@@ -41,6 +43,10 @@ export interface AdminOptions {
   keyAuth: { keys: string[]; headerName?: string; queryParamName?: string };
   /** the cluster view (`GET /api/v1/cluster`): this node alone, or every node sharing the etcd store */
   cluster: Membership;
+  /** the node's metrics and stats (GET /metrics, GET /api/v1/stats); null with disable_metrics (both 404); absent: as null */
+  observability?: NodeObservability | null;
+  /** this node's id (stats answers name it) */
+  nodeId?: string;
   /** `admin.watch_only`: every write (PUT, POST, PATCH, DELETE) is refused with 403 DG_ERR_WATCH_ONLY */
   watchOnly?: boolean;
   now?: () => Date;
@@ -71,6 +77,7 @@ export function createAdminServer(opts: AdminOptions): Server {
   const router = new Router([
     ...systemRoutes(ctx, opts),
     ...clusterRoutes(ctx, opts.cluster),
+    ...observabilityRoutes({ observability: opts.observability ?? null, cluster: opts.cluster, nodeId: opts.nodeId ?? opts.cluster.self().id, keyQueryParam: opts.keyAuth.queryParamName, keyHeader: opts.keyAuth.headerName }),
     ...Object.values(RESOURCES).flatMap((r) => r.routes(ctx)),
   ]);
 

@@ -1,5 +1,5 @@
 import { AdminApiError, AdminConnectionError, AdminRedirectError, AdminWaitTimeoutError } from './errors.js';
-import type { AdminAuth, Changelog, ClusterNode, ClusterView, Document, DocumentPage, ItemOf, RequestRecord, ResourceInput, ResourceKind } from './types.js';
+import type { AdminAuth, Changelog, ClusterNode, ClusterView, Document, DocumentPage, ItemOf, RequestRecord, ResourceInput, ResourceKind, StatsQuery, StatsReport } from './types.js';
 
 export interface AdminClientOptions {
   /** e.g. "http://localhost:9080"; a path prefix is kept ("https://gw.example.com/admin") */
@@ -117,6 +117,11 @@ export class AdminClient {
   async cluster(): Promise<ClusterView> {
     const body = (await this.#call('GET', '/api/v1/cluster', {}, undefined, true)) as Record<string, unknown>;
     return { nodes: body.data as ClusterNode[], node: body.node as string, rev: body.rev as number };
+  }
+
+  /** Request and module stats over the last 1 min, 5 min and 1 h (GET /api/v1/stats), filtered. */
+  async stats(query: StatsQuery = {}): Promise<StatsReport> {
+    return (await this.#call('GET', '/api/v1/stats', { ...query }, undefined, true)) as StatsReport;
   }
 
   /**

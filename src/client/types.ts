@@ -73,3 +73,35 @@ export interface ClusterView {
   node: string;
   rev: number;
 }
+
+/** Counts and latency percentiles (ms; null without requests) of one window. */
+export interface StatsWindow {
+  requests: number;
+  errors: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export type StatsWindows = Record<'1m' | '5m' | '1h', StatsWindow>;
+
+export interface StatsQuery {
+  namespace?: string;
+  route?: string;
+  service?: string;
+  module?: string;
+  /** cluster (default): every live node; node: the node asked */
+  scope?: 'node' | 'cluster';
+}
+
+/** `GET /api/v1/stats`. */
+export interface StatsReport {
+  node: string;
+  scope: 'node' | 'cluster';
+  filters: Record<string, string>;
+  /** the nodes asked, and whether each answered in time */
+  nodes: Array<{ id: string; address: string; answered: boolean; error: string | null }>;
+  total: StatsWindows;
+  routes: Array<{ namespace: string; route: string; service: string; windows: StatsWindows }>;
+  modules: Array<{ namespace: string; route: string; module: string; windows: StatsWindows }>;
+}

@@ -33,6 +33,8 @@ export interface Config {
   /** Node tags (`tags`): shown in the cluster view and the start-up log line. */
   readonly tags: readonly string[];
   readonly disableDefaultNamespace: boolean;
+  /** `disable_metrics`: nothing subscribes to the request-path channels; /metrics and /api/v1/stats answer 404 */
+  readonly disableMetrics: boolean;
   readonly storage: StorageConfig;
   readonly proxy: ProxyConfig;
   readonly admin: AdminConfig;

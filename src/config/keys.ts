@@ -182,10 +182,9 @@ export const CONFIG_KEYS: SectionSpec = {
     tags: { kind: 'stringList', doc: 'node tags, shown in GET /api/v1/cluster and the start-up log line' },
     disable_default_namespace: { kind: 'bool', default: false, doc: 'do not create the "default" namespace' },
     disable_metrics: {
-      kind: 'unsupported',
-      refuseAnyValue: true,
-      message: 'not supported yet: metrics are not served yet, so there is nothing to disable (remove the key)',
-      doc: 'refused: metrics are not served yet',
+      kind: 'bool',
+      default: false,
+      doc: 'true: no metrics or stats are collected; GET /metrics and GET /api/v1/stats answer 404 (docs/observability.md)',
     },
 
     storage: {

@@ -40,6 +40,7 @@ test('no file anywhere: built-in defaults', () => {
     debug: false,
     tags: [],
     disableDefaultNamespace: false,
+    disableMetrics: false,
     storage: {
       type: 'file',
       dir: join(cwd, '.dgate'),

@@ -83,5 +83,7 @@ export const Errors = {
   MODULE_LINK: defineError('DG_ERR_MODULE_LINK', 400, '%s'),
   STORE: defineError('DG_ERR_STORE', 500, 'store: %s'),
   STORE_UNAVAILABLE: defineError('DG_ERR_STORE_UNAVAILABLE', 503, 'store: etcd is unreachable: %s'),
+  /** GET /metrics or /api/v1/stats on a node started with disable_metrics: true. */
+  METRICS_DISABLED: defineError('DG_ERR_METRICS_DISABLED', 404, 'metrics and stats are disabled on this node (disable_metrics: true)'),
   INTERNAL: defineError('DG_ERR_INTERNAL', 500, 'internal error'),
 } as const;

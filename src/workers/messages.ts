@@ -1,10 +1,14 @@
 import type { Change } from '../core/change.js';
 import type { Kind } from '../core/types.js';
 import type { DataPlaneOptions } from '../proxy/data-plane.js';
+import type { ObserveQuery } from '../observability/process-observer.js';
 
 /** Messages between the primary process and proxy worker processes (IPC, JSON). */
 export type ToWorker =
-  | { t: 'init'; options: DataPlaneOptions; logLevel: string; nodeId: string }
+  /** `observe`: the worker subscribes its metrics and stats (false with disable_metrics) */
+  | { t: 'init'; options: DataPlaneOptions; logLevel: string; nodeId: string; observe: boolean }
+  /** the node asks each worker what it observed; answered with 'reply' and the same id */
+  | { t: 'query'; id: number; what: ObserveQuery }
   /** `seenAt`: when the primary published it (ms since the epoch), for the time-to-apply measurement */
   | { t: 'snapshot'; rev: number; items: Array<{ kind: Kind; namespace: string; name: string; item: unknown }>; seenAt: number }
   /** the changes leading from revision `from` (the worker's) to `rev`; several committed batches may be merged */
@@ -20,4 +24,6 @@ export type FromWorker =
   /** the worker could not apply revision `rev` (null: it could not start); it has stopped accepting connections */
   | { t: 'failed'; rev: number | null; error: string }
   /** a write made by module code in the worker (dgate/state), for the primary's single write path */
-  | { t: 'write'; id: number; changes: Change[] };
+  | { t: 'write'; id: number; changes: Change[] }
+  /** the answer to a 'query' (null when the worker does not observe) */
+  | { t: 'reply'; id: number; data: unknown };

@@ -4,6 +4,7 @@ import type { Change } from '../core/change.js';
 import type { State } from '../core/state.js';
 import type { Publication } from '../sync/syncer.js';
 import type { DataPlaneOptions } from '../proxy/data-plane.js';
+import type { ObserveQuery } from '../observability/process-observer.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 // Workers share the listening socket and the kernel hands out connections (no round-robin
@@ -47,7 +48,9 @@ export class WorkerPool {
   readonly #state: () => State;
   readonly #log: WorkerLogger;
   readonly #slots = new Map<number, Slot>();
-  readonly #initMeta: { logLevel: string; nodeId: string };
+  readonly #initMeta: { logLevel: string; nodeId: string; observe: boolean };
+  #nextQuery = 1;
+  readonly #queries = new Map<number, { slot: Slot; resolve: (data: unknown) => void }>();
   #port = 0;
   #closing = false;
   #restarts: number[] = [];
@@ -57,7 +60,7 @@ export class WorkerPool {
 
   readonly #write: (changes: Change[]) => Promise<State>;
 
-  constructor(count: number, options: DataPlaneOptions, state: () => State, log: WorkerLogger, meta: { logLevel: string; nodeId: string }, write: (changes: Change[]) => Promise<State>) {
+  constructor(count: number, options: DataPlaneOptions, state: () => State, log: WorkerLogger, meta: { logLevel: string; nodeId: string; observe: boolean }, write: (changes: Change[]) => Promise<State>) {
     this.#write = write;
     this.#count = count;
     this.#options = options;
@@ -106,6 +109,12 @@ export class WorkerPool {
                 this.#send(slot, { t: 'write-failed', id: m.id, message: err.message, code: err.code ?? 'DG_ERR_INTERNAL', status: err.status ?? 500 }),
             );
             break;
+          case 'reply': {
+            const q = this.#queries.get(m.id);
+            this.#queries.delete(m.id);
+            q?.resolve(m.data);
+            break;
+          }
           case 'failed':
             this.#log.error({ worker: worker.process.pid, rev: m.rev, error: m.error }, 'proxy worker could not apply a revision; replacing it');
             this.#replace(slot, 'SIGTERM');
@@ -198,6 +207,38 @@ export class WorkerPool {
           resolve();
         },
       });
+    });
+  }
+
+  /**
+   * Asks every live worker the same question; resolves with the answers that arrive within
+   * `timeoutMs` (a worker busy in module code or being replaced is left out).
+   */
+  query(what: ObserveQuery, timeoutMs: number): Promise<unknown[]> {
+    const asked = [...this.#slots.values()].filter((s) => s.following && !s.retired && s.worker.isConnected());
+    return new Promise((resolve) => {
+      const answers: unknown[] = [];
+      const ids: number[] = [];
+      let left = asked.length;
+      const finish = () => {
+        clearTimeout(timer);
+        for (const id of ids) this.#queries.delete(id);
+        resolve(answers);
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      if (left === 0) return finish();
+      for (const slot of asked) {
+        const id = this.#nextQuery++;
+        ids.push(id);
+        this.#queries.set(id, {
+          slot,
+          resolve: (data) => {
+            if (data !== null) answers.push(data);
+            if (--left === 0) finish();
+          },
+        });
+        this.#send(slot, { t: 'query', id, what });
+      }
     });
   }
 

@@ -10,11 +10,14 @@ import { GatewayError } from '../core/errors.js';
 import { State } from '../core/state.js';
 import { createLogger } from '../observability/log.js';
 import { installProcessGuards } from '../observability/process-guards.js';
+import { ProcessObserver } from '../observability/process-observer.js';
 import type { LogLevel } from '../config/config.js';
 import { DataPlane } from '../proxy/data-plane.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 let plane: DataPlane | null = null;
+/** this worker's metrics and stats (null with disable_metrics) */
+let observer: ProcessObserver | null = null;
 let state: State | null = null;
 let listening = false;
 /** settles once the listener is bound: a revision is acknowledged only once connections can reach it */
@@ -85,8 +88,18 @@ process.on('message', (m: ToWorker) => {
       {
         const logger = createLogger({ level: m.logLevel as LogLevel, nodeId: m.nodeId }).child({ worker: process.pid });
         installProcessGuards(logger);
+        if (m.observe) {
+          observer = new ProcessObserver({ proxy: true });
+          observer.start();
+        }
         plane = new DataPlane(m.options, { logger, write });
       }
+      break;
+    case 'query':
+      (observer?.answer(m.what) ?? Promise.resolve(null)).then(
+        (data) => send({ t: 'reply', id: m.id, data }),
+        () => send({ t: 'reply', id: m.id, data: null }),
+      );
       break;
     case 'written':
       pendingWrites.get(m.id)?.resolve(m.rev);

@@ -1,0 +1,135 @@
+/**
+ * Counters, gauges and histograms kept as plain numbers per label set, updated with a map
+ * lookup per event, and turned into prom-client's metric JSON (`Registry.getMetricsAsJSON()`'s
+ * shape) only when scraped, so that the node can merge its processes' metrics with
+ * prom-client's AggregatorRegistry.
+ */
+
+/** One metric in prom-client's JSON shape. */
+export interface MetricJson {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram' | 'summary';
+  values: Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
+  aggregator: 'sum' | 'first' | 'min' | 'max' | 'average' | 'omit';
+}
+
+const SEP = '\u0001';
+
+abstract class Family<S> {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  protected readonly series = new Map<string, { labels: readonly string[]; s: S }>();
+
+  constructor(name: string, help: string, labelNames: readonly string[]) {
+    this.name = name;
+    this.help = help;
+    this.labelNames = labelNames;
+  }
+
+  protected abstract create(): S;
+
+  /** the series of these label values (in labelNames order), created on first use */
+  protected at(values: readonly string[]): S {
+    const key = values.length === 1 ? values[0]! : values.join(SEP);
+    let e = this.series.get(key);
+    if (e === undefined) this.series.set(key, (e = { labels: values, s: this.create() }));
+    return e.s;
+  }
+
+  protected labelsOf(values: readonly string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (let i = 0; i < this.labelNames.length; i++) out[this.labelNames[i]!] = values[i]!;
+    return out;
+  }
+
+  /** how many label sets this family holds */
+  get size(): number {
+    return this.series.size;
+  }
+
+  abstract toJSON(): MetricJson;
+}
+
+export class CounterFamily extends Family<{ v: number }> {
+  protected create() {
+    return { v: 0 };
+  }
+  inc(values: readonly string[], by = 1): void {
+    this.at(values).v += by;
+  }
+  toJSON(): MetricJson {
+    return {
+      name: this.name,
+      help: this.help,
+      type: 'counter',
+      aggregator: 'sum',
+      values: [...this.series.values()].map((e) => ({ value: e.s.v, labels: this.labelsOf(e.labels) })),
+    };
+  }
+}
+
+/** A gauge without labels; `aggregator` says how the node combines its processes' values. */
+export class Gauge {
+  readonly name: string;
+  readonly help: string;
+  readonly #aggregator: MetricJson['aggregator'];
+  value = 0;
+
+  constructor(name: string, help: string, aggregator: MetricJson['aggregator']) {
+    this.name = name;
+    this.help = help;
+    this.#aggregator = aggregator;
+  }
+
+  toJSON(): MetricJson {
+    return { name: this.name, help: this.help, type: 'gauge', aggregator: this.#aggregator, values: [{ value: this.value, labels: {} }] };
+  }
+}
+
+interface HistogramSeries {
+  /** per bucket (not cumulative); the last one is +Inf */
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+export class HistogramFamily extends Family<HistogramSeries> {
+  readonly #bounds: readonly number[];
+
+  constructor(name: string, help: string, labelNames: readonly string[], bounds: readonly number[]) {
+    super(name, help, labelNames);
+    this.#bounds = bounds;
+  }
+
+  protected create(): HistogramSeries {
+    return { counts: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0 };
+  }
+
+  observe(values: readonly string[], v: number): void {
+    const s = this.at(values);
+    const b = this.#bounds;
+    let i = 0;
+    while (i < b.length && v > b[i]!) i++;
+    s.counts[i]!++;
+    s.sum += v;
+    s.count++;
+  }
+
+  toJSON(): MetricJson {
+    const out: MetricJson['values'] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const e of this.series.values()) {
+      const labels = this.labelsOf(e.labels);
+      let acc = 0;
+      for (let i = 0; i <= this.#bounds.length; i++) {
+        acc += e.s.counts[i]!;
+        out.push({ value: acc, labels: { ...labels, le: i < this.#bounds.length ? this.#bounds[i]! : '+Inf' }, metricName: bucket });
+      }
+      out.push({ value: e.s.sum, labels, metricName: `${this.name}_sum` });
+      out.push({ value: e.s.count, labels, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: 'histogram', aggregator: 'sum', values: out };
+  }
+}
