@@ -43,7 +43,7 @@ export class DomainCertificates implements CertificateSelector {
       .filter((d) => d.cert !== undefined && d.key !== undefined && servesTls(d))
       .sort((a, b) => b.priority - a.priority || byteOrder(b.name, a.name) || byteOrder(b.namespace, a.namespace));
     const matchers: Array<{ matches: HostMatcher; certificate: TlsCertificate }> = [];
-    const named: NamedCertificate[] = [];
+    const names: Array<{ serverName: string; certificate: TlsCertificate }> = [];
     for (const domain of ordered) {
       const certificate = domain as TlsCertificate;
       for (const pattern of domain.patterns) {
@@ -54,10 +54,20 @@ export class DomainCertificates implements CertificateSelector {
           continue;
         }
         const serverName = serverNameOf(pattern);
-        if (serverName !== null && (allowed === null || serverName.startsWith('*') || allowed(serverName))) named.push({ serverName, certificate });
+        if (serverName !== null) names.push({ serverName, certificate });
       }
     }
     this.#matchers = matchers;
+    // An exact name gets what select() picks for it (a higher-priority glob or regex may win);
+    // a `*.x` name keeps its own domain's certificate (no static form for the rest).
+    const named: NamedCertificate[] = [];
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (seen.has(n.serverName)) continue;
+      seen.add(n.serverName);
+      const certificate = n.serverName.startsWith('*') ? n.certificate : this.select(n.serverName);
+      if (certificate !== null) named.push({ serverName: n.serverName, certificate });
+    }
     this.named = named;
   }
 
