@@ -215,6 +215,16 @@ admin:
       assert.ok(text.includes('**redacted**'), `${what} shows the placeholder`);
     }
     assert.ok(got.out.includes(pair.cert.split('\n')[1]!), 'the certificate stays readable');
+    // the exported file applies as it is: the placeholder keeps the stored key
+    const exportFile = join(dir, 'export.yaml');
+    writeFileSync(exportFile, exported.out);
+    const edited = exported.out.replace('priority: 0', 'priority: 3');
+    assert.notEqual(edited, exported.out);
+    writeFileSync(exportFile, edited);
+    const applied = await cliRun(['apply', '-f', exportFile], { NODE_EXTRA_CA_CERTS: ca });
+    assert.equal(applied.code, 0, applied.out);
+    const after = await cliRun(['dom', 'get', 'shop', 'namespace=shop'], { NODE_EXTRA_CA_CERTS: ca });
+    assert.equal(JSON.parse(after.out).priority, 3, 'the domain was written');
     await until(async () => (await peerCertificate(proxyTls, 'shop.example')).subject.CN === 'shop.example', 'the workers to serve the domain certificate');
   });
 
