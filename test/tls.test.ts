@@ -187,6 +187,9 @@ admin:
     assert.equal((await peerCertificate(proxyTls, 'localhost')).fingerprint256, proxyFp);
     const adminFp = new X509Certificate(readFileSync(join(tlsDir, 'admin.crt'))).fingerprint256;
     assert.equal((await peerCertificate(adminTls, 'localhost')).fingerprint256, adminFp);
+    const old = await sClient(adminTls, 'localhost', ['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0']);
+    assert.notEqual(old.code, 0, 'the admin listener refuses TLS 1.1 too');
+    assert.equal(old.cn, null);
   });
 
   it('dgate-cli talks to the admin API over TLS when told to trust its certificate (NODE_EXTRA_CA_CERTS)', async () => {
