@@ -240,3 +240,37 @@ admin:
     assert.equal((await peerCertificate(proxyTls, 'shop.example')).subject.CN, 'shop.example', 'domain certificates come back from the store');
   });
 });
+
+describe('init_resources domains with certificate files', () => {
+  it('reads cert_file/key_file (relative to the config file) and serves the certificate by SNI', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dgate-tls-init-'));
+    const pair = opensslCert('init.test');
+    writeFileSync(join(dir, 'init.crt'), pair.cert);
+    writeFileSync(join(dir, 'init.key'), pair.key);
+    const gw = await startTestGateway({
+      storage: { dir },
+      proxy: {
+        tls: { port: 0, auto_generate: true },
+        init_resources: { domains: [{ name: 'init', namespace: 'default', patterns: ['init.test'], cert_file: join(dir, 'init.crt'), key_file: join(dir, 'init.key') }] },
+      },
+    });
+    try {
+      assert.equal((await sClient(gw.gateway.proxyTlsPort!, 'init.test')).cn, 'init.test');
+      assert.equal((await gw.admin('GET', '/api/v1/domain/init')).body.data.key, '**redacted**');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('a pair that cannot serve TLS, or cert with cert_file, stops start-up naming the item and field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dgate-tls-init-'));
+    const a = opensslCert('a.test');
+    const b = opensslCert('b.test');
+    const start = (domain: Record<string, unknown>) =>
+      startTestGateway({ storage: { dir }, proxy: { init_resources: { domains: [{ name: 'd', namespace: 'default', patterns: ['d.test'], ...domain }] } } });
+    await assert.rejects(start({ cert: a.cert, key: b.key }), /init_resources\.domains\[0\]: key: does not match the certificate in cert/);
+    writeFileSync(join(dir, 'a.crt'), a.cert);
+    await assert.rejects(start({ cert: a.cert, cert_file: join(dir, 'a.crt'), key: a.key }), /proxy\.init_resources\.domains\[0\]\.cert_file: set cert or cert_file, not both/);
+    await assert.rejects(start({ cert_file: join(dir, 'missing.crt'), key: a.key }), /proxy\.init_resources\.domains\[0\]\.cert_file: cannot read/);
+  });
+});
