@@ -26,6 +26,8 @@ describe('proxy TLS listener', () => {
   let gw: TestGateway;
   let tlsPort: number;
   let dir: string;
+  /** called when a ?wait= request reaches the upstream */
+  let onSleep: ((path: string) => void) | null = null;
   const certs = {
     fallback: opensslCert('fallback.test'),
     shop: opensslCert('shop.test'),
@@ -41,7 +43,7 @@ describe('proxy TLS listener', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dgate-tls-test-'));
-    echo = await startEchoServer();
+    echo = await startEchoServer({ onSleep: (path) => onSleep?.(path) });
     gw = await startTestGateway({
       proxy: {
         tls: { port: 0, cert_file: file('fallback.crt', certs.fallback.cert), key_file: file('fallback.key', certs.fallback.key) },
@@ -119,6 +121,23 @@ describe('proxy TLS listener', () => {
     }
   });
 
+  it('a request in flight while the certificate changes is answered', async () => {
+    const current = (await peerCertificate(tlsPort, 'c.test')).fingerprint256;
+    const swapTo = current === new X509Certificate(certs.c.cert).fingerprint256 ? certs.c2 : certs.c;
+    const target = new X509Certificate(swapTo.cert).fingerprint256;
+    const reached = new Promise<void>((resolve) => (onSleep = () => resolve()));
+    let swappedAt = 0;
+    const slow = get(new https.Agent({ keepAlive: false }), tlsPort, 'c.test', [certs.c.cert, certs.c2.cert], '/slow?wait=5s').then((r) => ({ ...r, at: Date.now() }));
+    await reached;
+    await gw.put('domain', { name: 'c', patterns: ['c.test'], cert: swapTo.cert, key: swapTo.key });
+    await until(async () => (await peerCertificate(tlsPort, 'c.test')).fingerprint256 === target, 'new handshakes to get the new certificate');
+    swappedAt = Date.now();
+    const answer = await slow;
+    onSleep = null;
+    assert.equal(answer.status, 200);
+    assert.ok(answer.at >= swappedAt, 'the answer came after the new certificate was in use');
+  });
+
   it('a keep-alive connection opened before a certificate change stays usable', unlessBun(BUN_LIMITS.tlsCertificateSwap), async () => {
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     try {
@@ -138,9 +157,9 @@ describe('proxy TLS listener', () => {
 });
 
 /** One GET over `agent` with SNI `servername`; the connection's local port and certificate. */
-function get(agent: https.Agent, port: number, servername: string, ca: string[]): Promise<{ status: number; localPort: number; fingerprint: string }> {
+function get(agent: https.Agent, port: number, servername: string, ca: string[], path = '/ka'): Promise<{ status: number; localPort: number; fingerprint: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, servername, headers: { host: servername }, ca, agent, path: '/ka' }, (res) => {
+    const req = https.get({ host: '127.0.0.1', port, servername, headers: { host: servername }, ca, agent, path }, (res) => {
       const socket = res.socket as import('node:tls').TLSSocket;
       const out = { status: res.statusCode!, localPort: socket.localPort!, fingerprint: socket.getPeerCertificate().fingerprint256 };
       res.resume();
