@@ -173,8 +173,8 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   proxy['consoleLogLevel'] ??= tree['logLevel'];
 
   const admin = tree['admin'] as Tree;
-  applyListenerTlsRules(proxy['tls'] as Tree | null, 'proxy.tls', ctx);
-  applyListenerTlsRules(admin['tls'] as Tree | null, 'admin.tls', ctx);
+  applyListenerTlsRules(proxy['tls'] as Tree | null, proxy['port'] as number, 'proxy', ctx);
+  applyListenerTlsRules(admin['tls'] as Tree | null, admin['port'] as number, 'admin', ctx);
   const basicAuth = admin['basicAuth'] as { users: unknown[] };
   const keyAuth = admin['keyAuth'] as { keys: unknown[] };
   if (admin['authMethod'] === 'basic' && basicAuth.users.length === 0) {
@@ -194,8 +194,10 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
 }
 
 /** proxy.tls / admin.tls: files go in pairs and resolve against the working directory; some certificate must exist. */
-function applyListenerTlsRules(tls: Tree | null, path: string, ctx: DefaultContext): void {
+function applyListenerTlsRules(tls: Tree | null, plainPort: number, section: string, ctx: DefaultContext): void {
   if (tls === null) return;
+  const path = `${section}.tls`;
+  if (tls['port'] !== 0 && tls['port'] === plainPort) throw configError(`${path}.port`, `must differ from ${section}.port (both are ${plainPort})`);
   if ((tls['certFile'] === null) !== (tls['keyFile'] === null)) {
     throw configError(`${path}.${tls['certFile'] === null ? 'cert_file' : 'key_file'}`, 'cert_file and key_file go together');
   }
