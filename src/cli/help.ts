@@ -26,7 +26,8 @@ Commands:
   stats             requests, errors and p50/p95/p99 latency per route and module (1m, 5m, 1h)
 
 Global flags (before the resource):
-  --admin URL       admin API address (default http://localhost:9080; env DGATE_ADMIN_API)
+  --admin URL       admin API address (default http://localhost:9080; env DGATE_ADMIN_API);
+                    https:// for admin.tls (a self-signed certificate: env NODE_EXTRA_CA_CERTS=FILE)
   -a, --auth USER:PASS
                     basic auth (env DGATE_ADMIN_AUTH); USER alone asks for the password on a terminal
   --key KEY         key auth, sent in X-DGate-Key (env DGATE_ADMIN_KEY)

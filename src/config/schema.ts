@@ -21,6 +21,7 @@ import {
   type KeySpec,
   type SectionSpec,
 } from './keys.js';
+import { inlineDomainFiles } from './domain-files.js';
 import { inlinePayloadFiles } from './payload-files.js';
 
 type Tree = Record<string, unknown>;
@@ -40,6 +41,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
   applyCrossKeyRules(tree, raw, ctx);
   const init = (tree['proxy'] as Tree)['initResources'] as Tree;
   init['modules'] = inlinePayloadFiles(init['modules'] as ResourceItem[], ctx.file ? dirname(ctx.file) : ctx.cwd);
+  init['domains'] = inlineDomainFiles(init['domains'] as ResourceItem[], ctx.file ? dirname(ctx.file) : ctx.cwd);
   tree['file'] = ctx.file;
   return deepFreeze(tree as unknown as Config);
 }
@@ -181,6 +183,8 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   if (accessLog['file'] !== null) accessLog['file'] = resolve(ctx.cwd, accessLog['file'] as string);
 
   const admin = tree['admin'] as Tree;
+  applyListenerTlsRules(proxy['tls'] as Tree | null, proxy['port'] as number, 'proxy', ctx);
+  applyListenerTlsRules(admin['tls'] as Tree | null, admin['port'] as number, 'admin', ctx);
   const basicAuth = admin['basicAuth'] as { users: unknown[] };
   const keyAuth = admin['keyAuth'] as { keys: unknown[] };
   if (admin['authMethod'] === 'basic' && basicAuth.users.length === 0) {
@@ -196,6 +200,22 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   const rawKeyAuth = isMap(raw['admin']) ? raw['admin']['key_auth'] : undefined;
   if (isMap(rawKeyAuth) && rawKeyAuth['header_name'] != null && rawKeyAuth['query_param_name'] != null) {
     throw configError('admin.key_auth', 'set header_name or query_param_name, not both');
+  }
+}
+
+/** proxy.tls / admin.tls: files go in pairs and resolve against the working directory; some certificate must exist. */
+function applyListenerTlsRules(tls: Tree | null, plainPort: number, section: string, ctx: DefaultContext): void {
+  if (tls === null) return;
+  const path = `${section}.tls`;
+  if (tls['port'] !== 0 && tls['port'] === plainPort) throw configError(`${path}.port`, `must differ from ${section}.port (both are ${plainPort})`);
+  if ((tls['certFile'] === null) !== (tls['keyFile'] === null)) {
+    throw configError(`${path}.${tls['certFile'] === null ? 'cert_file' : 'key_file'}`, 'cert_file and key_file go together');
+  }
+  if (tls['certFile'] === null && tls['autoGenerate'] !== true) {
+    throw configError(path, 'set cert_file and key_file, or auto_generate: true for a self-signed certificate');
+  }
+  for (const key of ['certFile', 'keyFile'] as const) {
+    if (tls[key] !== null) tls[key] = resolve(ctx.cwd, tls[key] as string);
   }
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { hostOf } from '../runtime/domains.js';
 import type { RuntimeTable } from '../runtime/table.js';
-import { forward } from './forward.js';
+import { forward, overTls } from './forward.js';
 import { reply } from './gateway-responses.js';
 import { handleModuleRoute, type ModulePathOptions } from './module-pipeline.js';
 import { identify, type IdentityOptions } from './request-identity.js';
@@ -13,6 +13,8 @@ export interface PipelineOptions extends ModulePathOptions {
   strictMode: boolean;
   /** request ids and trace context (proxy.request_id, proxy.tracing) */
   identity: IdentityOptions;
+  /** the TLS listener's port (redirect_https sends clients there); null without one */
+  httpsPort: number | null;
 }
 
 /**
@@ -32,9 +34,10 @@ export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMe
     }
     return reply.notFound(res);
   }
-  if (table.redirectHttps !== null && table.redirectHttps(host)) {
-    // To the same host on the default https port (the plain listener's port does not apply).
-    return reply.redirect(res, `https://${host}${req.url}`);
+  if (table.redirectHttps !== null && !overTls(req) && table.redirectHttps(host)) {
+    // To the same host on the TLS listener's port (left out when it is https's default, 443).
+    const port = opts.httpsPort;
+    return reply.redirect(res, `https://${host}${port === null || port === 443 ? '' : `:${port}`}${req.url}`);
   }
   const meter = meterOf(req);
   if (meter !== undefined) meter.namespace = nsName;

@@ -1,9 +1,7 @@
 import http from 'node:http';
 import { listen } from '../../net/listen.js';
+import { reportConnections } from './connections.js';
 import type { HttpListener, ListenerOptions, RequestHandler } from '../listener.js';
-
-const OPENED = Object.freeze({ delta: 1 as const });
-const CLOSED = Object.freeze({ delta: -1 as const });
 
 /** node:http; a malformed request is answered 400 and closed by the parser, before any handler. */
 export function createListener(opts: ListenerOptions, handler: RequestHandler): HttpListener {
@@ -12,14 +10,7 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler): 
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
-  const sink = opts.connections;
-  if (sink !== undefined) {
-    server.on('connection', (socket: import('node:net').Socket) => {
-      if (!sink.hasSubscribers) return;
-      sink.publish(OPENED);
-      socket.once('close', () => sink.publish(CLOSED));
-    });
-  }
+  reportConnections(server, opts.connections);
   return {
     listen: () => listen(server, opts.port, opts.host),
     close: () =>
