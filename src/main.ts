@@ -90,6 +90,7 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       xForwarded: !p.disableXForwardedHeaders,
       globalHeaders: Object.entries(p.globalHeaders).flat(),
       moduleTimeoutMs: p.moduleTimeoutMs,
+      websocket: { idleTimeoutMs: p.websocket.idleTimeoutMs, maxMessageBytes: p.websocket.maxMessageSize },
     },
     moduleLogLevel: p.consoleLogLevel,
     // A stuck worker can be replaced; with the proxy in the main process the watchdog only logs.

@@ -84,7 +84,15 @@ export interface ProxyConfig {
   /** Level filter for module console output; defaults to `logLevel`. */
   readonly consoleLogLevel: LogLevel;
   readonly clientTransport: ClientTransportConfig;
+  readonly websocket: WebSocketConfig;
   readonly initResources: InitResources;
+}
+
+export interface WebSocketConfig {
+  /** A tunnel idle this long in both directions is closed (1001); 0 = never. */
+  readonly idleTimeoutMs: number;
+  /** Largest message relayed where the gateway reads messages (Bun). */
+  readonly maxMessageSize: number;
 }
 
 export interface ClientTransportConfig {

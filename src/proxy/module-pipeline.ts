@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocketUpgrade } from '../platform/listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { ModuleContext } from '../modules/ctx/context.js';
 import { isHookTimeout, type HookRunner } from '../modules/hook-runner.js';
@@ -7,6 +8,7 @@ import type { Target } from '../runtime/service-runtime.js';
 import type { ForwardOptions } from './forward.js';
 import { reply } from './gateway-responses.js';
 import { ModuleForward } from './module-forward.js';
+import { forwardUpgrade, type WebSocketOptions } from './websocket.js';
 
 /** What the module path needs besides the forwarder's options. */
 export interface ModulePathOptions extends ForwardOptions {
@@ -14,6 +16,8 @@ export interface ModulePathOptions extends ForwardOptions {
   /** the target for a fetchUpstream URL (pooled, cached per origin) */
   targetFor: (url: string) => Target<UpstreamPool>;
   logModuleError: (fields: { namespace: string; route: string; modules: readonly string[]; phase: string; error: string; stack?: string }) => void;
+  /** WebSocket upgrades (proxy.websocket) */
+  websocket: WebSocketOptions;
 }
 
 /**
@@ -22,8 +26,20 @@ export interface ModulePathOptions extends ForwardOptions {
  *   without a service: requestModifier* → requestHandler (501 without one; 204 if it wrote nothing)
  * A requestModifier that answers (ctx.response()) short-circuits: no upstream call. A function
  * that throws, rejects or exceeds its budget goes to errorHandler, else to a 500 (504 for the budget).
+ * A WebSocket upgrade (`upgrade`) runs fetchUpstream and the requestModifiers the same way (they
+ * may change its headers and query, or refuse it by answering), then is tunnelled; the
+ * responseModifiers do not run on it.
  */
-export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ModulePathOptions): void {
+export function handleModuleRoute(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: RouteRuntime<UpstreamPool>,
+  path: string,
+  query: string,
+  params: Record<string, string> | null,
+  opts: ModulePathOptions,
+  upgrade: WebSocketUpgrade | null = null,
+): void {
   const hooks = route.hooks!;
   const ctx = new ModuleContext(req, res, path, query, params, route.info!);
   const runner = opts.runner;
@@ -39,6 +55,9 @@ export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, rou
         if (ctx.answered) return finishAnswer(ctx, res);
         if (route.service === null) return handle();
         phase = 'upstream';
+        if (upgrade !== null) {
+          return forwardUpgrade(req, res, upgrade, route, path, query, params, opts, opts.websocket, { ctx, target, onFailure: (err, status) => failed(err, status) });
+        }
         new ModuleForward(req, res, route, path, query, params, opts, ctx, runner, target, (err, status) => {
           phase = status === 500 ? 'responseModifier' : 'upstream';
           failed(err, status);

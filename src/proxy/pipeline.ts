@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocketUpgrade } from '../platform/listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { hostOf } from '../runtime/domains.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { forward } from './forward.js';
 import { reply } from './gateway-responses.js';
 import { handleModuleRoute, type ModulePathOptions } from './module-pipeline.js';
+import { forwardUpgrade } from './websocket.js';
 
 export interface PipelineOptions extends ModulePathOptions {
   /** proxy.strict_mode: close the connection when no namespace matches the host */
@@ -13,9 +15,10 @@ export interface PipelineOptions extends ModulePathOptions {
 
 /**
  * The per-request path: host → namespace → route → upstream. Reads only the current runtime
- * table; everything it looks up was built when the revision was applied.
+ * table; everything it looks up was built when the revision was applied. A WebSocket upgrade
+ * (`upgrade`) takes the same path and is tunnelled to the upstream instead of forwarded.
  */
-export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMessage, res: ServerResponse, opts: PipelineOptions): void {
+export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMessage, res: ServerResponse, opts: PipelineOptions, upgrade: WebSocketUpgrade | null = null): void {
   const host = hostOf(req.headers.host);
   if (table.allowedDomain !== null && !table.allowedDomain(host)) return reply.forbidden(res);
   const nsName = table.resolver.resolve(host);
@@ -41,8 +44,10 @@ export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMe
   if (match.kind === 'not-found') return reply.notFound(res);
   if (match.kind === 'method-not-allowed') return reply.methodNotAllowed(res, match.allow);
   const route = match.value;
-  if (route.hooks !== null) return handleModuleRoute(req, res, route, path, query, match.params, opts);
+  if (upgrade !== null && route.service === null) return reply.upgradeNeedsService(res);
+  if (route.hooks !== null) return handleModuleRoute(req, res, route, path, query, match.params, opts, upgrade);
   // Routes without a service are answered by modules (requestHandler); without any: 501 as DGate.
   if (route.service === null) return reply.notImplemented(res);
+  if (upgrade !== null) return forwardUpgrade(req, res, upgrade, route, path, query, match.params, opts, opts.websocket, null);
   forward(req, res, route, path, query, match.params, opts);
 }

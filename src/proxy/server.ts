@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
-import { createListener, type HttpListener } from '../platform/listener.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createListener, type HttpListener, type WebSocketUpgrade } from '../platform/listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { handleRequest, type PipelineOptions } from './pipeline.js';
@@ -12,6 +13,8 @@ export interface ProxyServerOptions {
   globalHeaders: readonly string[];
   /** time budget of an asynchronous module function call, ms */
   moduleTimeoutMs: number;
+  /** proxy.websocket */
+  websocket: { idleTimeoutMs: number; maxMessageBytes: number };
 }
 
 /**
@@ -26,14 +29,19 @@ export class ProxyServer {
   constructor(listen: { host: string; port: number }, opts: PipelineOptions) {
     this.#opts = opts;
     // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
-    this.#server = createListener({ ...listen, reusePort: cluster.isWorker }, (req, res) => {
+    const serve = (req: IncomingMessage, res: ServerResponse, upgrade: WebSocketUpgrade | null) => {
       const table = this.#table;
       if (table === null) {
         res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
         res.end('Service Unavailable\n');
         return;
       }
-      handleRequest(table, req, res, this.#opts);
+      handleRequest(table, req, res, this.#opts, upgrade);
+    };
+    this.#server = createListener({ ...listen, reusePort: cluster.isWorker }, (req, res) => serve(req, res, null), {
+      handler: serve,
+      idleTimeoutMs: opts.websocket.idleTimeoutMs,
+      maxMessageBytes: opts.websocket.maxMessageBytes,
     });
   }
 

@@ -1,0 +1,336 @@
+/**
+ * WebSocket upgrades through the real gateway, with real `ws` clients and upstream servers:
+ * routing and upstream URL as for any request, messages both ways (text, binary, 1 MB),
+ * ping/pong, subprotocols, close codes from either side, refusals and failures as HTTP answers,
+ * requestModifier on the upgrade, the idle timeout and closing with 1001 on shutdown.
+ */
+import assert from 'node:assert/strict';
+import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import WebSocket, { WebSocketServer } from 'ws';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { b64 } from './support/modules-harness.js';
+import { freePort } from './support/server-process.js';
+import { selfSignedCert } from './support/tls.js';
+
+interface Upstream {
+  url: string;
+  /** upgrade requests the upstream accepted, in order */
+  seen: Array<{ url: string; headers: IncomingMessage['headers'] }>;
+  /** messages the upstream received */
+  received: Array<{ data: Buffer; binary: boolean }>;
+  /** close code and reason of each connection the upstream saw closed */
+  closes: Array<{ code: number; reason: string }>;
+  sockets: Set<WebSocket>;
+  close(): Promise<void>;
+}
+
+/**
+ * A `ws` server that echoes every message (same type), picks "chat.v2" when offered, refuses
+ * /deny with 401 and closes with 4002 when it receives the text "close-me".
+ */
+async function startUpstream(tlsCert?: { cert: string; key: string }): Promise<Upstream> {
+  const seen: Upstream['seen'] = [];
+  const received: Upstream['received'] = [];
+  const closes: Upstream['closes'] = [];
+  const sockets = new Set<WebSocket>();
+  const https = tlsCert === undefined ? null : createHttpsServer(tlsCert);
+  const options = {
+    handleProtocols: (protocols: Set<string>) => (protocols.has('chat.v2') ? 'chat.v2' : false),
+    verifyClient: (info: { req: IncomingMessage }, cb: (ok: boolean, code?: number, message?: string) => void) => {
+      if (info.req.url?.includes('/deny')) cb(false, 401, 'Unauthorized');
+      else cb(true);
+    },
+    maxPayload: 64 * 1024 * 1024,
+  };
+  const wss = https === null ? new WebSocketServer({ host: '127.0.0.1', port: 0, ...options }) : new WebSocketServer({ server: https, ...options });
+  if (https !== null) await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+  else await new Promise<void>((r) => wss.once('listening', r));
+  wss.on('connection', (ws, req) => {
+    sockets.add(ws);
+    seen.push({ url: req.url!, headers: req.headers });
+    ws.on('message', (data: Buffer, binary: boolean) => {
+      received.push({ data, binary });
+      if (!binary && data.toString() === 'close-me') ws.close(4002, 'server bye');
+      else ws.send(data, { binary });
+    });
+    ws.on('close', (code, reason) => {
+      sockets.delete(ws);
+      closes.push({ code, reason: reason.toString() });
+    });
+  });
+  const port = ((https ?? wss).address() as AddressInfo).port;
+  return {
+    url: `${https === null ? 'http' : 'https'}://127.0.0.1:${port}`,
+    seen,
+    received,
+    closes,
+    sockets,
+    close: async () => {
+      for (const s of sockets) s.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+      if (https !== null) await new Promise<void>((r) => https.close(() => r()));
+    },
+  };
+}
+
+/** Opens a client WebSocket; resolves once open, rejects with the HTTP status of a refusal. */
+function connect(url: string, opts: { host?: string; protocols?: string[]; headers?: Record<string, string> } = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, opts.protocols ?? [], { headers: { ...(opts.host ? { host: opts.host } : {}), ...opts.headers }, maxPayload: 64 * 1024 * 1024 });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d));
+      res.on('end', () => reject(Object.assign(new Error(`refused: ${res.statusCode}`), { status: res.statusCode, body })));
+    });
+    ws.once('error', reject);
+  });
+}
+
+function nextMessage(ws: WebSocket): Promise<{ data: Buffer; binary: boolean }> {
+  return new Promise((resolve, reject) => {
+    const onClose = (code: number) => reject(new Error(`closed (${code}) before a message`));
+    ws.once('message', (data: Buffer, binary: boolean) => {
+      ws.off('close', onClose);
+      resolve({ data, binary });
+    });
+    ws.once('close', onClose);
+  });
+}
+
+function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  if (ws.readyState === WebSocket.CLOSED) throw new Error('already closed');
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+}
+
+async function refusal(p: Promise<WebSocket>): Promise<{ status: number; body: string }> {
+  try {
+    const ws = await p;
+    ws.terminate();
+  } catch (err) {
+    const e = err as { status?: number; body?: string; message: string };
+    if (e.status === undefined) throw err;
+    return { status: e.status, body: e.body ?? '' };
+  }
+  throw new Error('the upgrade was accepted');
+}
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let gw: TestGateway;
+let up: Upstream;
+let wsBase: string;
+let n = 0;
+
+/** A namespace (with its own Host) whose route /ws/* (stripped) goes to `url`. */
+async function site(url: string, route: Record<string, unknown> = {}, service: Record<string, unknown> = {}, g: TestGateway = gw): Promise<string> {
+  const ns = `ws${++n}`;
+  const host = `${ns}.ws.test`;
+  await g.put('namespace', { name: ns });
+  await g.put('domain', { name: 'd', namespace: ns, patterns: [host] });
+  await g.put('service', { name: 's', namespace: ns, urls: [url], ...service });
+  await g.put('route', { name: 'r', namespace: ns, paths: ['/ws/*'], methods: ['GET'], service: 's', stripPath: true, ...route });
+  return host;
+}
+
+before(async () => {
+  up = await startUpstream();
+  gw = await startTestGateway();
+  wsBase = gw.proxyUrl.replace('http:', 'ws:');
+});
+after(async () => {
+  await gw.close();
+  await up.close();
+});
+
+describe('WebSocket tunnels', { timeout: 60_000 }, () => {
+  it('relays text and binary messages both ways, to the upstream URL built as for HTTP (path, query, Host, X-Forwarded-For)', async () => {
+    const host = await site(`${up.url}/base?k=1`);
+    const before = up.seen.length;
+    const ws = await connect(`${wsBase}/ws/room?x=2`, { host });
+    const seen = up.seen[before];
+    assert.equal(seen.url, '/base/room?k=1&x=2');
+    assert.equal(seen.headers.host, new URL(up.url).host);
+    assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+    assert.equal(seen.headers['x-forwarded-host'], host);
+
+    ws.send('hello');
+    const text = await nextMessage(ws);
+    assert.equal(text.binary, false);
+    assert.equal(text.data.toString(), 'hello');
+    ws.send(Buffer.from([0, 1, 2, 255]));
+    const bin = await nextMessage(ws);
+    assert.equal(bin.binary, true);
+    assert.deepEqual([...bin.data], [0, 1, 2, 255]);
+    assert.deepEqual(
+      up.received.slice(-2).map((m) => m.binary),
+      [false, true],
+    );
+    const c = closed(ws);
+    ws.close(1000, 'done');
+    assert.equal((await c).code, 1000);
+  });
+
+  it('relays 1 MB messages each way and answers pings', async () => {
+    const host = await site(up.url);
+    const ws = await connect(`${wsBase}/ws/big`, { host });
+    const big = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = i % 251;
+    ws.send(big);
+    const back = await nextMessage(ws);
+    assert.equal(back.data.length, big.length);
+    assert.ok(back.data.equals(big));
+    assert.ok(up.received.some((m) => m.data.length === big.length));
+    const bigText = 'x'.repeat(1024 * 1024);
+    ws.send(bigText);
+    assert.equal((await nextMessage(ws)).data.toString(), bigText);
+
+    const pong = new Promise<Buffer>((r) => ws.once('pong', r));
+    ws.ping(Buffer.from('are you there'));
+    assert.equal((await pong).toString(), 'are you there');
+    ws.close();
+  });
+
+  it('passes the subprotocol the upstream chose to the client, and none when it chose none', async () => {
+    const host = await site(up.url);
+    const ws = await connect(`${wsBase}/ws/p`, { host, protocols: ['chat.v1', 'chat.v2'] });
+    assert.equal(ws.protocol, 'chat.v2');
+    assert.match(up.seen.at(-1)!.headers['sec-websocket-protocol'] ?? '', /^chat\.v1,\s*chat\.v2$/);
+    ws.close();
+    const plain = await connect(`${wsBase}/ws/p`, { host });
+    assert.equal(plain.protocol, '');
+    plain.close();
+  });
+
+  it('passes close code and reason from the client to the upstream and from the upstream to the client', async () => {
+    const host = await site(up.url);
+    const a = await connect(`${wsBase}/ws/c`, { host });
+    const count = up.closes.length;
+    a.close(4001, 'client bye');
+    await until('the upstream to see the close', () => up.closes.length > count);
+    assert.deepEqual(up.closes.at(-1), { code: 4001, reason: 'client bye' });
+
+    const b = await connect(`${wsBase}/ws/c`, { host });
+    const c = closed(b);
+    b.send('close-me');
+    assert.deepEqual(await c, { code: 4002, reason: 'server bye' });
+  });
+
+  it('gives the client the status of an upstream that refuses the upgrade, and 502 when the upstream is down', async () => {
+    const host = await site(up.url);
+    const denied = await refusal(connect(`${wsBase}/ws/deny`, { host }));
+    assert.equal(denied.status, 401);
+
+    const down = await site(`http://127.0.0.1:${await freePort()}`);
+    assert.equal((await refusal(connect(`${wsBase}/ws/x`, { host: down }))).status, 502);
+  });
+
+  it('routes upgrades like requests: unknown path 404, route methods without GET 405, a route without service 501', async () => {
+    const host = await site(up.url);
+    assert.equal((await refusal(connect(`${wsBase}/elsewhere`, { host }))).status, 404);
+    const postOnly = await site(up.url, { methods: ['POST'] });
+    assert.equal((await refusal(connect(`${wsBase}/ws/x`, { host: postOnly }))).status, 405);
+
+    const ns = `ws${++n}`;
+    await gw.put('namespace', { name: ns });
+    await gw.put('domain', { name: 'd', namespace: ns, patterns: [`${ns}.ws.test`] });
+    await gw.put('module', { name: 'h', namespace: ns, payload: b64('export function requestHandler(ctx: any) { ctx.response().send("plain"); }') });
+    await gw.put('route', { name: 'r', namespace: ns, paths: ['/ws/*'], methods: ['GET'], modules: ['h'] });
+    const r = await refusal(connect(`${wsBase}/ws/x`, { host: `${ns}.ws.test` }));
+    assert.equal(r.status, 501);
+    assert.match(r.body, /WebSocket upgrades need a route with a service/);
+  });
+
+  it("runs the route's requestModifier on the upgrade: it adds headers the upstream sees, or refuses the upgrade", async () => {
+    const ns = `ws${++n}`;
+    const host = `${ns}.ws.test`;
+    await gw.put('namespace', { name: ns });
+    await gw.put('domain', { name: 'd', namespace: ns, patterns: [host] });
+    await gw.put('service', { name: 's', namespace: ns, urls: [up.url] });
+    await gw.put('module', {
+      name: 'm',
+      namespace: ns,
+      payload: b64(`export function requestModifier(ctx: any) {
+  if (ctx.request().headers.get('x-token') !== 'good') { ctx.response().status(403).send('no token'); return; }
+  ctx.request().headers.set('X-Checked', 'yes');
+}`),
+    });
+    await gw.put('route', { name: 'r', namespace: ns, paths: ['/ws/*'], methods: ['GET'], service: 's', modules: ['m'], stripPath: true });
+
+    const count = up.seen.length;
+    const refused = await refusal(connect(`${wsBase}/ws/m`, { host }));
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body, 'no token');
+    assert.equal(up.seen.length, count, 'the upstream was not asked');
+
+    const ws = await connect(`${wsBase}/ws/m`, { host, headers: { 'x-token': 'good' } });
+    assert.equal(up.seen.at(-1)!.headers['x-checked'], 'yes');
+    ws.send('through');
+    assert.equal((await nextMessage(ws)).data.toString(), 'through');
+    ws.close();
+  });
+
+  it('tunnels to an https upstream over wss (service URL https://)', async () => {
+    const tlsUp = await startUpstream(selfSignedCert());
+    try {
+      const host = await site(tlsUp.url, {}, { tlsSkipVerify: true });
+      const ws = await connect(`${wsBase}/ws/tls`, { host });
+      ws.send('secure');
+      assert.equal((await nextMessage(ws)).data.toString(), 'secure');
+      assert.equal(tlsUp.received.at(-1)!.data.toString(), 'secure');
+      ws.close();
+    } finally {
+      await tlsUp.close();
+    }
+  });
+});
+
+describe('WebSocket idle timeout and shutdown', { timeout: 60_000 }, () => {
+  it('closes a tunnel idle for proxy.websocket.idle_timeout with 1001 both ways; traffic keeps it open', async () => {
+    const g = await startTestGateway({ proxy: { websocket: { idle_timeout: '1s' } } });
+    try {
+      const host = await site(up.url, {}, {}, g);
+      const ws = await connect(`${g.proxyUrl.replace('http:', 'ws:')}/ws/idle`, { host });
+      const c = closed(ws);
+      const count = up.closes.length;
+      // messages every 100 ms for 1.5 s: longer than the idle timeout, never idle that long
+      const started = Date.now();
+      while (Date.now() - started < 1500) {
+        ws.send('tick');
+        await nextMessage(ws);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(ws.readyState, WebSocket.OPEN);
+      const { code, reason } = await c;
+      assert.equal(code, 1001);
+      assert.equal(reason, 'idle timeout');
+      await until('the upstream to see the close', () => up.closes.length > count);
+      assert.equal(up.closes.at(-1)!.code, 1001);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('closes open tunnels with 1001 (going away) when the proxy stops', async () => {
+    const g = await startTestGateway();
+    const host = await site(up.url, {}, {}, g);
+    const ws = await connect(`${g.proxyUrl.replace('http:', 'ws:')}/ws/drain`, { host });
+    ws.send('before');
+    await nextMessage(ws);
+    const c = closed(ws);
+    const count = up.closes.length;
+    await g.close();
+    assert.deepEqual(await c, { code: 1001, reason: 'server shutting down' });
+    await until('the upstream to see the close', () => up.closes.length > count);
+    assert.equal(up.closes.at(-1)!.code, 1001);
+  });
+});
