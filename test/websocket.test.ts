@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
+import { onBun } from './support/runtime.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { b64 } from './support/modules-harness.js';
 import { freePort } from './support/server-process.js';
@@ -28,8 +29,9 @@ interface Upstream {
 }
 
 /**
- * A `ws` server that echoes every message (same type), picks "chat.v2" when offered, refuses
- * /deny with 401 and closes with 4002 when it receives the text "close-me".
+ * A `ws` server that echoes every message (same type), picks "chat.v2" when offered, accepts
+ * permessage-deflate, refuses /deny with 401, closes with 4002 when it receives the text
+ * "close-me" and drops the connection (no close frame) on "drop-me".
  */
 async function startUpstream(tlsCert?: { cert: string; key: string }): Promise<Upstream> {
   const seen: Upstream['seen'] = [];
@@ -44,6 +46,7 @@ async function startUpstream(tlsCert?: { cert: string; key: string }): Promise<U
       else cb(true);
     },
     maxPayload: 64 * 1024 * 1024,
+    perMessageDeflate: true,
   };
   const wss = https === null ? new WebSocketServer({ host: '127.0.0.1', port: 0, ...options }) : new WebSocketServer({ server: https, ...options });
   if (https !== null) await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
@@ -54,6 +57,7 @@ async function startUpstream(tlsCert?: { cert: string; key: string }): Promise<U
     ws.on('message', (data: Buffer, binary: boolean) => {
       received.push({ data, binary });
       if (!binary && data.toString() === 'close-me') ws.close(4002, 'server bye');
+      else if (!binary && data.toString() === 'drop-me') ws.terminate();
       else ws.send(data, { binary });
     });
     ws.on('close', (code, reason) => {
@@ -209,6 +213,41 @@ describe('WebSocket tunnels', { timeout: 60_000 }, () => {
     const plain = await connect(`${wsBase}/ws/p`, { host });
     assert.equal(plain.protocol, '');
     plain.close();
+    // offered but not chosen by the upstream: the gateway does not pick one either
+    const unchosen = await connect(`${wsBase}/ws/p`, { host, protocols: ['chat.v1'] }).then(
+      (ws) => {
+        ws.close();
+        return ws.protocol;
+      },
+      (err: Error) => err.message,
+    );
+    assert.ok(unchosen === '' || unchosen === 'Server sent no subprotocol', unchosen);
+  });
+
+  it('negotiates permessage-deflate end to end on Node; on Bun each hop relays uncompressed messages', async () => {
+    const host = await site(up.url);
+    const ws = await connect(`${wsBase}/ws/z`, { host });
+    const offered = up.seen.at(-1)!.headers['sec-websocket-extensions'];
+    if (onBun) {
+      assert.equal(offered, undefined, 'no extension offered to the upstream');
+      assert.equal(ws.extensions, '');
+    } else {
+      assert.match(offered ?? '', /permessage-deflate/);
+      assert.match(ws.extensions, /permessage-deflate/);
+    }
+    const text = 'compress me '.repeat(1000);
+    ws.send(text);
+    assert.equal((await nextMessage(ws)).data.toString(), text);
+    assert.equal(up.received.at(-1)!.data.toString(), text);
+    ws.close();
+  });
+
+  it('tells the client 1011 when the upstream connection is lost without a close frame', async () => {
+    const host = await site(up.url);
+    const ws = await connect(`${wsBase}/ws/drop`, { host });
+    const c = closed(ws);
+    ws.send('drop-me');
+    assert.deepEqual(await c, { code: 1011, reason: 'upstream connection lost' });
   });
 
   it('passes close code and reason from the client to the upstream and from the upstream to the client', async () => {

@@ -22,6 +22,8 @@ export const CLOSE_NO_STATUS = 1005;
 /** "closed without a close frame": never sent in a frame */
 export const CLOSE_ABNORMAL = 1006;
 export const CLOSE_TOO_BIG = 1009;
+/** "internal error": what a client is told when the upstream's connection is lost without a close frame */
+export const CLOSE_UPSTREAM_LOST = 1011;
 
 /** One frame; `mask` is required from a client (RFC 6455 §5.3), forbidden from a server. */
 export function encodeFrame(opcode: number, payload: Buffer, mask: boolean, fin = true): Buffer {

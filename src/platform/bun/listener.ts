@@ -88,6 +88,8 @@ function serveUpgrade(request: Request, srv: BunServer, tunnels: BunTunnels, upg
         }
         const out = new Headers();
         for (let i = 0; i < headers.length; i += 2) if (!HANDSHAKE_HEADERS.has(headers[i].toLowerCase())) out.append(headers[i], headers[i + 1]);
+        // Bun would pick the client's first subprotocol when the answer names none: the upstream chose none
+        if (!out.has('sec-websocket-protocol')) request.headers.delete('sec-websocket-protocol');
         const tunnel = tunnels.tunnel(upstream, head);
         if (srv.upgrade(request, { headers: out, data: tunnel })) {
           res.upgraded();

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_NO_STATUS, closeFrame, encodeFrame, FrameError, FrameReader, OP_BINARY, OP_PONG, OP_TEXT, sendableCloseCode, type FrameEvent } from '../../net/ws-frames.js';
+import { CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_NO_STATUS, CLOSE_PROTOCOL_ERROR, CLOSE_UPSTREAM_LOST, closeFrame, encodeFrame, FrameError, FrameReader, OP_BINARY, OP_PONG, OP_TEXT, sendableCloseCode, type FrameEvent } from '../../net/ws-frames.js';
 import type { UpgradeOptions } from '../listener.js';
 
 /** Time the upstream gets to answer the gateway's close frame before its connection is cut. */
@@ -86,7 +86,7 @@ export class BunTunnel {
     upstream.on('end', () => upstream.end());
     upstream.once('close', () => {
       // the upstream went away without a close handshake: the client is told so
-      if (!this.#clientClosed) this.#closeClient(1011, 'upstream connection lost');
+      if (!this.#clientClosed) this.#closeClient(CLOSE_UPSTREAM_LOST, 'upstream connection lost');
       this.#ended();
     });
   }
@@ -105,10 +105,10 @@ export class BunTunnel {
     try {
       events = this.#reader.push(chunk);
     } catch (err) {
-      const code = err instanceof FrameError ? err.code : 1002;
+      const code = err instanceof FrameError ? err.code : CLOSE_PROTOCOL_ERROR;
       this.#sendUpstream(closeFrame(code, (err as Error).message, true));
       this.#closeSent = true;
-      this.#closeClient(1011, 'upstream protocol error');
+      this.#closeClient(CLOSE_UPSTREAM_LOST, 'upstream protocol error');
       this.#upstream.end();
       return;
     }

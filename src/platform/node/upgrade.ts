@@ -1,7 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CLOSE_GOING_AWAY, closeFrame, FrameTracker } from '../../net/ws-frames.js';
+import { CLOSE_GOING_AWAY, CLOSE_UPSTREAM_LOST, closeFrame, FrameTracker } from '../../net/ws-frames.js';
 import type { RequestHandler, UpgradeOptions, WebSocketUpgrade } from '../listener.js';
 
 /** Time the two ends get to answer the gateway's close frame before their connections are cut. */
@@ -118,10 +118,10 @@ class NodeTunnel {
     });
     for (const d of [this.#up, this.#down]) {
       d.from.on('data', (chunk: Buffer) => this.#relay(d, chunk));
-      d.from.on('end', () => d.to.end());
-      d.from.on('error', () => this.#cut());
+      d.from.on('end', () => this.#lost(d));
+      d.from.on('error', () => this.#lost(d));
       d.from.on('close', () => {
-        if (!d.to.writableEnded) d.to.end();
+        this.#lost(d);
         setTimeout(() => d.to.destroy(), CLOSE_GRACE_MS).unref();
       });
       d.to.on('drain', () => d.from.resume());
@@ -150,6 +150,19 @@ class NodeTunnel {
     }
     d.tracker.advance(chunk);
     if (!d.to.write(chunk)) d.from.pause();
+  }
+
+  /**
+   * One end's connection ended (or failed): the other end's is ended too. An upstream gone
+   * without a close frame is reported to the client as 1011 (when between frames).
+   */
+  #lost(d: Direction): void {
+    if (d.to.writableEnded || d.to.destroyed) return;
+    if (d === this.#down && !d.stopped && !d.tracker.sawClose && d.tracker.atBoundary) {
+      d.stopped = true;
+      d.to.write(closeFrame(CLOSE_UPSTREAM_LOST, 'upstream connection lost', false));
+    }
+    d.to.end();
   }
 
   #sendClose(d: Direction): void {
