@@ -13,7 +13,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { onBun } from './support/runtime.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { b64 } from './support/modules-harness.js';
-import { freePort } from './support/server-process.js';
+import { freePort, putJson, startServerProcess, stop } from './support/server-process.js';
 import { selfSignedCert } from './support/tls.js';
 
 interface Upstream {
@@ -371,5 +371,40 @@ describe('WebSocket idle timeout and shutdown', { timeout: 60_000 }, () => {
     assert.deepEqual(await c, { code: 1001, reason: 'server shutting down' });
     await until('the upstream to see the close', () => up.closes.length > count);
     assert.equal(up.closes.at(-1)!.code, 1001);
+  });
+});
+
+describe('WebSocket tunnels on a replaced worker', { timeout: 60_000 }, () => {
+  it('closes the tunnels of a worker being replaced with 1001; the client reconnects to its replacement', async () => {
+    // revisions: 1 the default namespace, 2 the service, 3 the route; the worker cannot apply 4
+    const server = await startServerProcess({
+      env: { DGATE_TEST_FAIL_APPLY_AT_REV: '4' },
+      yaml: (p) => `
+log_level: warn
+storage: { type: memory }
+proxy: { host: 127.0.0.1, port: ${p.proxy}, workers: 1 }
+admin: { host: 127.0.0.1, port: ${p.admin} }
+`,
+    });
+    try {
+      assert.equal(await putJson(server.adminUrl, 'service', { name: 's', urls: [up.url] }), 201);
+      assert.equal(await putJson(server.adminUrl, 'route', { name: 'r', paths: ['/ws/*'], methods: ['GET'], service: 's', stripPath: true }), 201);
+      const url = `${server.proxyUrl.replace('http:', 'ws:')}/ws/worker`;
+      const ws = await connect(url);
+      ws.send('on the old worker');
+      await nextMessage(ws);
+      const c = closed(ws);
+      const count = up.closes.length;
+      assert.equal(await putJson(server.adminUrl, 'route', { name: 'r2', paths: ['/other'], methods: ['GET'], service: 's' }), 201);
+      assert.deepEqual(await c, { code: 1001, reason: 'server shutting down' });
+      await until('the upstream to see the close', () => up.closes.length > count);
+      assert.equal(up.closes.at(-1)!.code, 1001);
+      const again = await connect(url);
+      again.send('on the new worker');
+      assert.equal((await nextMessage(again)).data.toString(), 'on the new worker');
+      again.close();
+    } finally {
+      await stop(server);
+    }
   });
 });
