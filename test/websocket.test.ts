@@ -10,6 +10,8 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
+import { startEchoServer } from '../src/testserver/echo.js';
+import { request } from './support/http.js';
 import { onBun } from './support/runtime.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { b64 } from './support/modules-harness.js';
@@ -329,6 +331,27 @@ describe('WebSocket tunnels', { timeout: 60_000 }, () => {
       ws.close();
     } finally {
       await tlsUp.close();
+    }
+  });
+});
+
+describe('other upgrades', { timeout: 30_000 }, () => {
+  it('serves a request asking to upgrade to another protocol (h2c) as a plain HTTP/1.1 request, body included', async () => {
+    const echo = await startEchoServer();
+    try {
+      const host = await site(echo.url, { methods: ['POST'] });
+      const res = await request(`${gw.proxyUrl}/ws/plain`, {
+        method: 'POST',
+        headers: { host, connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA', 'content-length': '10' },
+        body: 'hello body',
+      });
+      assert.equal(res.statusCode, 200);
+      const data = ((await res.body.json()) as { data: { method: string; body: string; req_headers: Record<string, string[]> } }).data;
+      assert.equal(data.method, 'POST');
+      assert.equal(data.body, 'hello body');
+      assert.equal(data.req_headers['Upgrade'] ?? data.req_headers['upgrade'], undefined);
+    } finally {
+      await echo.close();
     }
   });
 });

@@ -1,8 +1,8 @@
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CLOSE_GOING_AWAY, CLOSE_UPSTREAM_LOST, closeFrame, FrameTracker } from '../../net/ws-frames.js';
-import type { RequestHandler, UpgradeOptions, WebSocketUpgrade } from '../listener.js';
+import type { UpgradeOptions, WebSocketUpgrade } from '../listener.js';
 
 /** Time the two ends get to answer the gateway's close frame before their connections are cut. */
 const CLOSE_GRACE_MS = 2_000;
@@ -16,28 +16,34 @@ const CLOSE_GRACE_MS = 2_000;
  */
 export class NodeUpgrades {
   readonly #opts: UpgradeOptions;
-  readonly #fallback: RequestHandler;
+  readonly #server: Server;
   readonly #open = new Set<NodeTunnel>();
   #closing = false;
 
-  /** @param fallback serves requests that ask to upgrade to something other than WebSocket, as plain requests */
-  constructor(opts: UpgradeOptions, fallback: RequestHandler) {
+  constructor(opts: UpgradeOptions, server: Server) {
     this.#opts = opts;
-    this.#fallback = fallback;
+    this.#server = server;
   }
 
   /** the server's 'upgrade' listener */
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const client = socket as Socket;
+    if (!isWebSocket(req)) {
+      // Another protocol (e.g. h2c): not offered; the request is served as a plain HTTP/1.1 one
+      // (RFC 9110 §7.8), parsed again by the server without its Upgrade header.
+      client.unshift(Buffer.concat([Buffer.from(withoutUpgrade(req), 'latin1'), head]));
+      this.#server.emit('connection', client);
+      return;
+    }
     client.on('error', () => client.destroy());
     const res = new http.ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(client);
     // an answer written here (a refusal) ends the connection
     res.once('finish', () => client.end());
-    if (this.#closing || !isWebSocket(req)) {
-      if (head.length > 0) client.unshift(head);
-      this.#fallback(req, res);
+    if (this.#closing) {
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
+      res.end('Service Unavailable\n');
       return;
     }
     let accepted = false;
@@ -63,6 +69,28 @@ export class NodeUpgrades {
     this.#closing = true;
     await Promise.all([...this.#open].map((t) => t.goAway('server shutting down')));
   }
+}
+
+/** The request head again, without Upgrade and the Connection tokens that go with it. */
+function withoutUpgrade(req: IncomingMessage): string {
+  const raw = req.rawHeaders;
+  const drop = new Set(['upgrade', 'http2-settings']);
+  let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i].toLowerCase();
+    if (drop.has(lower)) continue;
+    let value = raw[i + 1];
+    if (lower === 'connection') {
+      value = value
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '' && !drop.has(t.toLowerCase()))
+        .join(', ');
+      if (value === '') continue;
+    }
+    head += `${raw[i]}: ${value}\r\n`;
+  }
+  return head + '\r\n';
 }
 
 function isWebSocket(req: IncomingMessage): boolean {
