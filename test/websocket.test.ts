@@ -5,7 +5,9 @@
  * requestModifier on the upgrade, the idle timeout and closing with 1001 on shutdown.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +17,7 @@ import { request } from './support/http.js';
 import { onBun } from './support/runtime.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { b64 } from './support/modules-harness.js';
-import { freePort, putJson, startServerProcess, stop } from './support/server-process.js';
+import { freePort, putJson, startServerProcess, stop, tempDir } from './support/server-process.js';
 import { selfSignedCert } from './support/tls.js';
 
 interface Upstream {
@@ -83,9 +85,13 @@ async function startUpstream(tlsCert?: { cert: string; key: string }): Promise<U
 }
 
 /** Opens a client WebSocket; resolves once open, rejects with the HTTP status of a refusal. */
-function connect(url: string, opts: { host?: string; protocols?: string[]; headers?: Record<string, string> } = {}): Promise<WebSocket> {
+function connect(url: string, opts: { host?: string; protocols?: string[]; headers?: Record<string, string>; ca?: string } = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, opts.protocols ?? [], { headers: { ...(opts.host ? { host: opts.host } : {}), ...opts.headers }, maxPayload: 64 * 1024 * 1024 });
+    const ws = new WebSocket(url, opts.protocols ?? [], {
+      headers: { ...(opts.host ? { host: opts.host } : {}), ...opts.headers },
+      maxPayload: 64 * 1024 * 1024,
+      ...(opts.ca === undefined ? {} : { ca: opts.ca }),
+    });
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
@@ -331,6 +337,36 @@ describe('WebSocket tunnels', { timeout: 60_000 }, () => {
       ws.close();
     } finally {
       await tlsUp.close();
+    }
+  });
+});
+
+describe('wss:// clients', { timeout: 30_000 }, () => {
+  it('tunnels upgrades arriving on the TLS listener (proxy.tls), with X-Forwarded-Proto https', async () => {
+    const cert = selfSignedCert();
+    const dir = tempDir('dgate-wss-');
+    writeFileSync(join(dir, 'cert.pem'), cert.cert);
+    writeFileSync(join(dir, 'key.pem'), cert.key);
+    const g = await startTestGateway({ proxy: { tls: { port: 0, cert_file: join(dir, 'cert.pem'), key_file: join(dir, 'key.pem') } } });
+    try {
+      const host = await site(up.url, {}, {}, g);
+      const tlsPort = g.gateway.proxyTlsPort;
+      assert.ok(tlsPort !== null && tlsPort > 0);
+      const ws = await connect(`wss://127.0.0.1:${tlsPort}/ws/secure`, { host, ca: cert.cert, protocols: ['chat.v2'] });
+      assert.equal(ws.protocol, 'chat.v2');
+      assert.equal(up.seen.at(-1)!.url, '/secure');
+      assert.equal(up.seen.at(-1)!.headers['x-forwarded-proto'], 'https');
+      ws.send('over tls');
+      assert.equal((await nextMessage(ws)).data.toString(), 'over tls');
+      const big = Buffer.alloc(1024 * 1024, 7);
+      ws.send(big);
+      assert.ok((await nextMessage(ws)).data.equals(big));
+      const c = closed(ws);
+      ws.close(4005, 'tls bye');
+      assert.equal((await c).code, 4005);
+      await until('the upstream to see the close', () => up.closes.at(-1)?.code === 4005);
+    } finally {
+      await g.close();
     }
   });
 });

@@ -3,7 +3,7 @@ import type { HttpListener, ListenerOptions, RequestHandler, StreamingResponse, 
 import { BunTunnels, type BunTunnel } from './websocket.js';
 
 /** The parts of Bun.serve this listener uses. */
-interface BunServer {
+export interface BunServer {
   readonly port: number;
   requestIP(req: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
@@ -42,14 +42,7 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler, u
         idleTimeout: 0,
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         ...(tunnels === null ? {} : { websocket: tunnels.handlers() }),
-        fetch(request, srv) {
-          if (tunnels !== null && isWebSocket(request)) return serveUpgrade(request, srv, tunnels, upgrade!);
-          return new Promise<Response>((resolve) => {
-            const res = new BunResponse(resolve);
-            const req = new BunRequest(request, srv, res);
-            handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-          });
-        },
+        fetch: (request, srv) => (tunnels !== null && isWebSocket(request) ? serveUpgrade(request, srv, tunnels, upgrade!, false) : dispatch(request, srv, handler, false)),
         error: () => new Response('Internal Server Error\n', { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }),
       });
       return server.port;
@@ -62,7 +55,7 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler, u
   };
 }
 
-function isWebSocket(request: Request): boolean {
+export function isWebSocket(request: Request): boolean {
   return request.method === 'GET' && /(^|,)\s*websocket\s*(,|$)/i.test(request.headers.get('upgrade') ?? '');
 }
 
@@ -74,10 +67,10 @@ const HANDSHAKE_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-accep
  * is an ordinary Response); once accepted, Bun answers 101 with the upstream's headers and the
  * tunnel relays messages (bun/websocket.ts).
  */
-function serveUpgrade(request: Request, srv: BunServer, tunnels: BunTunnels, upgrade: UpgradeOptions): Promise<Response> {
+export function serveUpgrade(request: Request, srv: BunServer, tunnels: BunTunnels, upgrade: UpgradeOptions, encrypted: boolean): Promise<Response> {
   return new Promise<Response>((resolve) => {
     const res = new BunResponse(resolve);
-    const req = new BunRequest(request, srv, res);
+    const req = new BunRequest(request, srv, res, encrypted);
     const ws: WebSocketUpgrade = {
       relay: 'messages',
       accept: (headers, upstream, head) => {
@@ -104,6 +97,15 @@ function serveUpgrade(request: Request, srv: BunServer, tunnels: BunTunnels, upg
   });
 }
 
+/** Hands a request to the shared handler; `encrypted` says whether it came over TLS. */
+export function dispatch(request: Request, server: BunServer, handler: RequestHandler, encrypted: boolean): Promise<Response> {
+  return new Promise<Response>((resolve) => {
+    const res = new BunResponse(resolve);
+    const req = new BunRequest(request, server, res, encrypted);
+    handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+  });
+}
+
 /** A fetch Request as node:http's IncomingMessage, for the members the pipeline and ctx read. */
 class BunRequest {
   readonly method: string;
@@ -111,11 +113,11 @@ class BunRequest {
   readonly headers: Record<string, string> = {};
   readonly rawHeaders: string[] = [];
   readonly httpVersion = '1.1';
-  readonly socket: { readonly remoteAddress: string; destroy: () => void };
+  readonly socket: { readonly remoteAddress: string; readonly encrypted: boolean; destroy: () => void };
   destroyed = false;
   readonly #body: ReadableStream<Uint8Array> | null;
 
-  constructor(request: Request, server: BunServer, res: BunResponse) {
+  constructor(request: Request, server: BunServer, res: BunResponse, encrypted: boolean) {
     this.method = request.method;
     const u = request.url;
     const slash = u.indexOf('/', u.indexOf('//') + 2);
@@ -130,6 +132,7 @@ class BunRequest {
     this.#body = request.body;
     let address: string | null = null;
     this.socket = {
+      encrypted,
       // looked up when asked for (forwarding headers, ctx): most of a request's cost is not this
       get remoteAddress() {
         return (address ??= server.requestIP(request)?.address ?? '');
