@@ -279,3 +279,12 @@ test('settings that would be ignored stop start-up, naming the key and why', () 
   build({ proxy: { x_forwarded_for_depth: 0, init_resources: { skip_validation: false } } });
   build({ disable_metrics: null, proxy: { x_forwarded_for_depth: '0', init_resources: { skip_validation: 'false' } } });
 });
+
+test('proxy.websocket: defaults, durations, and refusals naming the key', () => {
+  assert.deepEqual(build({}).proxy.websocket, { idleTimeoutMs: 300_000, maxMessageSize: 16 * 1024 * 1024 });
+  assert.deepEqual(build({ proxy: { websocket: { idle_timeout: '45s', max_message_size: '1048576' } } }).proxy.websocket, { idleTimeoutMs: 45_000, maxMessageSize: 1_048_576 });
+  assert.equal(build({ proxy: { websocket: { idle_timeout: 0 } } }).proxy.websocket.idleTimeoutMs, 0);
+  assert.throws(() => build({ proxy: { websocket: { idle_timeout: 'soon' } } }), /proxy\.websocket\.idle_timeout/);
+  assert.throws(() => build({ proxy: { websocket: { max_message_size: 10 } } }), /proxy\.websocket\.max_message_size/);
+  assert.throws(() => build({ proxy: { websocket: { idle_timout: '1s' } } }), /proxy\.websocket\.idle_timout: unknown key/);
+});
