@@ -281,6 +281,20 @@ describe('WebSocket tunnels', { timeout: 60_000 }, () => {
     assert.equal((await refusal(connect(`${wsBase}/ws/x`, { host: down }))).status, 502);
   });
 
+  it("tries the service's next URL when the connection cannot be made (retries)", async () => {
+    const ns = `ws${++n}`;
+    await gw.put('namespace', { name: ns });
+    await gw.put('domain', { name: 'd', namespace: ns, patterns: [`${ns}.ws.test`] });
+    await gw.put('service', { name: 's', namespace: ns, urls: [`http://127.0.0.1:${await freePort()}`, up.url], retries: 1 });
+    await gw.put('route', { name: 'r', namespace: ns, paths: ['/ws/*'], methods: ['GET'], service: 's', stripPath: true });
+    for (let i = 0; i < 2; i++) {
+      const ws = await connect(`${wsBase}/ws/retry`, { host: `${ns}.ws.test` });
+      ws.send('second url');
+      assert.equal((await nextMessage(ws)).data.toString(), 'second url');
+      ws.close();
+    }
+  });
+
   it('routes upgrades like requests: unknown path 404, route methods without GET 405, a route without service 501', async () => {
     const host = await site(up.url);
     assert.equal((await refusal(connect(`${wsBase}/elsewhere`, { host }))).status, 404);

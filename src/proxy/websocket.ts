@@ -55,6 +55,8 @@ export interface ModuleUpgradeParts {
  * headers, Host rules; http → ws, https → wss), with what a requestModifier changed. A 101
  * answer becomes the client's tunnel; any other answer reaches the client as it is (status,
  * headers, body); an upstream that cannot be reached or answers garbage → 502, too slow → 504.
+ * A connection that cannot be made is tried again on the next URL, `retries` times (after
+ * `retryTimeout`), as for idempotent HTTP requests.
  */
 export function forwardUpgrade(
   req: IncomingMessage,
@@ -69,73 +71,92 @@ export function forwardUpgrade(
   module: ModuleUpgradeParts | null,
 ): void {
   const service = route.service!;
-  const target = module?.target ?? service.next();
   const touched = module?.ctx.touchedRequest ?? null;
   const rest = params === null ? null : (params['*'] ?? null);
-  const upstreamUrl = upstreamPath(target, path, route.stripPath, rest) + upstreamQuery(target, touched?.queryString ?? query, service.disableQueryParams);
   const raw = touched?.touchedHeaders?.flat() ?? req.rawHeaders;
-  const headers = upstreamHeaders(req, raw, route, target, opts);
-  if (upgrade.relay === 'messages') {
-    // the gateway reads the upstream's frames itself: no extension (compression) toward it
-    for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i].toLowerCase() === 'sec-websocket-extensions') headers.splice(i, 2);
-  }
-  headers.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
-  opts.onUpstreamRequest?.({ origin: target.origin, path: upstreamUrl, method: 'GET', headers });
-
-  let done = false;
-  const fail = (err: Error, timedOut: boolean) => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    socket.destroy();
-    opts.onUpstreamError(err, route, target);
-    if (module !== null) return module.onFailure(err, timedOut ? 504 : 502);
-    if (timedOut) reply.gatewayTimeout(res);
-    else reply.badGateway(res);
-  };
-
   const definition = service.definition;
   const connectMs = definition.connectTimeout > 0 ? definition.connectTimeout / 1_000_000 : ws.connectTimeoutMs;
   const answerMs = service.requestTimeoutMs > 0 ? service.requestTimeoutMs : ws.handshakeTimeoutMs;
-  const socket = connect(target.origin, module?.target != null ? false : definition.tlsSkipVerify, ws.disablePrivateIps);
-  const timer = setTimeout(() => fail(Errors.UPSTREAM_TIMEOUT(answerMs), true), answerMs);
-  socket.setTimeout(connectMs, () => fail(Object.assign(new Error(`connect timeout after ${connectMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' }), true));
-  socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => socket.setTimeout(0));
-  socket.on('error', (err) => fail(err, false));
+  /** the client left, or the exchange was settled */
+  let done = false;
+  let current: Socket | null = null;
   res.once('close', () => {
     // the client left before the tunnel was set up
     if (!done) {
       done = true;
+      current?.destroy();
+    }
+  });
+
+  const attempt = (n: number): void => {
+    const target = module?.target ?? service.next();
+    const upstreamUrl = upstreamPath(target, path, route.stripPath, rest) + upstreamQuery(target, touched?.queryString ?? query, service.disableQueryParams);
+    const headers = upstreamHeaders(req, raw, route, target, opts);
+    if (upgrade.relay === 'messages') {
+      // the gateway reads the upstream's frames itself: no extension (compression) toward it
+      for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i].toLowerCase() === 'sec-websocket-extensions') headers.splice(i, 2);
+    }
+    headers.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
+    opts.onUpstreamRequest?.({ origin: target.origin, path: upstreamUrl, method: 'GET', headers });
+
+    let connected = false;
+    let over = false;
+    const fail = (err: Error, timedOut: boolean) => {
+      if (over || done) return;
+      over = true;
       clearTimeout(timer);
       socket.destroy();
-    }
-  });
-
-  let head = `GET ${upstreamUrl} HTTP/1.1\r\n`;
-  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  socket.write(head + '\r\n');
-
-  readAnswer(socket, (err, answer) => {
-    clearTimeout(timer);
-    if (done) return;
-    if (err !== null) return fail(err, false);
-    const a = answer!;
-    if (a.status === 101) {
-      if (!/(^|,)\s*websocket\s*(,|$)/i.test(headerValue(a.headers, 'upgrade') ?? '')) return fail(Errors.WEBSOCKET_HANDSHAKE('101 answer without Upgrade: websocket'), false);
+      // nothing reached an upstream that could not be connected to: the next one is tried
+      if (!connected && !timedOut && n < service.retries) {
+        const wait = service.retryTimeoutMs;
+        if (wait > 0) setTimeout(() => done || attempt(n + 1), wait);
+        else attempt(n + 1);
+        return;
+      }
       done = true;
-      socket.removeAllListeners('error');
-      socket.removeAllListeners('timeout');
-      upgrade.accept(a.headers, socket, a.rest);
-      return;
-    }
-    done = true;
-    socket.destroy();
-    // the upstream refused the upgrade: its answer is the client's
-    const out = clientHeaders(a.headers);
-    out.push('Content-Length', String(a.rest.length));
-    res.writeHead(a.status, out);
-    res.end(a.rest);
-  });
+      opts.onUpstreamError(err, route, target);
+      if (module !== null) return module.onFailure(err, timedOut ? 504 : 502);
+      if (timedOut) reply.gatewayTimeout(res);
+      else reply.badGateway(res);
+    };
+
+    const socket = connect(target.origin, module?.target != null ? false : definition.tlsSkipVerify, ws.disablePrivateIps);
+    current = socket;
+    const timer = setTimeout(() => fail(Errors.UPSTREAM_TIMEOUT(answerMs), true), answerMs);
+    socket.setTimeout(connectMs, () => fail(Object.assign(new Error(`connect timeout after ${connectMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' }), true));
+    socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', () => {
+      connected = true;
+      socket.setTimeout(0);
+    });
+    socket.on('error', (err) => fail(err, false));
+
+    let head = `GET ${upstreamUrl} HTTP/1.1\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    socket.write(head + '\r\n');
+
+    readAnswer(socket, (err, answer) => {
+      clearTimeout(timer);
+      if (done || over) return;
+      if (err !== null) return fail(err, false);
+      const a = answer!;
+      if (a.status === 101) {
+        if (!/(^|,)\s*websocket\s*(,|$)/i.test(headerValue(a.headers, 'upgrade') ?? '')) return fail(Errors.WEBSOCKET_HANDSHAKE('101 answer without Upgrade: websocket'), false);
+        done = true;
+        socket.removeAllListeners('error');
+        socket.removeAllListeners('timeout');
+        upgrade.accept(a.headers, socket, a.rest);
+        return;
+      }
+      done = true;
+      socket.destroy();
+      // the upstream refused the upgrade: its answer is the client's
+      const out = clientHeaders(a.headers);
+      out.push('Content-Length', String(a.rest.length));
+      res.writeHead(a.status, out);
+      res.end(a.rest);
+    });
+  };
+  attempt(0);
 }
 
 function connect(origin: string, skipVerify: boolean, publicOnly: boolean): Socket {
