@@ -90,6 +90,11 @@ export class FrameError extends Error {
 export class FrameReader {
   readonly #maxMessage: number;
   #buf: Buffer = Buffer.alloc(0);
+  /** chunks received since #buf was last joined, and their length */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** bytes needed (in #buf plus #pending) before the current frame can be read */
+  #need = 2;
   #fragments: Buffer[] = [];
   #fragmentBytes = 0;
   #fragmentBinary = false;
@@ -101,10 +106,17 @@ export class FrameReader {
 
   /** Adds bytes; returns the events completed by them, in order. Throws FrameError. */
   push(chunk: Buffer): FrameEvent[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    // a large frame arrives in many chunks: they are joined once, when the frame is complete
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#buf.length + this.#pendingBytes < this.#need) return [];
+    this.#buf = this.#buf.length === 0 && this.#pending.length === 1 ? this.#pending[0] : Buffer.concat([this.#buf, ...this.#pending]);
+    this.#pending = [];
+    this.#pendingBytes = 0;
     const out: FrameEvent[] = [];
     for (;;) {
       const b = this.#buf;
+      this.#need = 2;
       if (b.length < 2) break;
       const fin = (b[0] & 0x80) !== 0;
       const opcode = b[0] & 0x0f;
@@ -113,10 +125,12 @@ export class FrameReader {
       let len = b[1] & 0x7f;
       let off = 2;
       if (len === 126) {
+        this.#need = 4;
         if (b.length < 4) break;
         len = b.readUInt16BE(2);
         off = 4;
       } else if (len === 127) {
+        this.#need = 10;
         if (b.length < 10) break;
         const big = b.readBigUInt64BE(2);
         if (big > BigInt(this.#maxMessage)) throw new FrameError('message too big', CLOSE_TOO_BIG);
@@ -126,6 +140,7 @@ export class FrameReader {
       if (len > this.#maxMessage) throw new FrameError('message too big', CLOSE_TOO_BIG);
       const keyAt = off;
       if (masked) off += 4;
+      this.#need = off + len;
       if (b.length < off + len) break;
       let payload = b.subarray(off, off + len);
       if (masked) {
