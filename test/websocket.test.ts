@@ -12,6 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
+import { channels, type UpstreamEvent } from '../src/observability/channels.js';
 import { startEchoServer } from '../src/testserver/echo.js';
 import { request } from './support/http.js';
 import { onBun } from './support/runtime.js';
@@ -338,6 +339,33 @@ describe('WebSocket tunnels', { timeout: 60_000 }, () => {
     ws.send('through');
     assert.equal((await nextMessage(ws)).data.toString(), 'through');
     ws.close();
+  });
+
+  it('takes a ws:// URL from fetchUpstream, and reports each upstream attempt on the upstream channel', async () => {
+    const ns = `ws${++n}`;
+    const host = `${ns}.ws.test`;
+    await gw.put('namespace', { name: ns });
+    await gw.put('domain', { name: 'd', namespace: ns, patterns: [host] });
+    await gw.put('service', { name: 's', namespace: ns, urls: [`http://127.0.0.1:${await freePort()}`] });
+    await gw.put('module', { name: 'm', namespace: ns, payload: b64(`export function fetchUpstream() { return ${JSON.stringify(up.url.replace('http:', 'ws:') + '/picked')}; }`) });
+    await gw.put('route', { name: 'r', namespace: ns, paths: ['/ws/*'], methods: ['GET'], service: 's', modules: ['m'], stripPath: true });
+    const events: UpstreamEvent[] = [];
+    const listen = (e: UpstreamEvent) => events.push(e);
+    channels.upstream.subscribe(listen);
+    try {
+      const ws = await connect(`${wsBase}/ws/x`, { host });
+      assert.equal(up.seen.at(-1)!.url, '/picked/x');
+      ws.send('picked');
+      assert.equal((await nextMessage(ws)).data.toString(), 'picked');
+      ws.close();
+    } finally {
+      channels.upstream.unsubscribe(listen);
+    }
+    const mine = events.filter((e) => e.namespace === ns);
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0]!.service, 's');
+    assert.equal(mine[0]!.upstream, up.url);
+    assert.equal(mine[0]!.error, null);
   });
 
   it('tunnels to an https upstream over wss (service URL https://)', async () => {

@@ -95,7 +95,8 @@ export function handleModuleRoute(
 
 function targetOf(url: unknown, opts: ModulePathOptions): Target<UpstreamPool> {
   if (typeof url !== 'string' || url === '') throw new Error(`fetchUpstream must return an absolute http(s) URL, got ${JSON.stringify(url)}`);
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
+  // ws:// and wss:// name the same servers as http:// and https:// (DGate §3.5)
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url.replace(/^ws(s?):\/\//i, 'http$1://') : `http://${url}`;
   return opts.targetFor(withScheme);
 }
 

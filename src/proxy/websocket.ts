@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { Errors } from '../core/errors.js';
+import { channels } from '../observability/channels.js';
 import type { WebSocketUpgrade } from '../platform/listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { ModuleContext } from '../modules/ctx/context.js';
@@ -101,11 +102,18 @@ export function forwardUpgrade(
 
     let connected = false;
     let over = false;
+    const started = performance.now();
+    const attempted = (error: string | null) => {
+      if (channels.upstream.hasSubscribers) {
+        channels.upstream.publish({ namespace: route.namespace, service: service.name, upstream: target.origin, durationMs: performance.now() - started, error, retry: n > 0 });
+      }
+    };
     const fail = (err: Error, timedOut: boolean) => {
       if (over || done) return;
       over = true;
       clearTimeout(timer);
       socket.destroy();
+      attempted((err as { code?: string }).code ?? err.name);
       // nothing reached an upstream that could not be connected to: the next one is tried
       if (!connected && !timedOut && n < service.retries) {
         const wait = service.retryTimeoutMs;
@@ -142,12 +150,14 @@ export function forwardUpgrade(
       if (a.status === 101) {
         if (!/(^|,)\s*websocket\s*(,|$)/i.test(headerValue(a.headers, 'upgrade') ?? '')) return fail(Errors.WEBSOCKET_HANDSHAKE('101 answer without Upgrade: websocket'), false);
         done = true;
+        attempted(null);
         socket.removeAllListeners('error');
         socket.removeAllListeners('timeout');
         upgrade.accept(a.headers, socket, a.rest);
         return;
       }
       done = true;
+      attempted(null);
       socket.destroy();
       // the upstream refused the upgrade: its answer is the client's
       const out = clientHeaders(a.headers);
