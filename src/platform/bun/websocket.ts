@@ -4,6 +4,12 @@ import type { UpgradeOptions } from '../listener.js';
 
 /** Time the upstream gets to answer the gateway's close frame before its connection is cut. */
 const CLOSE_GRACE_MS = 2_000;
+/**
+ * Bun cannot stop reading a client's WebSocket: when this much is waiting to be written to a
+ * slow upstream, the tunnel is closed (1013, try again later) instead of buffering without end.
+ */
+const UPSTREAM_BUFFER_LIMIT = 64 * 1024 * 1024;
+const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** The parts of Bun's ServerWebSocket a tunnel uses. */
 export interface BunSocket {
@@ -139,6 +145,11 @@ export class BunTunnel {
     if (this.#closeSent) return;
     const binary = typeof message !== 'string';
     this.#sendUpstream(encodeFrame(binary ? OP_BINARY : OP_TEXT, binary ? message : Buffer.from(message, 'utf8'), true));
+    if (this.#upstream.writableLength > UPSTREAM_BUFFER_LIMIT) {
+      this.#closeSent = true;
+      this.#closeClient(CLOSE_TRY_AGAIN_LATER, 'upstream too slow');
+      this.#upstream.destroy();
+    }
   }
 
   clientDrained(): void {
