@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -407,6 +408,31 @@ describe('wss:// clients', { timeout: 30_000 }, () => {
       ws.close(4005, 'tls bye');
       assert.equal((await c).code, 4005);
       await until('the upstream to see the close', () => up.closes.at(-1)?.code === 4005);
+
+      // a request asking for another protocol on the TLS listener is served as a plain one
+      const echo = await startEchoServer();
+      try {
+        const plain = await site(echo.url, { methods: ['POST'] }, {}, g);
+        const answer = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          const s = tls.connect({ host: '127.0.0.1', port: tlsPort!, ca: cert.cert, servername: 'localhost' }, () =>
+            s.write(`POST /ws/p HTTP/1.1\r\nHost: ${plain}\r\nConnection: Upgrade\r\nUpgrade: foo\r\nContent-Length: 5\r\n\r\nhello`),
+          );
+          s.on('data', (d: Buffer) => {
+            out += d.toString();
+            if (out.includes('"body"')) {
+              s.destroy();
+              resolve(out);
+            }
+          });
+          s.on('error', reject);
+          s.on('close', () => reject(new Error(`closed: ${out}`)));
+        });
+        assert.match(answer, /^HTTP\/1\.1 200 /);
+        assert.match(answer, /"body":"hello"/);
+      } finally {
+        await echo.close();
+      }
     } finally {
       await g.close();
     }

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { CLOSE_GOING_AWAY, CLOSE_UPSTREAM_LOST, closeFrame, FrameTracker } from '../../net/ws-frames.js';
 import type { UpgradeOptions, WebSocketUpgrade } from '../listener.js';
 
@@ -32,7 +33,8 @@ export class NodeUpgrades {
       // Another protocol (e.g. h2c): not offered; the request is served as a plain HTTP/1.1 one
       // (RFC 9110 §7.8), parsed again by the server without its Upgrade header.
       client.unshift(Buffer.concat([Buffer.from(withoutUpgrade(req), 'latin1'), head]));
-      this.#server.emit('connection', client);
+      // node:https takes its connections, already decrypted, from 'secureConnection'
+      this.#server.emit(this.#server instanceof tls.Server ? 'secureConnection' : 'connection', client);
       return;
     }
     client.on('error', () => client.destroy());
