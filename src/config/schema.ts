@@ -21,6 +21,7 @@ import {
   type KeySpec,
   type SectionSpec,
 } from './keys.js';
+import { inlineDomainFiles } from './domain-files.js';
 import { inlinePayloadFiles } from './payload-files.js';
 
 type Tree = Record<string, unknown>;
@@ -40,6 +41,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
   applyCrossKeyRules(tree, raw, ctx);
   const init = (tree['proxy'] as Tree)['initResources'] as Tree;
   init['modules'] = inlinePayloadFiles(init['modules'] as ResourceItem[], ctx.file ? dirname(ctx.file) : ctx.cwd);
+  init['domains'] = inlineDomainFiles(init['domains'] as ResourceItem[], ctx.file ? dirname(ctx.file) : ctx.cwd);
   tree['file'] = ctx.file;
   return deepFreeze(tree as unknown as Config);
 }
