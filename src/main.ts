@@ -107,6 +107,7 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       moduleTimeoutMs: p.moduleTimeoutMs,
       requestId: p.requestId.enabled,
       startTraceparent: p.tracing.startTraceparent,
+      websocket: { idleTimeoutMs: p.websocket.idleTimeoutMs, maxMessageBytes: p.websocket.maxMessageSize },
     },
     accessLog: p.accessLog.enabled ? { sampleRate: p.accessLog.sampleRate, file: p.accessLog.file, nodeId: config.nodeId } : null,
     moduleLogLevel: p.consoleLogLevel,

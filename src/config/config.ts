@@ -103,6 +103,7 @@ export interface ProxyConfig {
   readonly tracing: { readonly startTraceparent: boolean };
   readonly accessLog: AccessLogConfig;
   readonly clientTransport: ClientTransportConfig;
+  readonly websocket: WebSocketConfig;
   readonly initResources: InitResources;
 }
 
@@ -113,6 +114,13 @@ export interface AccessLogConfig {
   readonly sampleRate: number;
   /** absolute path the lines are appended to; null = stdout */
   readonly file: string | null;
+}
+
+export interface WebSocketConfig {
+  /** A tunnel idle this long in both directions is closed (1001); 0 = never. */
+  readonly idleTimeoutMs: number;
+  /** Largest message relayed where the gateway reads messages (Bun). */
+  readonly maxMessageSize: number;
 }
 
 export interface ClientTransportConfig {

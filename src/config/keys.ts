@@ -328,6 +328,23 @@ export const CONFIG_KEYS: SectionSpec = {
             },
           },
         },
+        websocket: {
+          kind: 'section',
+          doc: 'WebSocket upgrades tunnelled to upstreams (README "WebSocket")',
+          keys: {
+            idle_timeout: {
+              kind: 'duration',
+              default: 300_000,
+              doc: 'a tunnel with no frame in either direction for this long is closed with 1001 both ways (0 = never)',
+            },
+            max_message_size: {
+              kind: 'int',
+              min: 125,
+              default: 16 * 1024 * 1024,
+              doc: 'largest message in bytes relayed on Bun, where the gateway reads messages (bigger: closed with 1009); Node relays frames as they are',
+            },
+          },
+        },
         client_transport: {
           kind: 'section',
           doc: 'connections to upstream services',

@@ -78,6 +78,7 @@ test('no file anywhere: built-in defaults', () => {
         disableKeepAlives: false,
         disablePrivateIps: false,
       },
+      websocket: { idleTimeoutMs: 300_000, maxMessageSize: 16 * 1024 * 1024 },
       initResources: {
         namespaces: [],
         services: [],

@@ -314,3 +314,12 @@ test('request ids, tracing and the access log: defaults, values and refusals nam
   throwsConfig({ proxy: { request_id: { header: 'X-Id' } } }, 'config: proxy.request_id.header: unknown key');
   throwsConfig({ proxy: { tracing: { start_traceparent: 'on' } } }, 'config: proxy.tracing.start_traceparent: expected true or false, got "on"');
 });
+
+test('proxy.websocket: defaults, durations, and refusals naming the key', () => {
+  assert.deepEqual(build({}).proxy.websocket, { idleTimeoutMs: 300_000, maxMessageSize: 16 * 1024 * 1024 });
+  assert.deepEqual(build({ proxy: { websocket: { idle_timeout: '45s', max_message_size: '1048576' } } }).proxy.websocket, { idleTimeoutMs: 45_000, maxMessageSize: 1_048_576 });
+  assert.equal(build({ proxy: { websocket: { idle_timeout: 0 } } }).proxy.websocket.idleTimeoutMs, 0);
+  assert.throws(() => build({ proxy: { websocket: { idle_timeout: 'soon' } } }), /proxy\.websocket\.idle_timeout/);
+  assert.throws(() => build({ proxy: { websocket: { max_message_size: 10 } } }), /proxy\.websocket\.max_message_size/);
+  assert.throws(() => build({ proxy: { websocket: { idle_timout: '1s' } } }), /proxy\.websocket\.idle_timout: unknown key/);
+});

@@ -77,6 +77,8 @@ export const Errors = {
   UPSTREAM_TIMEOUT: defineError('DG_ERR_UPSTREAM_TIMEOUT', 504, 'upstream did not answer within %s ms'),
   /** An asynchronous module function did not settle within proxy.module_timeout (the proxy answers 504). */
   HOOK_TIMEOUT: defineError('DG_ERR_HOOK_TIMEOUT', 504, 'module function did not finish within %s ms'),
+  /** The upstream's answer to a WebSocket upgrade was not a usable HTTP answer (the proxy answers 502). */
+  WEBSOCKET_HANDSHAKE: defineError('DG_ERR_WEBSOCKET_HANDSHAKE', 502, 'upstream WebSocket handshake failed: %s'),
   /** An upstream resolved to a loopback/private address while proxy.client_transport.disable_private_ips is set (502). */
   PRIVATE_ADDRESS: defineError('DG_ERR_PRIVATE_ADDRESS', 502, 'upstream address %s is private and proxy.client_transport.disable_private_ips is set'),
   MODULE_COMPILE: defineError('DG_ERR_MODULE_COMPILE', 400, 'module %s: %s'),

@@ -5,6 +5,7 @@
  * pipeline, the forwarder and the module `ctx` are shared.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { isBun } from './runtime.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -40,6 +41,38 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
-export type CreateListener = (opts: ListenerOptions, handler: RequestHandler) => HttpListener;
+/**
+ * A client's request to switch to WebSocket (`Upgrade: websocket`), given to the upgrade
+ * handler with node:http-shaped req/res (res answers a refusal as any request). Once the
+ * upstream has accepted, `accept` completes the client's handshake and the listener relays the
+ * tunnel until either side closes, it stays idle too long, or the listener closes (1001).
+ */
+export interface WebSocketUpgrade {
+  /**
+   * 'bytes': frames pass through untouched (extensions are negotiated end to end, Node);
+   * 'messages': the listener ends the client's WebSocket itself and relays messages, so no
+   * extension may be negotiated with the upstream (Bun).
+   */
+  readonly relay: 'bytes' | 'messages';
+  /**
+   * @param headers the upstream's 101 headers as a flat [name, value, ...] list
+   * @param upstream the upstream connection, past its 101 answer
+   * @param head bytes the upstream sent after its 101 head
+   */
+  accept(headers: readonly string[], upstream: Socket, head: Buffer): void;
+}
+
+export type UpgradeHandler = (req: IncomingMessage, res: ServerResponse, upgrade: WebSocketUpgrade) => void;
+
+export interface UpgradeOptions {
+  handler: UpgradeHandler;
+  /** a tunnel without a frame either way for this long is closed (1001); 0 = never */
+  idleTimeoutMs: number;
+  /** largest message relayed when the listener reads messages (Bun), bytes */
+  maxMessageBytes: number;
+}
+
+/** `upgrade`: how WebSocket upgrades are served; without it they are refused like any request the handler refuses. */
+export type CreateListener = (opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions) => HttpListener;
 
 export const createListener: CreateListener = isBun ? (await import('./bun/listener.js')).createListener : (await import('./node/listener.js')).createListener;

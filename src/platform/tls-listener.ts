@@ -4,7 +4,7 @@
  * same handler as the plain listener's, with `req.socket.encrypted` true.
  */
 import { isBun } from './runtime.js';
-import type { HttpListener, ListenerOptions, RequestHandler } from './listener.js';
+import type { HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } from './listener.js';
 
 export { TLS_MIN_VERSION } from './tls-version.js';
 
@@ -41,7 +41,8 @@ export interface TlsHttpListener extends HttpListener {
   setCertificates(certificates: CertificateSelector): Promise<void>;
 }
 
-export type CreateTlsListener = (opts: TlsListenerOptions, handler: RequestHandler) => TlsHttpListener;
+/** `upgrade`: WebSocket upgrades (wss://), as on the plain listener */
+export type CreateTlsListener = (opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions) => TlsHttpListener;
 
 export const createTlsListener: CreateTlsListener = isBun
   ? (await import('./bun/tls-listener.js')).createTlsListener

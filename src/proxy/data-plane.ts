@@ -40,6 +40,8 @@ export interface DataPlaneEnv {
 
 const FETCH_TIMEOUT_MS = 30_000;
 const TARGET_CACHE_LIMIT = 1000;
+/** time for an upstream's answer to a WebSocket upgrade when neither the service nor the transport sets one */
+const WEBSOCKET_HANDSHAKE_MS = 30_000;
 
 /**
  * One proxy listener with its pools and module sets: turns each new state revision into a
@@ -83,6 +85,12 @@ export class DataPlane {
         logModuleError: (fields) => moduleLog.error(fields, 'module function failed'),
         onUpstreamRequest: env.onUpstreamRequest ?? null,
         targetFor: (url) => this.#targetFor(url),
+        websocket: {
+          ...s.websocket,
+          connectTimeoutMs: opts.transport.dialTimeoutMs,
+          handshakeTimeoutMs: opts.transport.responseHeaderTimeoutMs > 0 ? opts.transport.responseHeaderTimeoutMs : WEBSOCKET_HANDSHAKE_MS,
+          disablePrivateIps: opts.transport.disablePrivateIps,
+        },
       },
     );
     this.#accessLog = opts.accessLog === null ? null : new AccessLog(opts.accessLog).start();

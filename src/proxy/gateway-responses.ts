@@ -25,6 +25,8 @@ export const reply = {
   forbidden: (res: ServerResponse) => send(res, 403, 'Forbidden\n'),
   methodNotAllowed: (res: ServerResponse, allow: readonly string[]) => send(res, 405, 'Method Not Allowed\n', ['Allow', allow.join(', ')]),
   notImplemented: (res: ServerResponse) => send(res, 501, 'Not Implemented\n'),
+  /** a WebSocket upgrade on a route without a service (answered by modules): nothing to tunnel to */
+  upgradeNeedsService: (res: ServerResponse) => send(res, 501, 'Not Implemented: WebSocket upgrades need a route with a service\n'),
   internalError: (res: ServerResponse) => send(res, 500, 'Internal Server Error\n'),
   badGateway: (res: ServerResponse) => send(res, 502, 'Bad Gateway\n'),
   gatewayTimeout: (res: ServerResponse) => send(res, 504, 'Gateway Timeout\n'),

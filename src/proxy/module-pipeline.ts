@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocketUpgrade } from '../platform/listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { ModuleContext } from '../modules/ctx/context.js';
 import { withAnswerId } from '../observability/request-id.js';
@@ -9,6 +10,7 @@ import type { ForwardOptions } from './forward.js';
 import { reply } from './gateway-responses.js';
 import { ModuleForward } from './module-forward.js';
 import { meterModuleTime } from './request-meter.js';
+import { forwardUpgrade, type WebSocketOptions } from './websocket.js';
 
 /** What the module path needs besides the forwarder's options. */
 export interface ModulePathOptions extends ForwardOptions {
@@ -16,6 +18,8 @@ export interface ModulePathOptions extends ForwardOptions {
   /** the target for a fetchUpstream URL (pooled, cached per origin) */
   targetFor: (url: string) => Target<UpstreamPool>;
   logModuleError: (fields: { namespace: string; route: string; modules: readonly string[]; phase: string; error: string; stack?: string }) => void;
+  /** WebSocket upgrades (proxy.websocket) */
+  websocket: WebSocketOptions;
 }
 
 /**
@@ -24,8 +28,20 @@ export interface ModulePathOptions extends ForwardOptions {
  *   without a service: requestModifier* → requestHandler (501 without one; 204 if it wrote nothing)
  * A requestModifier that answers (ctx.response()) short-circuits: no upstream call. A function
  * that throws, rejects or exceeds its budget goes to errorHandler, else to a 500 (504 for the budget).
+ * A WebSocket upgrade (`upgrade`) runs fetchUpstream and the requestModifiers the same way (they
+ * may change its headers and query, or refuse it by answering), then is tunnelled; the
+ * responseModifiers do not run on it.
  */
-export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ModulePathOptions): void {
+export function handleModuleRoute(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: RouteRuntime<UpstreamPool>,
+  path: string,
+  query: string,
+  params: Record<string, string> | null,
+  opts: ModulePathOptions,
+  upgrade: WebSocketUpgrade | null = null,
+): void {
   const hooks = route.hooks!;
   const ctx = new ModuleContext(req, res, path, query, params, route.info!);
   meterModuleTime(req, ctx);
@@ -42,6 +58,9 @@ export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, rou
         if (ctx.answered) return finishAnswer(ctx, res);
         if (route.service === null) return handle();
         phase = 'upstream';
+        if (upgrade !== null) {
+          return forwardUpgrade(req, res, upgrade, route, path, query, params, opts, opts.websocket, { ctx, target, onFailure: (err, status) => failed(err, status) });
+        }
         new ModuleForward(req, res, route, path, query, params, opts, ctx, runner, target, (err, status) => {
           phase = status === 500 ? 'responseModifier' : 'upstream';
           failed(err, status);
@@ -79,7 +98,8 @@ export function handleModuleRoute(req: IncomingMessage, res: ServerResponse, rou
 
 function targetOf(url: unknown, opts: ModulePathOptions): Target<UpstreamPool> {
   if (typeof url !== 'string' || url === '') throw new Error(`fetchUpstream must return an absolute http(s) URL, got ${JSON.stringify(url)}`);
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
+  // ws:// and wss:// name the same servers as http:// and https:// (DGate §3.5)
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url.replace(/^ws(s?):\/\//i, 'http$1://') : `http://${url}`;
   return opts.targetFor(withScheme);
 }
 

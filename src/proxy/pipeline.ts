@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocketUpgrade } from '../platform/listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { hostOf } from '../runtime/domains.js';
 import type { RuntimeTable } from '../runtime/table.js';
@@ -7,6 +8,7 @@ import { reply } from './gateway-responses.js';
 import { handleModuleRoute, type ModulePathOptions } from './module-pipeline.js';
 import { identify, type IdentityOptions } from './request-identity.js';
 import { meterOf } from './request-meter.js';
+import { forwardUpgrade } from './websocket.js';
 
 export interface PipelineOptions extends ModulePathOptions {
   /** proxy.strict_mode: close the connection when no namespace matches the host */
@@ -19,9 +21,10 @@ export interface PipelineOptions extends ModulePathOptions {
 
 /**
  * The per-request path: host → namespace → route → upstream. Reads only the current runtime
- * table; everything it looks up was built when the revision was applied.
+ * table; everything it looks up was built when the revision was applied. A WebSocket upgrade
+ * (`upgrade`) takes the same path and is tunnelled to the upstream instead of forwarded.
  */
-export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMessage, res: ServerResponse, opts: PipelineOptions): void {
+export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMessage, res: ServerResponse, opts: PipelineOptions, upgrade: WebSocketUpgrade | null = null): void {
   // first: every later reader (upstream headers, module ctx, logs, observers) sees the same id
   identify(req, res, opts.identity);
   const host = hostOf(req.headers.host);
@@ -56,8 +59,10 @@ export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMe
     meter.route = route.name;
     meter.service = route.service?.name ?? null;
   }
-  if (route.hooks !== null) return handleModuleRoute(req, res, route, path, query, match.params, opts);
+  if (upgrade !== null && route.service === null) return reply.upgradeNeedsService(res);
+  if (route.hooks !== null) return handleModuleRoute(req, res, route, path, query, match.params, opts, upgrade);
   // Routes without a service are answered by modules (requestHandler); without any: 501 as DGate.
   if (route.service === null) return reply.notImplemented(res);
+  if (upgrade !== null) return forwardUpgrade(req, res, upgrade, route, path, query, match.params, opts, opts.websocket, null);
   forward(req, res, route, path, query, match.params, opts);
 }

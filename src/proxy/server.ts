@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
-import { createListener, type HttpListener, type RequestHandler } from '../platform/listener.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createListener, type HttpListener, type UpgradeOptions, type WebSocketUpgrade } from '../platform/listener.js';
 import { createTlsListener, type TlsCertificate, type TlsHttpListener } from '../platform/tls-listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RuntimeTable } from '../runtime/table.js';
@@ -28,6 +29,8 @@ export interface ProxyServerOptions {
   requestId: boolean;
   /** proxy.tracing.start_traceparent */
   startTraceparent: boolean;
+  /** proxy.websocket */
+  websocket: { idleTimeoutMs: number; maxMessageBytes: number };
 }
 
 /**
@@ -50,7 +53,7 @@ export class ProxyServer {
     // the configured port until the listener has bound (port 0: the one the OS picked)
     this.#opts = { ...opts, httpsPort: listen.tls === null || listen.tls.port === 0 ? null : listen.tls.port };
     this.#onTlsError = listen.onTlsError ?? (() => {});
-    const handler: RequestHandler = (req, res) => {
+    const serve = (req: IncomingMessage, res: ServerResponse, upgrade: WebSocketUpgrade | null) => {
       if (channels.requestEnd.hasSubscribers || channels.requestStart.hasSubscribers) observeRequest(req, res);
       const table = this.#table;
       if (table === null) {
@@ -58,12 +61,15 @@ export class ProxyServer {
         res.end('Service Unavailable\n');
         return;
       }
-      handleRequest(table, req, res, this.#opts);
+      handleRequest(table, req, res, this.#opts, upgrade);
     };
+    const handler = (req: IncomingMessage, res: ServerResponse) => serve(req, res, null);
+    // WebSocket upgrades on both listeners (ws:// and wss://)
+    const upgrade: UpgradeOptions = { handler: serve, idleTimeoutMs: opts.websocket.idleTimeoutMs, maxMessageBytes: opts.websocket.maxMessageBytes };
     // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
     const reusePort = cluster.isWorker;
-    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, connections: channels.connection }, handler);
-    this.#tls = listen.tls === null ? null : createTlsListener({ host: listen.host, port: listen.tls.port, reusePort, connections: channels.connection, fallback: listen.tls.fallback }, handler);
+    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, connections: channels.connection }, handler, upgrade);
+    this.#tls = listen.tls === null ? null : createTlsListener({ host: listen.host, port: listen.tls.port, reusePort, connections: channels.connection, fallback: listen.tls.fallback }, handler, upgrade);
   }
 
   get table(): RuntimeTable<UpstreamPool> | null {

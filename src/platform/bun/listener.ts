@@ -1,11 +1,13 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { HttpListener, ListenerOptions, RequestHandler, StreamingResponse } from '../listener.js';
+import type { HttpListener, ListenerOptions, RequestHandler, StreamingResponse, UpgradeOptions, WebSocketUpgrade } from '../listener.js';
+import { BunTunnels, type BunTunnel } from './websocket.js';
 
 /** The parts of Bun.serve this listener uses. */
 export interface BunServer {
   readonly port: number;
   requestIP(req: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
+  upgrade(req: Request, opts: { headers: Headers; data: BunTunnel }): boolean;
 }
 interface BunGlobal {
   serve(opts: {
@@ -16,6 +18,7 @@ interface BunGlobal {
     maxRequestBodySize: number;
     fetch(req: Request, server: BunServer): Response | Promise<Response>;
     error(err: Error): Response;
+    websocket?: ReturnType<BunTunnels['handlers']>;
   }): BunServer;
 }
 
@@ -26,8 +29,9 @@ interface BunGlobal {
  * first bytes are known, or given the upstream's body stream as it is (sendStream).
  * Bun.serve does not expose connections, so `opts.connections` is not told of them here.
  */
-export function createListener(opts: ListenerOptions, handler: RequestHandler): HttpListener {
+export function createListener(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): HttpListener {
   let server: BunServer | null = null;
+  const tunnels = upgrade === undefined ? null : new BunTunnels(upgrade);
   return {
     listen: async () => {
       const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
@@ -38,7 +42,8 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler): 
         // no idle limit of Bun's own: a request may wait for a slow upstream (services set requestTimeout)
         idleTimeout: 0,
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-        fetch: (request, srv) => dispatch(request, srv, handler, false),
+        ...(tunnels === null ? {} : { websocket: tunnels.handlers() }),
+        fetch: (request, srv) => (tunnels !== null && isWebSocket(request) ? serveUpgrade(request, srv, tunnels, upgrade!, false) : dispatch(request, srv, handler, false)),
         error: () => new Response('Internal Server Error\n', { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }),
       });
       return server.port;
@@ -46,9 +51,51 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler): 
     close: async () => {
       const s = server;
       server = null;
-      await s?.stop(false);
+      await Promise.all([s?.stop(false), tunnels?.close()]);
     },
   };
+}
+
+export function isWebSocket(request: Request): boolean {
+  return request.method === 'GET' && /(^|,)\s*websocket\s*(,|$)/i.test(request.headers.get('upgrade') ?? '');
+}
+
+/** Upstream 101 headers Bun's own handshake answer must not repeat (it writes those itself). */
+const HANDSHAKE_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-extensions', 'content-length', 'transfer-encoding', 'keep-alive']);
+
+/**
+ * A WebSocket upgrade request: through the proxy's upgrade handler like any request (a refusal
+ * is an ordinary Response); once accepted, Bun answers 101 with the upstream's headers and the
+ * tunnel relays messages (bun/websocket.ts).
+ */
+export function serveUpgrade(request: Request, srv: BunServer, tunnels: BunTunnels, upgrade: UpgradeOptions, encrypted: boolean): Promise<Response> {
+  return new Promise<Response>((resolve) => {
+    const res = new BunResponse(resolve);
+    const req = new BunRequest(request, srv, res, encrypted);
+    const ws: WebSocketUpgrade = {
+      relay: 'messages',
+      accept: (headers, upstream, head) => {
+        if (tunnels.closing || res.destroyed || res.headersSent) {
+          upstream.destroy();
+          if (!res.headersSent) res.destroy();
+          return;
+        }
+        const out = new Headers();
+        for (let i = 0; i < headers.length; i += 2) if (!HANDSHAKE_HEADERS.has(headers[i].toLowerCase())) out.append(headers[i], headers[i + 1]);
+        // Bun would pick the client's first subprotocol when the answer names none: the upstream chose none
+        if (!out.has('sec-websocket-protocol')) request.headers.delete('sec-websocket-protocol');
+        const tunnel = tunnels.tunnel(upstream, head);
+        if (srv.upgrade(request, { headers: out, data: tunnel })) {
+          res.upgraded();
+          return;
+        }
+        upstream.destroy();
+        res.writeHead(400, ['Content-Type', 'text/plain; charset=utf-8']);
+        res.end('Bad Request\n');
+      },
+    };
+    upgrade.handler(req as unknown as IncomingMessage, res as unknown as ServerResponse, ws);
+  });
 }
 
 /** Hands a request to the shared handler; `encrypted` says whether it came over TLS. */
@@ -217,6 +264,15 @@ class BunResponse implements StreamingResponse {
     this.writableEnded = true;
     this.#respond(body);
     if (this.#onClose !== null) queueMicrotask(() => this.emit('close'));
+  }
+
+  /** the request became a WebSocket (Bun answered the handshake): fetch resolves with no Response */
+  upgraded(): void {
+    const resolve = this.#resolve;
+    this.#resolve = null;
+    this.headersSent = true;
+    this.writableEnded = true;
+    resolve?.(undefined as unknown as Response);
   }
 
   /** ends the exchange abruptly: the client sees the connection close */

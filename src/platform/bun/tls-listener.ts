@@ -1,6 +1,7 @@
-import type { RequestHandler } from '../listener.js';
+import type { RequestHandler, UpgradeOptions } from '../listener.js';
 import type { CertificateSelector, NamedCertificate, TlsCertificate, TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
-import { dispatch, type BunServer } from './listener.js';
+import { dispatch, isWebSocket, serveUpgrade, type BunServer } from './listener.js';
+import { BunTunnels } from './websocket.js';
 
 interface BunTlsEntry {
   cert: string;
@@ -15,6 +16,7 @@ interface BunTlsGlobal {
     idleTimeout: number;
     maxRequestBodySize: number;
     tls: BunTlsEntry[];
+    websocket?: ReturnType<BunTunnels['handlers']>;
     fetch(req: Request, server: BunServer): Response | Promise<Response>;
     error(err: Error): Response;
   }): BunServer;
@@ -29,7 +31,9 @@ interface BunTlsGlobal {
  * (SO_REUSEPORT) and the previous one stops accepting: its requests in flight finish, and Bun
  * closes its idle keep-alive connections, which clients then open again on the new server.
  */
-export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler): TlsHttpListener {
+export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): TlsHttpListener {
+  // one set of tunnels across the servers that certificate changes start
+  const tunnels = upgrade === undefined ? null : new BunTunnels(upgrade);
   let server: BunServer | null = null;
   let port = opts.port;
   let served: readonly NamedCertificate[] = [];
@@ -48,7 +52,8 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
       idleTimeout: 0,
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       tls,
-      fetch: (request, srv) => dispatch(request, srv, handler, true),
+      ...(tunnels === null ? {} : { websocket: tunnels.handlers() }),
+      fetch: (request, srv) => (tunnels !== null && isWebSocket(request) ? serveUpgrade(request, srv, tunnels, upgrade!, true) : dispatch(request, srv, handler, true)),
       error: () => new Response('Internal Server Error\n', { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }),
     });
     served = named;
@@ -65,7 +70,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
       closed = true;
       const s = server;
       server = null;
-      await s?.stop(false);
+      await Promise.all([s?.stop(false), tunnels?.close()]);
     },
     setCertificates: async (certificates: CertificateSelector) => {
       pending = certificates.named;

@@ -2,16 +2,17 @@ import https from 'node:https';
 import { reportConnections } from './connections.js';
 import tls, { type SecureContext } from 'node:tls';
 import { listen } from '../../net/listen.js';
-import type { RequestHandler } from '../listener.js';
+import type { RequestHandler, UpgradeOptions } from '../listener.js';
 import type { CertificateSelector, TlsCertificate, TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
+import { NodeUpgrades } from './upgrade.js';
 
 /**
  * node:https. The SNI callback asks the current selector for each handshake, so replacing the
  * selector changes the certificate of the next handshake without touching open connections.
  * A secure context is built once per certificate object and kept while that object is in use.
  */
-export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler): TlsHttpListener {
+export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): TlsHttpListener {
   let selector: CertificateSelector | null = null;
   const contexts = new WeakMap<TlsCertificate, SecureContext>();
   const contextOf = (c: TlsCertificate): SecureContext => {
@@ -48,12 +49,15 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
   });
   // a failed handshake (wrong protocol version, no certificate for the name) only closes that socket
   server.on('tlsClientError', (_err, socket) => socket.destroy());
+  const upgrades = upgrade === undefined ? null : new NodeUpgrades(upgrade, server);
+  if (upgrades !== null) server.on('upgrade', upgrades.onUpgrade);
   return {
     listen: () => listen(server, opts.port, opts.host),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        void upgrades?.close();
       }),
     setCertificates: async (next) => {
       // contexts of certificates no longer selected go with the old selector's objects
