@@ -90,6 +90,15 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       xForwarded: !p.disableXForwardedHeaders,
       globalHeaders: Object.entries(p.globalHeaders).flat(),
       moduleTimeoutMs: p.moduleTimeoutMs,
+      limits: {
+        maxHeaderBytes: p.maxHeaderBytes,
+        maxUrlBytes: p.maxUrlBytes,
+        headerTimeoutMs: p.readHeaderTimeoutMs,
+        requestTimeoutMs: p.readTimeoutMs,
+        idleTimeoutMs: p.idleTimeoutMs,
+        maxConnections: p.maxConnections,
+      },
+      maxBodyBytes: p.maxBodyBytes,
     },
     moduleLogLevel: p.consoleLogLevel,
     // A stuck worker can be replaced; with the proxy in the main process the watchdog only logs.

@@ -21,6 +21,7 @@ import {
   type KeySpec,
   type SectionSpec,
 } from './keys.js';
+import { applyListenerRules } from './listener-keys.js';
 import { inlinePayloadFiles } from './payload-files.js';
 
 type Tree = Record<string, unknown>;
@@ -169,6 +170,7 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
 
   const proxy = tree['proxy'] as Tree;
   proxy['consoleLogLevel'] ??= tree['logLevel'];
+  applyListenerRules(proxy);
 
   const admin = tree['admin'] as Tree;
   const basicAuth = admin['basicAuth'] as { users: unknown[] };

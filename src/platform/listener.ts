@@ -5,6 +5,7 @@
  * pipeline, the forwarder and the module `ctx` are shared.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ListenerLimits, OnRefusal } from './listener-limits.js';
 import { isBun } from './runtime.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -23,6 +24,10 @@ export interface ListenerOptions {
   port: number;
   /** several processes bind the same port (one per core); the kernel spreads connections */
   reusePort: boolean;
+  /** header, URL, timeout and connection limits (listener-limits.ts) */
+  limits: ListenerLimits;
+  /** called for every request or connection the listener refuses */
+  onRefusal: OnRefusal;
 }
 
 export interface HttpListener {
@@ -34,4 +39,13 @@ export interface HttpListener {
 
 export type CreateListener = (opts: ListenerOptions, handler: RequestHandler) => HttpListener;
 
-export const createListener: CreateListener = isBun ? (await import('./bun/listener.js')).createListener : (await import('./node/listener.js')).createListener;
+/**
+ * Caps the body of `req` at `max` bytes as it streams in, whoever reads it: past the cap
+ * `onExceed` is called once and the reader fails with DG_ERR_BODY_TOO_LARGE.
+ */
+export type LimitRequestBody = (req: IncomingMessage, max: number, onExceed: () => void) => void;
+
+const platform = isBun ? await import('./bun/listener.js') : await import('./node/listener.js');
+
+export const createListener: CreateListener = platform.createListener;
+export const limitRequestBody: LimitRequestBody = platform.limitRequestBody;

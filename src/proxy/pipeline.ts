@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { limitRequestBody } from '../platform/listener.js';
+import { refuse, type OnRefusal } from '../platform/listener-limits.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { hostOf } from '../runtime/domains.js';
 import type { RuntimeTable } from '../runtime/table.js';
@@ -9,6 +11,9 @@ import { handleModuleRoute, type ModulePathOptions } from './module-pipeline.js'
 export interface PipelineOptions extends ModulePathOptions {
   /** proxy.strict_mode: close the connection when no namespace matches the host */
   strictMode: boolean;
+  /** proxy.max_body_bytes: body limit of routes without maxBodyBytes; 0 = none */
+  maxBodyBytes: number;
+  onRefusal: OnRefusal;
 }
 
 /**
@@ -41,8 +46,32 @@ export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMe
   if (match.kind === 'not-found') return reply.notFound(res);
   if (match.kind === 'method-not-allowed') return reply.methodNotAllowed(res, match.allow);
   const route = match.value;
+  const maxBody = route.maxBodyBytes ?? opts.maxBodyBytes;
+  if (maxBody > 0 && bodyRefused(req, res, maxBody, opts.onRefusal)) return;
   if (route.hooks !== null) return handleModuleRoute(req, res, route, path, query, match.params, opts);
   // Routes without a service are answered by modules (requestHandler); without any: 501 as DGate.
   if (route.service === null) return reply.notImplemented(res);
   forward(req, res, route, path, query, match.params, opts);
+}
+
+/**
+ * The body limit of the route: a declared length past it is answered 413 at once (nothing is
+ * sent upstream); a chunked body is counted as it streams, and the moment it grows past the
+ * limit the answer is 413 (when none has started) and the upstream request fails. Either way
+ * the connection closes, the rest of the body unread.
+ */
+function bodyRefused(req: IncomingMessage, res: ServerResponse, max: number, onRefusal: OnRefusal): boolean {
+  const cl = req.headers['content-length'];
+  if (cl !== undefined) {
+    if (Number(cl) <= max) return false;
+    onRefusal('body_too_large');
+    refuse(res, 413);
+    return true;
+  }
+  if (req.headers['transfer-encoding'] === undefined) return false;
+  limitRequestBody(req, max, () => {
+    onRefusal('body_too_large');
+    refuse(res, 413);
+  });
+  return false;
 }

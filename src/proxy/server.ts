@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { createListener, type HttpListener } from '../platform/listener.js';
+import type { ListenerLimits, OnRefusal } from '../platform/listener-limits.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { handleRequest, type PipelineOptions } from './pipeline.js';
@@ -12,6 +13,10 @@ export interface ProxyServerOptions {
   globalHeaders: readonly string[];
   /** time budget of an asynchronous module function call, ms */
   moduleTimeoutMs: number;
+  /** header, URL, timeout and connection limits of the listener */
+  limits: ListenerLimits;
+  /** request body limit of routes without maxBodyBytes, bytes; 0 = none */
+  maxBodyBytes: number;
 }
 
 /**
@@ -23,7 +28,7 @@ export class ProxyServer {
   readonly #opts: PipelineOptions;
   #table: RuntimeTable<UpstreamPool> | null = null;
 
-  constructor(listen: { host: string; port: number }, opts: PipelineOptions) {
+  constructor(listen: { host: string; port: number; limits: ListenerLimits; onRefusal: OnRefusal }, opts: PipelineOptions) {
     this.#opts = opts;
     // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
     this.#server = createListener({ ...listen, reusePort: cluster.isWorker }, (req, res) => {

@@ -1,11 +1,16 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Errors } from '../../core/errors.js';
 import type { HttpListener, ListenerOptions, RequestHandler, StreamingResponse } from '../listener.js';
+import { guardHead, rawRefusal, refuse, type OnRefusal } from '../listener-limits.js';
 
 /** The parts of Bun.serve this listener uses. */
 interface BunServer {
   readonly port: number;
   requestIP(req: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
+  /** the idle limit of the connection `req` came on, seconds (0 = none) */
+  timeout(req: Request, seconds: number): void;
+  readonly pendingRequests: number;
 }
 interface BunGlobal {
   serve(opts: {
@@ -27,6 +32,13 @@ interface BunGlobal {
  */
 export function createListener(opts: ListenerOptions, handler: RequestHandler): HttpListener {
   let server: BunServer | null = null;
+  const limits = opts.limits;
+  const onRefusal = opts.onRefusal;
+  // Bun's parser has a fixed head limit of its own (16 KiB unless --max-http-header-size): smaller limits are checked here
+  const guarded = guardHead(limits, onRefusal, handler, true);
+  const idleSeconds = Math.ceil(limits.idleTimeoutMs / 1000);
+  // Bun.serve has no connection count: the cap applies to requests in flight
+  const maxInFlight = limits.maxConnections;
   return {
     listen: async () => {
       const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
@@ -34,14 +46,23 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler): 
         hostname: opts.host,
         port: opts.port,
         reusePort: opts.reusePort,
-        // no idle limit of Bun's own: a request may wait for a slow upstream (services set requestTimeout)
-        idleTimeout: 0,
+        // the keep-alive idle limit; lifted while a request is in flight (a slow upstream, a quiet stream) and set again as its answer completes
+        idleTimeout: idleSeconds,
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         fetch(request, srv) {
+          if (maxInFlight > 0 && srv.pendingRequests > maxInFlight) {
+            onRefusal('connection_limit');
+            return refusalResponse(503);
+          }
+          let settle: (() => void) | null = null;
+          if (idleSeconds > 0) {
+            srv.timeout(request, 0);
+            settle = () => srv.timeout(request, idleSeconds);
+          }
           return new Promise<Response>((resolve) => {
-            const res = new BunResponse(resolve);
-            const req = new BunRequest(request, srv, res);
-            handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+            const res = new BunResponse(resolve, settle);
+            const req = new BunRequest(request, srv, res, limits.requestTimeoutMs, onRefusal);
+            guarded(req as unknown as IncomingMessage, res as unknown as ServerResponse);
           });
         },
         error: () => new Response('Internal Server Error\n', { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }),
@@ -66,8 +87,14 @@ class BunRequest {
   readonly socket: { readonly remoteAddress: string; destroy: () => void };
   destroyed = false;
   readonly #body: ReadableStream<Uint8Array> | null;
+  /** set by limitRequestBody */
+  bodyLimit: { max: number; onExceed: () => void } | null = null;
+  /** the whole-request deadline (proxy.read_timeout), while the body is being received */
+  #deadline: ReturnType<typeof setTimeout> | null = null;
+  #late = false;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
 
-  constructor(request: Request, server: BunServer, res: BunResponse) {
+  constructor(request: Request, server: BunServer, res: BunResponse, requestTimeoutMs: number, onRefusal: OnRefusal) {
     this.method = request.method;
     const u = request.url;
     const slash = u.indexOf('/', u.indexOf('//') + 2);
@@ -95,12 +122,61 @@ class BunRequest {
       this.destroyed = true;
       res.clientGone();
     });
+    if (this.#body !== null && requestTimeoutMs > 0) {
+      this.#deadline = setTimeout(() => {
+        this.#deadline = null;
+        this.#late = true;
+        onRefusal('request_timeout');
+        void this.#reader?.cancel().catch(() => undefined);
+        refuse(res as unknown as ServerResponse, 408);
+      }, requestTimeoutMs);
+      res.once('close', () => this.#clearDeadline());
+    }
+  }
+
+  #clearDeadline(): void {
+    if (this.#deadline !== null) {
+      clearTimeout(this.#deadline);
+      this.#deadline = null;
+    }
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     if (this.#body === null) return;
-    for await (const chunk of this.#body) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const reader = this.#body.getReader();
+    this.#reader = reader;
+    const limit = this.bodyLimit;
+    let size = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (this.#late) throw new Error('the request body did not arrive within proxy.read_timeout');
+        if (done) return;
+        if (limit !== null) {
+          size += value.byteLength;
+          if (size > limit.max) {
+            limit.onExceed();
+            void reader.cancel().catch(() => undefined);
+            throw Errors.BODY_TOO_LARGE(limit.max);
+          }
+        }
+        yield Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      }
+    } finally {
+      this.#clearDeadline();
+    }
   }
+}
+
+/** Caps a request's body as it streams (platform/listener.ts LimitRequestBody). */
+export function limitRequestBody(req: IncomingMessage, max: number, onExceed: () => void): void {
+  (req as unknown as BunRequest).bodyLimit = { max, onExceed };
+}
+
+function refusalResponse(status: number): Response {
+  const raw = rawRefusal(status);
+  const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+  return new Response(body, { status, headers: { Connection: 'close', 'Content-Type': 'text/plain; charset=utf-8' } });
 }
 
 const HIGH_WATER_MARK = 64 * 1024;
@@ -117,14 +193,28 @@ class BunResponse implements StreamingResponse {
   #status = 200;
   #headers: Headers | null = null;
   #resolve: ((r: Response) => void) | null;
+  /** called once as the answer completes (the connection's idle limit applies again) */
+  #settle: (() => void) | null;
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
 
   /** 'close' and 'drain' listeners (the only events the pipeline waits for), each called once */
   #onClose: Listener[] | null = null;
   #onDrain: Listener[] | null = null;
 
-  constructor(resolve: (r: Response) => void) {
+  constructor(resolve: (r: Response) => void, settle: (() => void) | null) {
     this.#resolve = resolve;
+    this.#settle = settle;
+  }
+
+  #settled(): void {
+    const settle = this.#settle;
+    if (settle === null) return;
+    this.#settle = null;
+    try {
+      settle();
+    } catch {
+      // the connection is gone
+    }
   }
 
   once(event: 'close' | 'drain', fn: Listener): this {
@@ -154,6 +244,7 @@ class BunResponse implements StreamingResponse {
     this.#resolve = null;
     const headers = this.#headers ?? new Headers();
     if (this.closing) headers.set('Connection', 'close');
+    if (!(body instanceof ReadableStream)) this.#settled();
     resolve?.(new Response(body as BodyInit | null, { status: this.#status, headers }));
   }
 
@@ -194,6 +285,7 @@ class BunResponse implements StreamingResponse {
       this.#respond(chunk === undefined || chunk.length === 0 ? null : chunk);
     } else {
       if (chunk !== undefined && chunk.length > 0) this.#controller.enqueue(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      this.#settled();
       this.#controller.close();
     }
     if (this.#onClose !== null) queueMicrotask(() => this.emit('close'));
@@ -205,6 +297,9 @@ class BunResponse implements StreamingResponse {
     this.#headers = headers;
     this.headersSent = true;
     this.writableEnded = true;
+    // a body of known length (or none) completes without long pauses; a streamed one (SSE) may pause: the idle limit applies after it
+    if (body === null || headers.has('content-length')) this.#settled();
+    else if (this.#settle !== null) body = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => this.#settled() }));
     this.#respond(body);
     if (this.#onClose !== null) queueMicrotask(() => this.emit('close'));
   }
