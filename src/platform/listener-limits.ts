@@ -83,10 +83,10 @@ export function urlOverflowed(packet: Buffer | undefined, maxUrlBytes: number): 
 
 /**
  * The handler behind the head checks: a request target longer than maxUrlBytes → 414; with
- * `headSize` (the runtime's parser has a fixed limit of its own), a head larger than
- * maxHeaderBytes → 431.
+ * `laxParser` (Bun's, whose head limit is fixed and which takes repeated Content-Length lines),
+ * a head larger than maxHeaderBytes → 431 and a Content-Length list → 400.
  */
-export function guardHead(limits: ListenerLimits, onRefusal: OnRefusal, handler: RequestHandler, headSize: boolean): RequestHandler {
+export function guardHead(limits: ListenerLimits, onRefusal: OnRefusal, handler: RequestHandler, laxParser: boolean): RequestHandler {
   const maxUrl = limits.maxUrlBytes;
   const maxHead = limits.maxHeaderBytes;
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -95,7 +95,13 @@ export function guardHead(limits: ListenerLimits, onRefusal: OnRefusal, handler:
       onRefusal('url_too_long');
       return refuse(res, 414);
     }
-    if (headSize) {
+    if (laxParser) {
+      // Bun's parser takes repeated equal Content-Length lines (it joins them: "5, 5"); RFC 9112 §6.3 allows refusing them
+      const cl = req.headers['content-length'];
+      if (cl !== undefined && cl.includes(',')) {
+        onRefusal('bad_request');
+        return refuse(res, 400);
+      }
       const raw = req.rawHeaders;
       // request line: method, target, version and separators
       let size = req.method!.length + url.length + 12;
