@@ -140,6 +140,19 @@ describe(`listener limits (${runtimeName})`, () => {
     assert.equal(up.seen[0].bytes, 3000);
   });
 
+  it('on a module route the body limit holds too: a requestHandler reading a chunked body past it gets nothing; the client gets 413', async () => {
+    const source = 'export async function requestHandler(ctx: any) { const body = await ctx.request().readText(); ctx.response().status(200).send(`read ${body.length}`); }';
+    await gw.put('module', { name: 'reader', payload: Buffer.from(source).toString('base64') });
+    await gw.put('route', { name: 'module-small', paths: ['/module-small/*'], methods: ['*'], modules: ['reader'], maxBodyBytes: 100 });
+    const within = await rawExchange(port, `POST /module-small/p HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk('a'.repeat(80))}0\r\n\r\n`);
+    assert.equal(within.status, 200, within.data.slice(0, 300));
+    assert.match(within.data, /read 80\r\n/);
+    const past = await rawExchange(port, [`POST /module-small/p HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n${chunk('a'.repeat(80))}`, chunk('b'.repeat(80))], { gapMs: 200 });
+    assert.equal(past.status, 413, past.data.slice(0, 300));
+    assert.ok(past.closed);
+    assert.equal((past.data.match(/HTTP\/1\.1 \d{3}/g) ?? []).length, 1, past.data);
+  });
+
   it('a route with a bad maxBodyBytes is refused with 400 naming the field, and nothing changes', async () => {
     for (const bad of [-1, 1.5, '100']) {
       const res = await gw.admin('PUT', '/api/v1/route', { name: 'bad', paths: ['/bad'], methods: ['GET'], service: 'up', maxBodyBytes: bad });
