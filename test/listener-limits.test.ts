@@ -34,6 +34,12 @@ async function recordingUpstream(): Promise<{ server: http.Server; url: string; 
     req.on('data', (d: Buffer) => (s.bytes += d.length));
     req.on('end', () => {
       s.complete = true;
+      if (req.url!.startsWith('/stream')) {
+        // a response stream with a pause longer than the idle timeout (server-sent events)
+        res.write('first ');
+        setTimeout(() => res.end('last'), 2500);
+        return;
+      }
       const ms = req.url!.startsWith('/slow') ? Number(new URL(req.url!, 'http://x').searchParams.get('ms') ?? 1000) : 0;
       setTimeout(() => res.end(`upstream ${s.bytes}`), ms);
     });
@@ -146,7 +152,7 @@ describe(`listener limits (${runtimeName})`, () => {
     await gw.put('route', { name: 'module-small', paths: ['/module-small/*'], methods: ['*'], modules: ['reader'], maxBodyBytes: 100 });
     const within = await rawExchange(port, `POST /module-small/p HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk('a'.repeat(80))}0\r\n\r\n`);
     assert.equal(within.status, 200, within.data.slice(0, 300));
-    assert.match(within.data, /read 80\r\n/);
+    assert.match(within.data, /read 80(\r\n|$)/);
     const past = await rawExchange(port, [`POST /module-small/p HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n${chunk('a'.repeat(80))}`, chunk('b'.repeat(80))], { gapMs: 200 });
     assert.equal(past.status, 413, past.data.slice(0, 300));
     assert.ok(past.closed);
@@ -192,6 +198,14 @@ describe(`listener limits (${runtimeName})`, () => {
     const slow = await rawExchange(port, `GET /slow?ms=6000 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, { waitMs: 15_000 });
     assert.equal(slow.status, 200, slow.data.slice(0, 200));
     assert.match(slow.data, /upstream 0$/);
+  });
+
+  it('a response stream that pauses longer than proxy.idle_timeout is not cut; the connection is closed once idle after it', async () => {
+    const r = await rawExchange(port, `GET /stream HTTP/1.1\r\n${H}\r\n`, { waitMs: 20_000 });
+    assert.equal(r.status, 200, r.data.slice(0, 300));
+    assert.match(r.data, /first /);
+    assert.match(r.data, /last/);
+    assert.ok(r.closed, 'idle connection still open after the stream');
   });
 });
 
