@@ -92,6 +92,7 @@ class BunRequest {
   /** the whole-request deadline (proxy.read_timeout), while the body is being received */
   #deadline: ReturnType<typeof setTimeout> | null = null;
   #late = false;
+  readonly #timeoutMs: number;
   #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
 
   constructor(request: Request, server: BunServer, res: BunResponse, requestTimeoutMs: number, onRefusal: OnRefusal) {
@@ -122,6 +123,7 @@ class BunRequest {
       this.destroyed = true;
       res.clientGone();
     });
+    this.#timeoutMs = requestTimeoutMs;
     if (this.#body !== null && requestTimeoutMs > 0) {
       this.#deadline = setTimeout(() => {
         this.#deadline = null;
@@ -150,7 +152,7 @@ class BunRequest {
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (this.#late) throw new Error('the request body did not arrive within proxy.read_timeout');
+        if (this.#late) throw Errors.REQUEST_TIMEOUT(this.#timeoutMs);
         if (done) return;
         if (limit !== null) {
           size += value.byteLength;
