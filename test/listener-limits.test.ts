@@ -182,6 +182,13 @@ describe(`listener limits (${runtimeName})`, () => {
     assert.equal(up.seen.length, 0);
   });
 
+  it("a connection that never sends a byte is closed (proxy.read_header_timeout on Node, Bun's own 10 s head deadline)", { timeout: 30_000 }, async () => {
+    const c = await openConnection(port);
+    const ms = await Promise.race([c.closed, new Promise<number>((r) => setTimeout(() => r(-1), 20_000))]);
+    c.socket.destroy();
+    assert.ok(ms >= 0, 'still open after 20 s');
+  });
+
   it('a body that does not arrive within proxy.read_timeout is answered 408 and the connection closed', async () => {
     up.seen.length = 0;
     const r = await rawExchange(port, `POST /p HTTP/1.1\r\n${H}Content-Length: 500\r\n\r\n${'b'.repeat(100)}`, { waitMs: 10_000 });
