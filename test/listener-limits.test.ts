@@ -286,7 +286,7 @@ describe(`connection cap (${runtimeName})`, () => {
 
   it('with 5 requests in flight a 6th connection is refused (closed, or 503 and closed); the 5 are answered', async () => {
     up.seen.length = 0;
-    const five = Array.from({ length: 5 }, () => rawExchange(port, `GET /slow?ms=3000 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, { waitMs: 15_000 }));
+    const five = Array.from({ length: 5 }, () => rawExchange(port, `GET /slow?ms=6000 HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, { waitMs: 15_000 }));
     await until(() => up.seen.length === 5, 'five requests at the upstream');
     const sixth = await rawExchange(port, `GET /p HTTP/1.1\r\n${H}\r\n`, { waitMs: 5000 });
     assert.ok(sixth.closed, 'the sixth connection was kept open');
