@@ -165,7 +165,7 @@ describe('the CLI’s field tables match the server', () => {
     module: ['name=fm', 'namespace=full', 'payload=ZXhwb3J0IHt9Owo=', 'moduleType=javascript', 'tags=t'],
     service: ['name=fs', 'namespace=full', 'urls=http://a.test', 'retries=1', 'retryTimeout=1s', 'connectTimeout=2s', 'requestTimeout=3s',
       'tlsSkipVerify=true', 'http2Only=false', 'hideDGateHeaders=true', 'disableQueryParams=true', 'tags=t'],
-    route: ['name=fr', 'namespace=full', 'paths=/a', 'methods=GET', 'service=fs', 'modules=fm', 'stripPath=true', 'preserveHost=true', 'tags=t'],
+    route: ['name=fr', 'namespace=full', 'paths=/a', 'methods=GET', 'service=fs', 'modules=fm', 'stripPath=true', 'preserveHost=true', 'maxBodyBytes=1048576', 'tags=t'],
     domain: ['name=fd', 'namespace=full', 'patterns=f.test', 'priority=5', `cert=${PAIR.cert}`, `key=${PAIR.key}`, 'tags=t'],
     collection: ['name=fc', 'namespace=full', 'schema:={}', 'visibility=public', 'type=document', 'tags=t'],
     document: ['id=fdoc', 'namespace=full', 'collection=fc', 'data:={"a":1}'],

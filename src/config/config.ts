@@ -104,6 +104,20 @@ export interface ProxyConfig {
   readonly accessLog: AccessLogConfig;
   readonly clientTransport: ClientTransportConfig;
   readonly websocket: WebSocketConfig;
+  /** Request head limit, bytes (request line and header lines): larger → 431. */
+  readonly maxHeaderBytes: number;
+  /** Request target limit, bytes: longer → 414. */
+  readonly maxUrlBytes: number;
+  /** Request body limit, bytes, unless a route sets maxBodyBytes: larger → 413; 0 = none. */
+  readonly maxBodyBytes: number;
+  /** Time to receive a request head (> 0). */
+  readonly readHeaderTimeoutMs: number;
+  /** Time to receive a whole request, body included; 0 = none. */
+  readonly readTimeoutMs: number;
+  /** Keep-alive idle time between requests; 0 = none. */
+  readonly idleTimeoutMs: number;
+  /** Client connections per proxy process; 0 = no limit. */
+  readonly maxConnections: number;
   readonly initResources: InitResources;
 }
 

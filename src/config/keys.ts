@@ -9,6 +9,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import { AUTH_METHODS, LOG_LEVELS, RUNTIMES, STORAGE_TYPES } from './config.js';
 import { isIpOrCidr } from './ip.js';
+import { LISTENER_LIMIT_KEYS } from './listener-keys.js';
 
 /** What a computed default may look at. */
 export interface DefaultContext {
@@ -290,6 +291,7 @@ export const CONFIG_KEYS: SectionSpec = {
           defaultDoc: 'log_level',
           doc: 'minimum level of module console output',
         },
+        ...LISTENER_LIMIT_KEYS,
         enable_console_logger: { kind: 'ignored', doc: 'accepted; module console output is filtered by console_log_level' },
         request_id: {
           kind: 'section',

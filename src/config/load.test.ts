@@ -69,6 +69,13 @@ test('no file anywhere: built-in defaults', () => {
       requestId: { enabled: true },
       tracing: { startTraceparent: false },
       accessLog: { enabled: false, sampleRate: 1, file: null },
+      maxHeaderBytes: 16_384,
+      maxUrlBytes: 8_192,
+      maxBodyBytes: 0,
+      readHeaderTimeoutMs: 10_000,
+      readTimeoutMs: 60_000,
+      idleTimeoutMs: 60_000,
+      maxConnections: 10_000,
       clientTransport: {
         dialTimeoutMs: 10_000,
         responseHeaderTimeoutMs: 0,

@@ -22,6 +22,7 @@ import {
   type SectionSpec,
 } from './keys.js';
 import { inlineDomainFiles } from './domain-files.js';
+import { applyListenerRules } from './listener-keys.js';
 import { inlinePayloadFiles } from './payload-files.js';
 
 type Tree = Record<string, unknown>;
@@ -181,6 +182,7 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   proxy['consoleLogLevel'] ??= tree['logLevel'];
   const accessLog = proxy['accessLog'] as Tree;
   if (accessLog['file'] !== null) accessLog['file'] = resolve(ctx.cwd, accessLog['file'] as string);
+  applyListenerRules(proxy);
 
   const admin = tree['admin'] as Tree;
   applyListenerTlsRules(proxy['tls'] as Tree | null, proxy['port'] as number, 'proxy', ctx);

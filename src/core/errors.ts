@@ -66,6 +66,7 @@ export const Errors = {
   ADMIN_NOT_FOUND: defineError('DG_ERR_ADMIN_NOT_FOUND', 404, '404 page not found'),
   METHOD_NOT_ALLOWED: defineError('DG_ERR_METHOD_NOT_ALLOWED', 405, 'method not allowed'),
   BODY_TOO_LARGE: defineError('DG_ERR_BODY_TOO_LARGE', 413, 'request body larger than %s bytes'),
+  REQUEST_TIMEOUT: defineError('DG_ERR_REQUEST_TIMEOUT', 408, 'request not received within %s ms (proxy.read_timeout)'),
   NOT_READY: defineError('DG_ERR_NOT_READY', 503, 'proxy state not ready'),
   /** An admin write committed, but not every proxy worker applied it within the wait: the client may retry reads. */
   PROPAGATION_TIMEOUT: defineError('DG_ERR_PROPAGATION_TIMEOUT', 504, 'change committed at revision %s but not yet live on every worker'),

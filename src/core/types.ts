@@ -49,6 +49,8 @@ export interface Route {
   methods: string[];
   preserveHost: boolean;
   stripPath: boolean;
+  /** request body limit of this route, bytes (0 = none); absent: proxy.max_body_bytes */
+  maxBodyBytes?: number;
   service?: string;
   /** module names, in the order given (order is kept) */
   modules?: string[];

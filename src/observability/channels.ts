@@ -80,6 +80,12 @@ export interface ConnectionEvent {
   readonly delta: 1 | -1;
 }
 
+/** A request or connection the proxy listener refused (bad framing, limits, deadlines, the connection cap). */
+export interface RefusalEvent {
+  /** bad_request, header_too_large, url_too_long, body_too_large, header_timeout, request_timeout or connection_limit */
+  readonly reason: string;
+}
+
 /** A revision applied by this process's data plane. */
 export interface RevisionAppliedEvent {
   readonly rev: number;
@@ -114,4 +120,5 @@ export const channels = {
   moduleLog: named<ModuleLogEvent>('dgate:module:log'),
   connection: named<ConnectionEvent>('dgate:proxy:connection'),
   revisionApplied: named<RevisionAppliedEvent>('dgate:revision:applied'),
+  refusal: named<RefusalEvent>('dgate:proxy:refusal'),
 } as const;

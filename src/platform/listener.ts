@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ListenerLimits, OnRefusal } from './listener-limits.js';
 import { isBun } from './runtime.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -32,6 +33,10 @@ export interface ListenerOptions {
   reusePort: boolean;
   /** told of every connection while it has subscribers (a connection opened unobserved is not counted when it closes) */
   connections?: ConnectionSink;
+  /** header, URL, timeout and connection limits (listener-limits.ts) */
+  limits: ListenerLimits;
+  /** called for every request or connection the listener refuses */
+  onRefusal: OnRefusal;
 }
 
 export interface HttpListener {
@@ -75,4 +80,13 @@ export interface UpgradeOptions {
 /** `upgrade`: how WebSocket upgrades are served; without it they are refused like any request the handler refuses. */
 export type CreateListener = (opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions) => HttpListener;
 
-export const createListener: CreateListener = isBun ? (await import('./bun/listener.js')).createListener : (await import('./node/listener.js')).createListener;
+/**
+ * Caps the body of `req` at `max` bytes as it streams in, whoever reads it: past the cap
+ * `onExceed` is called once and the reader fails with DG_ERR_BODY_TOO_LARGE.
+ */
+export type LimitRequestBody = (req: IncomingMessage, max: number, onExceed: () => void) => void;
+
+const platform = isBun ? await import('./bun/listener.js') : await import('./node/listener.js');
+
+export const createListener: CreateListener = platform.createListener;
+export const limitRequestBody: LimitRequestBody = platform.limitRequestBody;

@@ -14,6 +14,7 @@ import type { Target } from '../runtime/service-runtime.js';
 import { TableBuilder, type RuntimeTable, type TableOptions } from '../runtime/table.js';
 import type { UpstreamRequestInfo } from './forward.js';
 import { PoolRegistry, type TransportOptions } from './pools.js';
+import { RefusalLog } from './refusals.js';
 import { ProxyServer, type ProxyServerOptions } from './server.js';
 
 /** Settings of a data plane; plain data, so they can be handed to a worker process. */
@@ -71,12 +72,15 @@ export class DataPlane {
     const cacheOf = (ns: string) => caches.get(ns) ?? caches.set(ns, new Map()).get(ns)!;
     const modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner, cacheOf(namespace)));
     this.#builder = new TableBuilder(opts.table, pools, modules);
+    const refusals = new RefusalLog(env.logger.child({ source: 'listener' }));
     this.#server = new ProxyServer(
-      { host: s.host, port: s.port, tls: s.tls, onTlsError: (err) => env.logger.error({ error: err.message }, 'domain certificates not applied; the TLS listener keeps the previous ones') },
+      { host: s.host, port: s.port, tls: s.tls, limits: s.limits, onRefusal: refusals.note, onTlsError: (err) => env.logger.error({ error: err.message }, 'domain certificates not applied; the TLS listener keeps the previous ones') },
       {
         strictMode: s.strictMode,
         identity: { requestId: s.requestId, startTraceparent: s.startTraceparent },
         httpsPort: null,
+        maxBodyBytes: s.maxBodyBytes,
+        onRefusal: refusals.note,
         xForwarded: s.xForwarded,
         globalHeaders: s.globalHeaders,
         runner,

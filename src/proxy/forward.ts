@@ -266,6 +266,11 @@ export class Forward implements UpstreamHandler {
     this.upstreamEnded(this.done ? null : err);
     if (this.done) return;
     const res = this.res;
+    // answered already (the listener refused the request body: 413, 408): the upstream's failure follows from that
+    if (res.writableEnded) {
+      this.done = true;
+      return;
+    }
     const code = (err as { code?: string }).code ?? '';
     if (!res.headersSent && this.#retryable && CONNECT_ERRORS.has(code) && this.#attempt < this.#service.retries) {
       this.#attempt++;

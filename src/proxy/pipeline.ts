@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocketUpgrade } from '../platform/listener.js';
+import { limitRequestBody } from '../platform/listener.js';
+import { refuse, type OnRefusal } from '../platform/listener-limits.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { hostOf } from '../runtime/domains.js';
 import type { RuntimeTable } from '../runtime/table.js';
@@ -17,6 +19,9 @@ export interface PipelineOptions extends ModulePathOptions {
   identity: IdentityOptions;
   /** the TLS listener's port (redirect_https sends clients there); null without one */
   httpsPort: number | null;
+  /** proxy.max_body_bytes: body limit of routes without maxBodyBytes; 0 = none */
+  maxBodyBytes: number;
+  onRefusal: OnRefusal;
 }
 
 /**
@@ -59,10 +64,34 @@ export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMe
     meter.route = route.name;
     meter.service = route.service?.name ?? null;
   }
+  const maxBody = route.maxBodyBytes ?? opts.maxBodyBytes;
+  if (maxBody > 0 && bodyRefused(req, res, maxBody, opts.onRefusal)) return;
   if (upgrade !== null && route.service === null) return reply.upgradeNeedsService(res);
   if (route.hooks !== null) return handleModuleRoute(req, res, route, path, query, match.params, opts, upgrade);
   // Routes without a service are answered by modules (requestHandler); without any: 501 as DGate.
   if (route.service === null) return reply.notImplemented(res);
   if (upgrade !== null) return forwardUpgrade(req, res, upgrade, route, path, query, match.params, opts, opts.websocket, null);
   forward(req, res, route, path, query, match.params, opts);
+}
+
+/**
+ * The body limit of the route: a declared length past it is answered 413 at once (nothing is
+ * sent upstream); a chunked body is counted as it streams, and the moment it grows past the
+ * limit the answer is 413 (when none has started) and the upstream request fails. Either way
+ * the connection closes, the rest of the body unread.
+ */
+function bodyRefused(req: IncomingMessage, res: ServerResponse, max: number, onRefusal: OnRefusal): boolean {
+  const cl = req.headers['content-length'];
+  if (cl !== undefined) {
+    if (Number(cl) <= max) return false;
+    onRefusal('body_too_large');
+    refuse(res, 413);
+    return true;
+  }
+  if (req.headers['transfer-encoding'] === undefined) return false;
+  limitRequestBody(req, max, () => {
+    onRefusal('body_too_large');
+    refuse(res, 413);
+  });
+  return false;
 }

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createListener, type HttpListener, type UpgradeOptions, type WebSocketUpgrade } from '../platform/listener.js';
 import { createTlsListener, type TlsCertificate, type TlsHttpListener } from '../platform/tls-listener.js';
+import type { ListenerLimits, OnRefusal } from '../platform/listener-limits.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { channels } from '../observability/channels.js';
@@ -31,6 +32,10 @@ export interface ProxyServerOptions {
   startTraceparent: boolean;
   /** proxy.websocket */
   websocket: { idleTimeoutMs: number; maxMessageBytes: number };
+  /** header, URL, timeout and connection limits of the listener */
+  limits: ListenerLimits;
+  /** request body limit of routes without maxBodyBytes, bytes; 0 = none */
+  maxBodyBytes: number;
 }
 
 /**
@@ -49,7 +54,7 @@ export class ProxyServer {
   readonly #onTlsError: (err: Error) => void;
 
   /** `onTlsError`: new domain certificates could not be put in use (the previous ones stay) */
-  constructor(listen: { host: string; port: number; tls: ProxyTlsOptions | null; onTlsError?: (err: Error) => void }, opts: PipelineOptions) {
+  constructor(listen: { host: string; port: number; limits: ListenerLimits; onRefusal: OnRefusal; tls: ProxyTlsOptions | null; onTlsError?: (err: Error) => void }, opts: PipelineOptions) {
     // the configured port until the listener has bound (port 0: the one the OS picked)
     this.#opts = { ...opts, httpsPort: listen.tls === null || listen.tls.port === 0 ? null : listen.tls.port };
     this.#onTlsError = listen.onTlsError ?? (() => {});
@@ -68,8 +73,8 @@ export class ProxyServer {
     const upgrade: UpgradeOptions = { handler: serve, idleTimeoutMs: opts.websocket.idleTimeoutMs, maxMessageBytes: opts.websocket.maxMessageBytes };
     // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
     const reusePort = cluster.isWorker;
-    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, connections: channels.connection }, handler, upgrade);
-    this.#tls = listen.tls === null ? null : createTlsListener({ host: listen.host, port: listen.tls.port, reusePort, connections: channels.connection, fallback: listen.tls.fallback }, handler, upgrade);
+    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, limits: listen.limits, onRefusal: listen.onRefusal, connections: channels.connection }, handler, upgrade);
+    this.#tls = listen.tls === null ? null : createTlsListener({ host: listen.host, port: listen.tls.port, reusePort, limits: listen.limits, onRefusal: listen.onRefusal, connections: channels.connection, fallback: listen.tls.fallback }, handler, upgrade);
   }
 
   get table(): RuntimeTable<UpstreamPool> | null {

@@ -17,6 +17,8 @@ export class RouteRuntime<P> {
   readonly namespace: string;
   readonly stripPath: boolean;
   readonly preserveHost: boolean;
+  /** the route's request body limit (maxBodyBytes), bytes, 0 = none; null = proxy.max_body_bytes applies */
+  readonly maxBodyBytes: number | null;
   readonly service: ServiceRuntime<P> | null;
   /** module names in route order (executed by the modules runtime, later) */
   readonly modules: readonly string[];
@@ -32,6 +34,7 @@ export class RouteRuntime<P> {
     this.namespace = route.namespace;
     this.stripPath = route.stripPath;
     this.preserveHost = route.preserveHost;
+    this.maxBodyBytes = route.maxBodyBytes ?? null;
     this.service = service;
     this.modules = route.modules ?? [];
     this.dgateHeaders =

@@ -14,6 +14,7 @@ export const routeSpec: ResourceSpec = {
     { name: 'modules', type: 'strings', about: 'module names, in the order they run' },
     { name: 'stripPath', type: 'boolean', default: false, about: 'send only the part matched by a trailing *' },
     { name: 'preserveHost', type: 'boolean', default: false, about: "send the client's Host upstream" },
+    { name: 'maxBodyBytes', type: 'integer', about: 'request body limit in bytes (0 = none; absent: proxy.max_body_bytes); larger: 413' },
     TAGS_FIELD,
   ],
 };

@@ -3,9 +3,9 @@ import { checkName } from '../names.js';
 import type { Route } from '../types.js';
 import { HTTP_METHODS } from '../types.js';
 import type { Body, ParseDefaults } from './fields.js';
-import { bool, compact, isAbsent, namespaceOf, optionalName, readBody, requiredName, stringList, tags } from './fields.js';
+import { bool, compact, integer, isAbsent, namespaceOf, optionalName, readBody, requiredName, stringList, tags } from './fields.js';
 
-const FIELDS = ['name', 'namespace', 'paths', 'methods', 'preserveHost', 'stripPath', 'service', 'modules', 'tags'] as const;
+const FIELDS = ['name', 'namespace', 'paths', 'methods', 'preserveHost', 'stripPath', 'maxBodyBytes', 'service', 'modules', 'tags'] as const;
 const METHODS: ReadonlySet<string> = new Set(HTTP_METHODS);
 
 /**
@@ -24,6 +24,7 @@ export function parseRoute(input: unknown, defaults: ParseDefaults): Route {
     methods: methods(body),
     preserveHost: bool(body, 'preserveHost'),
     stripPath: bool(body, 'stripPath'),
+    maxBodyBytes: isAbsent(body.maxBodyBytes) ? undefined : integer(body, 'maxBodyBytes', 0, Number.MAX_SAFE_INTEGER, 0),
     service: optionalName(body, 'service'),
     modules: modules(body),
     tags: tags(body),

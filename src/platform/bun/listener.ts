@@ -1,5 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Errors } from '../../core/errors.js';
 import type { HttpListener, ListenerOptions, RequestHandler, StreamingResponse, UpgradeOptions, WebSocketUpgrade } from '../listener.js';
+import { guardHead, rawRefusal, refuse, type OnRefusal } from '../listener-limits.js';
 import { BunTunnels, type BunTunnel } from './websocket.js';
 
 /** The parts of Bun.serve this listener uses. */
@@ -8,6 +10,9 @@ export interface BunServer {
   requestIP(req: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
   upgrade(req: Request, opts: { headers: Headers; data: BunTunnel }): boolean;
+  /** the idle limit of the connection `req` came on, seconds (0 = none) */
+  timeout(req: Request, seconds: number): void;
+  readonly pendingRequests: number;
 }
 interface BunGlobal {
   serve(opts: {
@@ -32,6 +37,8 @@ interface BunGlobal {
 export function createListener(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): HttpListener {
   let server: BunServer | null = null;
   const tunnels = upgrade === undefined ? null : new BunTunnels(upgrade);
+  const serving = servingOf(opts, handler);
+  const idleSeconds = serving.idleSeconds;
   return {
     listen: async () => {
       const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
@@ -39,11 +46,11 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler, u
         hostname: opts.host,
         port: opts.port,
         reusePort: opts.reusePort,
-        // no idle limit of Bun's own: a request may wait for a slow upstream (services set requestTimeout)
-        idleTimeout: 0,
+        // the keep-alive idle limit; lifted while a request is in flight (a slow upstream, a quiet stream) and set again as its answer completes
+        idleTimeout: idleSeconds,
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
         ...(tunnels === null ? {} : { websocket: tunnels.handlers() }),
-        fetch: (request, srv) => (tunnels !== null && isWebSocket(request) ? serveUpgrade(request, srv, tunnels, upgrade!, false) : dispatch(request, srv, handler, false)),
+        fetch: (request, srv) => (tunnels !== null && isWebSocket(request) ? serveUpgrade(request, srv, tunnels, upgrade!, serving, false) : dispatch(request, srv, serving, false)),
         error: () => new Response('Internal Server Error\n', { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }),
       });
       return server.port;
@@ -68,10 +75,10 @@ const HANDSHAKE_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-accep
  * is an ordinary Response); once accepted, Bun answers 101 with the upstream's headers and the
  * tunnel relays messages (bun/websocket.ts).
  */
-export function serveUpgrade(request: Request, srv: BunServer, tunnels: BunTunnels, upgrade: UpgradeOptions, encrypted: boolean): Promise<Response> {
+export function serveUpgrade(request: Request, srv: BunServer, tunnels: BunTunnels, upgrade: UpgradeOptions, serving: BunServing, encrypted: boolean): Promise<Response> {
   return new Promise<Response>((resolve) => {
-    const res = new BunResponse(resolve);
-    const req = new BunRequest(request, srv, res, encrypted);
+    const res = new BunResponse(resolve, null);
+    const req = new BunRequest(request, srv, res, encrypted, serving.limits.requestTimeoutMs, serving.onRefusal);
     const ws: WebSocketUpgrade = {
       relay: 'messages',
       accept: (headers, upstream, head) => {
@@ -98,12 +105,45 @@ export function serveUpgrade(request: Request, srv: BunServer, tunnels: BunTunne
   });
 }
 
+/** What every request of one listener is served with: its limits and the guarded handler. */
+export interface BunServing {
+  readonly limits: ListenerOptions['limits'];
+  readonly onRefusal: OnRefusal;
+  /** the keep-alive idle limit, seconds (0 = none) */
+  readonly idleSeconds: number;
+  /** Bun.serve has no connection count: the cap applies to requests in flight */
+  readonly maxInFlight: number;
+  readonly handler: RequestHandler;
+}
+
+export function servingOf(opts: ListenerOptions, handler: RequestHandler): BunServing {
+  const limits = opts.limits;
+  return {
+    limits,
+    onRefusal: opts.onRefusal,
+    idleSeconds: Math.ceil(limits.idleTimeoutMs / 1000),
+    maxInFlight: limits.maxConnections,
+    // Bun's parser has a fixed head limit of its own (16 KiB unless --max-http-header-size): smaller limits are checked here
+    handler: guardHead(limits, opts.onRefusal, handler, true),
+  };
+}
+
 /** Hands a request to the shared handler; `encrypted` says whether it came over TLS. */
-export function dispatch(request: Request, server: BunServer, handler: RequestHandler, encrypted: boolean): Promise<Response> {
+export function dispatch(request: Request, srv: BunServer, serving: BunServing, encrypted: boolean): Response | Promise<Response> {
+  if (serving.maxInFlight > 0 && srv.pendingRequests > serving.maxInFlight) {
+    serving.onRefusal('connection_limit');
+    return refusalResponse(503);
+  }
+  let settle: (() => void) | null = null;
+  const idleSeconds = serving.idleSeconds;
+  if (idleSeconds > 0) {
+    srv.timeout(request, 0);
+    settle = () => srv.timeout(request, idleSeconds);
+  }
   return new Promise<Response>((resolve) => {
-    const res = new BunResponse(resolve);
-    const req = new BunRequest(request, server, res, encrypted);
-    handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    const res = new BunResponse(resolve, settle);
+    const req = new BunRequest(request, srv, res, encrypted, serving.limits.requestTimeoutMs, serving.onRefusal);
+    serving.handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
   });
 }
 
@@ -117,8 +157,15 @@ class BunRequest {
   readonly socket: { readonly remoteAddress: string; readonly encrypted: boolean; destroy: () => void };
   destroyed = false;
   readonly #body: ReadableStream<Uint8Array> | null;
+  /** set by limitRequestBody */
+  bodyLimit: { max: number; onExceed: () => void } | null = null;
+  /** the whole-request deadline (proxy.read_timeout), while the body is being received */
+  #deadline: ReturnType<typeof setTimeout> | null = null;
+  #late = false;
+  readonly #timeoutMs: number;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
 
-  constructor(request: Request, server: BunServer, res: BunResponse, encrypted: boolean) {
+  constructor(request: Request, server: BunServer, res: BunResponse, encrypted: boolean, requestTimeoutMs: number, onRefusal: OnRefusal) {
     this.method = request.method;
     const u = request.url;
     const slash = u.indexOf('/', u.indexOf('//') + 2);
@@ -147,12 +194,62 @@ class BunRequest {
       this.destroyed = true;
       res.clientGone();
     });
+    this.#timeoutMs = requestTimeoutMs;
+    if (this.#body !== null && requestTimeoutMs > 0) {
+      this.#deadline = setTimeout(() => {
+        this.#deadline = null;
+        this.#late = true;
+        onRefusal('request_timeout');
+        void this.#reader?.cancel().catch(() => undefined);
+        refuse(res as unknown as ServerResponse, 408);
+      }, requestTimeoutMs);
+      res.once('close', () => this.#clearDeadline());
+    }
+  }
+
+  #clearDeadline(): void {
+    if (this.#deadline !== null) {
+      clearTimeout(this.#deadline);
+      this.#deadline = null;
+    }
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     if (this.#body === null) return;
-    for await (const chunk of this.#body) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const reader = this.#body.getReader();
+    this.#reader = reader;
+    const limit = this.bodyLimit;
+    let size = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (this.#late) throw Errors.REQUEST_TIMEOUT(this.#timeoutMs);
+        if (done) return;
+        if (limit !== null) {
+          size += value.byteLength;
+          if (size > limit.max) {
+            limit.onExceed();
+            void reader.cancel().catch(() => undefined);
+            throw Errors.BODY_TOO_LARGE(limit.max);
+          }
+        }
+        yield Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      }
+    } finally {
+      this.#clearDeadline();
+    }
   }
+}
+
+/** Caps a request's body as it streams (platform/listener.ts LimitRequestBody). */
+export function limitRequestBody(req: IncomingMessage, max: number, onExceed: () => void): void {
+  (req as unknown as BunRequest).bodyLimit = { max, onExceed };
+}
+
+function refusalResponse(status: number): Response {
+  const raw = rawRefusal(status);
+  const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+  return new Response(body, { status, headers: { Connection: 'close', 'Content-Type': 'text/plain; charset=utf-8' } });
 }
 
 const HIGH_WATER_MARK = 64 * 1024;
@@ -169,14 +266,28 @@ class BunResponse implements StreamingResponse {
   #status = 200;
   #headers: Headers | null = null;
   #resolve: ((r: Response) => void) | null;
+  /** called once as the answer completes (the connection's idle limit applies again) */
+  #settle: (() => void) | null;
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
 
   /** 'close' and 'drain' listeners (the only events the pipeline waits for), each called once */
   #onClose: Listener[] | null = null;
   #onDrain: Listener[] | null = null;
 
-  constructor(resolve: (r: Response) => void) {
+  constructor(resolve: (r: Response) => void, settle: (() => void) | null) {
     this.#resolve = resolve;
+    this.#settle = settle;
+  }
+
+  #settled(): void {
+    const settle = this.#settle;
+    if (settle === null) return;
+    this.#settle = null;
+    try {
+      settle();
+    } catch {
+      // the connection is gone
+    }
   }
 
   once(event: 'close' | 'drain', fn: Listener): this {
@@ -211,6 +322,7 @@ class BunResponse implements StreamingResponse {
     this.#resolve = null;
     const headers = this.#headers ?? new Headers();
     if (this.closing) headers.set('Connection', 'close');
+    if (!(body instanceof ReadableStream)) this.#settled();
     resolve?.(new Response(body as BodyInit | null, { status: this.#status, headers }));
   }
 
@@ -251,6 +363,7 @@ class BunResponse implements StreamingResponse {
       this.#respond(chunk === undefined || chunk.length === 0 ? null : chunk);
     } else {
       if (chunk !== undefined && chunk.length > 0) this.#controller.enqueue(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      this.#settled();
       this.#controller.close();
     }
     if (this.#onClose !== null) queueMicrotask(() => this.emit('close'));
@@ -262,6 +375,9 @@ class BunResponse implements StreamingResponse {
     this.#headers = headers;
     this.headersSent = true;
     this.writableEnded = true;
+    // a body of known length (or none) completes without long pauses; a streamed one (SSE) may pause: the idle limit applies after it
+    if (body === null || headers.has('content-length')) this.#settled();
+    else if (this.#settle !== null) body = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => this.#settled() }));
     this.#respond(body);
     if (this.#onClose !== null) queueMicrotask(() => this.emit('close'));
   }

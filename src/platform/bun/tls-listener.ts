@@ -1,6 +1,6 @@
 import type { RequestHandler, UpgradeOptions } from '../listener.js';
 import type { CertificateSelector, NamedCertificate, TlsCertificate, TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
-import { dispatch, isWebSocket, serveUpgrade, type BunServer } from './listener.js';
+import { dispatch, isWebSocket, serveUpgrade, servingOf, type BunServer } from './listener.js';
 import { BunTunnels } from './websocket.js';
 
 interface BunTlsEntry {
@@ -34,6 +34,7 @@ interface BunTlsGlobal {
 export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): TlsHttpListener {
   // one set of tunnels across the servers that certificate changes start
   const tunnels = upgrade === undefined ? null : new BunTunnels(upgrade);
+  const serving = servingOf(opts, handler);
   let server: BunServer | null = null;
   let port = opts.port;
   let served: readonly NamedCertificate[] = [];
@@ -49,11 +50,12 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
       port,
       // always: a new server with new certificates binds the port before the old one leaves
       reusePort: true,
-      idleTimeout: 0,
+      // the keep-alive idle limit; lifted while a request is in flight (see dispatch)
+      idleTimeout: serving.idleSeconds,
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       tls,
       ...(tunnels === null ? {} : { websocket: tunnels.handlers() }),
-      fetch: (request, srv) => (tunnels !== null && isWebSocket(request) ? serveUpgrade(request, srv, tunnels, upgrade!, true) : dispatch(request, srv, handler, true)),
+      fetch: (request, srv) => (tunnels !== null && isWebSocket(request) ? serveUpgrade(request, srv, tunnels, upgrade!, serving, true) : dispatch(request, srv, serving, true)),
       error: () => new Response('Internal Server Error\n', { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }),
     });
     served = named;

@@ -1,18 +1,22 @@
-import http from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { Errors } from '../../core/errors.js';
 import { listen } from '../../net/listen.js';
 import { reportConnections } from './connections.js';
 import type { HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } from '../listener.js';
 import { NodeUpgrades } from './upgrade.js';
+import { deadlineCheckMs, guardHead, rawRefusal, refuse, urlOverflowed, type ListenerLimits, type OnRefusal } from '../listener-limits.js';
 
-/** node:http; a malformed request is answered 400 and closed by the parser, before any handler. */
+/**
+ * node:http; a malformed request is answered 400 and closed by the parser, before any handler.
+ * Its own options enforce the head size (431), the head and whole-request deadlines (408), the
+ * keep-alive idle time and the connection cap; guardHead adds the URL length (414).
+ */
 export function createListener(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): HttpListener {
-  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
+  const server = http.createServer(serverOptions(opts.limits), guardHead(opts.limits, opts.onRefusal, handler, false));
+  guardServer(server, opts);
   const upgrades = upgrade === undefined ? null : new NodeUpgrades(upgrade, server);
   if (upgrades !== null) server.on('upgrade', upgrades.onUpgrade);
-  server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
-  });
   reportConnections(server, opts.connections);
   return {
     listen: () => listen(server, opts.port, opts.host),
@@ -22,5 +26,71 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler, u
         server.closeIdleConnections();
         void upgrades?.close();
       }),
+  };
+}
+
+/** node:http(s) server options enforcing the limits node:http knows itself. */
+export function serverOptions(limits: ListenerLimits): http.ServerOptions {
+  return {
+    keepAliveTimeout: limits.idleTimeoutMs,
+    headersTimeout: limits.headerTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    maxHeaderSize: limits.maxHeaderBytes,
+    connectionsCheckingInterval: deadlineCheckMs(limits),
+  };
+}
+
+/** The connection cap and the refusals of node:http's parser (plain and TLS listeners). */
+export function guardServer(server: http.Server, opts: Pick<ListenerOptions, 'limits' | 'onRefusal'>): void {
+  const limits = opts.limits;
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  server.on('drop', () => opts.onRefusal('connection_limit'));
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => clientError(err, socket, limits, opts.onRefusal));
+}
+
+/** A request node:http's parser refused, or a deadline it enforced: answered (when nothing was yet) and closed. */
+function clientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket, limits: ListenerLimits, onRefusal: OnRefusal): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // the request being answered on this connection, when the parser had handed one out
+  const res = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage ?? null;
+  let status = 400;
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = urlOverflowed(err.rawPacket, limits.maxUrlBytes) ? 414 : 431;
+    onRefusal(status === 414 ? 'url_too_long' : 'header_too_large');
+  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    onRefusal(res === null ? 'header_timeout' : 'request_timeout');
+  } else {
+    onRefusal('bad_request');
+  }
+  if (res === null) {
+    socket.end(rawRefusal(status));
+    return;
+  }
+  // the body was late or malformed: the pipeline's answer becomes the refusal (its upstream request is aborted when the answer closes)
+  if (res.headersSent) socket.destroy();
+  else refuse(res, status);
+}
+
+/** Counts body bytes where node:http's parser hands them to the request stream. */
+export function limitRequestBody(req: IncomingMessage, max: number, onExceed: () => void): void {
+  let size = 0;
+  let exceeded = false;
+  const push = req.push;
+  req.push = function (this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (exceeded) return false;
+    if (chunk !== null && chunk !== undefined) {
+      size += (chunk as Buffer).length;
+      if (size > max) {
+        exceeded = true;
+        onExceed();
+        this.destroy(Errors.BODY_TOO_LARGE(max));
+        return false;
+      }
+    }
+    return push.call(this, chunk, encoding);
   };
 }

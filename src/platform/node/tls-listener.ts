@@ -1,10 +1,12 @@
 import https from 'node:https';
-import { reportConnections } from './connections.js';
 import tls, { type SecureContext } from 'node:tls';
 import { listen } from '../../net/listen.js';
 import type { RequestHandler, UpgradeOptions } from '../listener.js';
 import type { CertificateSelector, TlsCertificate, TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
+import { guardHead } from '../listener-limits.js';
+import { reportConnections } from './connections.js';
+import { guardServer, serverOptions } from './listener.js';
 import { NodeUpgrades } from './upgrade.js';
 
 /**
@@ -27,8 +29,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
     {
       ...(opts.fallback === null ? {} : { cert: opts.fallback.cert, key: opts.fallback.key }),
       minVersion: TLS_MIN_VERSION,
-      keepAliveTimeout: 65_000,
-      requestTimeout: 0,
+      ...serverOptions(opts.limits),
       SNICallback: (servername, cb) => {
         let chosen: TlsCertificate | null = null;
         try {
@@ -40,13 +41,10 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
         }
       },
     },
-    handler,
+    guardHead(opts.limits, opts.onRefusal, handler, false),
   );
   reportConnections(server, opts.connections);
-  server.on('clientError', (err, socket) => {
-    if (socket.writable && (socket as tls.TLSSocket).encrypted) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  guardServer(server, opts);
   // a failed handshake (wrong protocol version, no certificate for the name) only closes that socket
   server.on('tlsClientError', (_err, socket) => socket.destroy());
   const upgrades = upgrade === undefined ? null : new NodeUpgrades(upgrade, server);
