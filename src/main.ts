@@ -16,6 +16,8 @@ import type { UpstreamRequestInfo } from './proxy/forward.js';
 import type { ModuleHost } from './modules/host.js';
 import { ModuleSets } from './modules/module-sets.js';
 import { listen } from './net/listen.js';
+import { ModuleLogBuffer } from './observability/module-log-buffer.js';
+import { ModuleLogCollector } from './observability/module-log-collector.js';
 import { noPools, TableBuilder } from './runtime/table.js';
 import { EtcdStore } from './store/etcd.js';
 import { createEtcdClient } from './store/etcd-client.js';
@@ -186,8 +188,15 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     void retry();
   }
 
+  // Module log lines of every proxy process of this node, for GET /api/v1/logs.
+  const moduleLogSettings = config.proxy.moduleLogs;
+  const moduleLogs = new ModuleLogBuffer(moduleLogSettings.bufferLines);
+  const collecting = moduleLogSettings.bufferLines > 0;
+  let collector: ModuleLogCollector | null = null;
+
   let proxyPort: number;
   if (config.proxy.workers === 0) {
+    if (collecting) collector = new ModuleLogCollector(moduleLogSettings, (lines) => moduleLogs.append(lines)).start();
     plane = new DataPlane(planeOptions, { logger, write: (build) => writer.write(build), onUpstreamRequest: tooling.onUpstreamRequest });
     const p = plane;
     p.apply(syncer.state, true);
@@ -202,7 +211,8 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     });
     proxyPort = await plane.listen();
   } else {
-    pool = new WorkerPool(config.proxy.workers, planeOptions, () => syncer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId }, (changes) => writer.write(() => changes));
+    const meta = { logLevel: config.logLevel, nodeId: config.nodeId, moduleLogs: collecting ? { rateLimit: moduleLogSettings.rateLimit, maxLineLength: moduleLogSettings.maxLineLength } : null };
+    pool = new WorkerPool(config.proxy.workers, planeOptions, () => syncer.state, logger, meta, (changes) => writer.write(() => changes), (lines) => moduleLogs.append(lines));
     const wp = pool;
     syncer.setPublisher((pub) => wp.publish(pub));
     proxyPort = await pool.start();
@@ -226,6 +236,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     cluster,
     watchOnly: config.admin.watchOnly,
     history: (from, limit) => store.history(from, limit),
+    moduleLogs,
     ready: () => ready,
     health: () => syncer.status(),
     version: VERSION,
@@ -267,6 +278,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
       await echo?.close();
       await cluster.close();
       await plane?.close();
+      collector?.close();
       await pool?.close();
       keeper?.flush();
       await syncer.close();

@@ -83,8 +83,19 @@ export interface ProxyConfig {
   readonly disableXForwardedHeaders: boolean;
   /** Level filter for module console output; defaults to `logLevel`. */
   readonly consoleLogLevel: LogLevel;
+  /** `module_logs`: module log lines kept for the admin API (GET /api/v1/logs). */
+  readonly moduleLogs: ModuleLogsConfig;
   readonly clientTransport: ClientTransportConfig;
   readonly initResources: InitResources;
+}
+
+export interface ModuleLogsConfig {
+  /** Newest lines kept per module on the node; 0 = module lines are not collected. */
+  readonly bufferLines: number;
+  /** Lines per second one module may log in one proxy process (bursts up to this many). */
+  readonly rateLimit: number;
+  /** Longer lines are cut to this many characters. */
+  readonly maxLineLength: number;
 }
 
 export interface ClientTransportConfig {

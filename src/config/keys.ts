@@ -9,6 +9,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import { AUTH_METHODS, LOG_LEVELS, RUNTIMES, STORAGE_TYPES } from './config.js';
 import { isIpOrCidr } from './ip.js';
+import { MODULE_LOG_DEFAULTS } from '../observability/module-log-record.js';
 
 /** What a computed default may look at. */
 export interface DefaultContext {
@@ -267,6 +268,32 @@ export const CONFIG_KEYS: SectionSpec = {
           doc: 'minimum level of module console output',
         },
         enable_console_logger: { kind: 'ignored', doc: 'accepted; module console output is filtered by console_log_level' },
+        module_logs: {
+          kind: 'section',
+          doc: 'module console output and uncaught errors kept per module for GET /api/v1/logs and dgate-cli logs',
+          keys: {
+            buffer_lines: {
+              kind: 'int',
+              min: 0,
+              max: 100_000,
+              default: MODULE_LOG_DEFAULTS.bufferLines,
+              doc: 'newest lines kept per module on the node (memory: at most this many × max_line_length characters per module); 0 = not collected',
+            },
+            rate_limit: {
+              kind: 'int',
+              min: 1,
+              default: MODULE_LOG_DEFAULTS.rateLimit,
+              doc: 'lines per second one module may log in one proxy process (bursts up to this many); the rest are dropped and counted',
+            },
+            max_line_length: {
+              kind: 'int',
+              min: 80,
+              max: 1_048_576,
+              default: MODULE_LOG_DEFAULTS.maxLineLength,
+              doc: 'longer lines are cut to this many characters (saying how many were cut)',
+            },
+          },
+        },
         client_transport: {
           kind: 'section',
           doc: 'connections to upstream services',

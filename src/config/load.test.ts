@@ -64,6 +64,7 @@ test('no file anywhere: built-in defaults', () => {
       moduleWatchdogMs: 5_000,
       disableXForwardedHeaders: false,
       consoleLogLevel: 'info',
+      moduleLogs: { bufferLines: 1000, rateLimit: 200, maxLineLength: 8192 },
       clientTransport: {
         dialTimeoutMs: 10_000,
         responseHeaderTimeoutMs: 0,

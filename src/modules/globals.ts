@@ -3,6 +3,7 @@ import { performance as nodePerformance } from 'node:perf_hooks';
 import { format } from 'node:util';
 import { createFetch } from './api/http.js';
 import type { ModuleHost, ModuleLogLevel } from './host.js';
+import { moduleInStack } from './stack-module.js';
 
 /**
  * The global scope of module code: `vm.createContext(createGlobals(host))`. One fresh object per
@@ -55,7 +56,11 @@ function createTimers(host: ModuleHost) {
 
   /** Calls module code; a throw or a rejected promise is logged, never left uncaught. */
   const guard = (what: string, fn: Callback, args: unknown[]): void => {
-    const report = (err: unknown) => host.log('error', null, `uncaught error in ${what} callback: ${describe(err)}`);
+    const report = (err: unknown) => {
+      const text = describe(err);
+      // the error's own stack names the module (the calling frames are the timer's, not module code)
+      host.log('error', moduleInStack(text, host.namespace), `uncaught error in ${what} callback: ${text}`);
+    };
     try {
       const result = fn(...args);
       if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') (result as PromiseLike<unknown>).then(undefined, report);

@@ -25,6 +25,8 @@ export class HookRunner {
   #sweeper: NodeJS.Timeout | null = null;
   /** the route whose module code runs synchronously right now (for console output attribution) */
   active: HookScope | null = null;
+  /** the `ctx` of that call (the request whose hook runs), null between calls */
+  activeContext: unknown = null;
 
   constructor(budgetMs: number, watchdog: Watchdog | null = null) {
     this.budgetMs = budgetMs;
@@ -33,11 +35,13 @@ export class HookRunner {
 
   #invoke(scope: HookScope, fn: HookFn, ctx: unknown, arg: unknown): unknown {
     this.active = scope;
+    this.activeContext = ctx;
     this.#watchdog?.enter(scope.id);
     try {
       return arg === undefined ? fn(ctx) : fn(ctx, arg);
     } finally {
       this.active = null;
+      this.activeContext = null;
       this.#watchdog?.leave();
     }
   }

@@ -2,7 +2,10 @@ import type { Logger } from 'pino';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { Change } from '../core/change.js';
 import { State } from '../core/state.js';
+import { ModuleContext } from '../modules/ctx/context.js';
 import { HookRunner } from '../modules/hook-runner.js';
+import { callingModule, moduleFrames, moduleInStack } from '../modules/stack-module.js';
+import { channels } from '../observability/channels.js';
 import { Watchdog } from '../modules/watchdog.js';
 import type { ModuleHost, ModuleLogLevel } from '../modules/host.js';
 import { ModuleSets } from '../modules/module-sets.js';
@@ -10,6 +13,7 @@ import { splitTarget } from '../runtime/upstream-url.js';
 import type { Target } from '../runtime/service-runtime.js';
 import { TableBuilder, type RuntimeTable, type TableOptions } from '../runtime/table.js';
 import type { UpstreamRequestInfo } from './forward.js';
+import type { ModuleErrorFields } from './module-pipeline.js';
 import { PoolRegistry, type TransportOptions } from './pools.js';
 import { ProxyServer, type ProxyServerOptions } from './server.js';
 
@@ -72,7 +76,10 @@ export class DataPlane {
         runner,
         onUpstreamError: (err, route, target) =>
           env.logger.warn({ namespace: route.namespace, route: route.name, upstream: target.origin, error: err.message }, 'upstream request failed'),
-        logModuleError: (fields) => moduleLog.error(fields, 'module function failed'),
+        logModuleError: (fields, requestId) => {
+          moduleLog.error(fields, 'module function failed');
+          if (channels.moduleLog.hasSubscribers) publishModuleError(fields, requestId);
+        },
         onUpstreamRequest: env.onUpstreamRequest ?? null,
         targetFor: (url) => this.#targetFor(url),
       },
@@ -144,14 +151,23 @@ function* poolsOf(table: RuntimeTable<UpstreamPool>): Iterable<UpstreamPool> {
   for (const ns of table.namespaces.values()) for (const service of ns.services.values()) for (const t of service.targets) yield t.pool;
 }
 
-/** The module a console call came from: the innermost module frame of the call stack. */
-function callingModule(namespace: string): string | null {
-  const stack = new Error().stack ?? '';
-  const prefix = `dgate://${namespace}/`;
-  const at = stack.indexOf(prefix);
-  if (at < 0) return null;
-  const file = stack.slice(at + prefix.length, stack.indexOf(':', at + prefix.length));
-  return file.replace(/\.(ts|js)$/, '');
+/**
+ * A module function that threw, rejected or ran out of time, as a module log line: attributed to
+ * the module its stack points into, else to the route's only module (a timeout has no stack).
+ */
+function publishModuleError(f: ModuleErrorFields, requestId: string | null): void {
+  const module = (f.stack === undefined ? null : moduleInStack(f.stack, f.namespace)) ?? (f.modules.length === 1 ? f.modules[0]! : null);
+  const frames = f.stack === undefined ? '' : moduleFrames(f.stack);
+  const stack = frames.includes(f.error) ? frames : frames === '' ? f.error : `${f.error}\n${frames}`;
+  channels.moduleLog.publish({
+    namespace: f.namespace,
+    module,
+    route: f.route,
+    requestId,
+    level: 'error',
+    message: `uncaught error in ${f.phase}: ${stack}`,
+    time: Date.now(),
+  });
 }
 
 function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, log: Logger, runner: HookRunner, cache: ModuleHost['cache']): ModuleHost {
@@ -160,9 +176,14 @@ function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, lo
     state,
     write: env.write,
     log: (level: ModuleLogLevel, module: string | null, message: string) => {
-      if (!log.isLevelEnabled(level)) return;
-      // The route is known while module code runs synchronously inside a hook call.
-      log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null }, message);
+      const toStdout = log.isLevelEnabled(level);
+      const toChannel = channels.moduleLog.hasSubscribers;
+      if (!toStdout && !toChannel) return;
+      // The route (and request) are known while module code runs synchronously inside a hook call.
+      const name = module ?? callingModule(namespace);
+      const route = runner.active?.name ?? null;
+      if (toStdout) log[level]({ namespace, module: name, route }, message);
+      if (toChannel) channels.moduleLog.publish({ namespace, module: name, route, requestId: ModuleContext.requestIdOf(runner.activeContext), level, message, time: Date.now() });
     },
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
     cache,

@@ -1,10 +1,14 @@
 import type { Change } from '../core/change.js';
 import type { Kind } from '../core/types.js';
 import type { DataPlaneOptions } from '../proxy/data-plane.js';
+import type { ModuleLogRecord, ModuleLogSettings } from '../observability/module-log-record.js';
+
+/** What a worker's module log collector needs; null: module lines are not collected (module_logs.buffer_lines 0). */
+export type WorkerModuleLogs = Pick<ModuleLogSettings, 'rateLimit' | 'maxLineLength'> | null;
 
 /** Messages between the primary process and proxy worker processes (IPC, JSON). */
 export type ToWorker =
-  | { t: 'init'; options: DataPlaneOptions; logLevel: string; nodeId: string }
+  | { t: 'init'; options: DataPlaneOptions; logLevel: string; nodeId: string; moduleLogs: WorkerModuleLogs }
   | { t: 'snapshot'; rev: number; items: Array<{ kind: Kind; namespace: string; name: string; item: unknown }> }
   /** the changes leading from revision `from` (the worker's) to `rev`; several committed batches may be merged */
   | { t: 'batch'; from: number; rev: number; changes: Change[] }
@@ -19,4 +23,6 @@ export type FromWorker =
   /** the worker could not apply revision `rev` (null: it could not start); it has stopped accepting connections */
   | { t: 'failed'; rev: number | null; error: string }
   /** a write made by module code in the worker (dgate/state), for the primary's single write path */
-  | { t: 'write'; id: number; changes: Change[] };
+  | { t: 'write'; id: number; changes: Change[] }
+  /** module log lines collected in the worker (a batch every 100 ms at most, bounded: see ModuleLogCollector) */
+  | { t: 'logs'; lines: ModuleLogRecord[] };

@@ -4,7 +4,8 @@ import type { Change } from '../core/change.js';
 import type { State } from '../core/state.js';
 import type { Publication } from '../sync/syncer.js';
 import type { DataPlaneOptions } from '../proxy/data-plane.js';
-import type { FromWorker, ToWorker } from './messages.js';
+import type { ModuleLogRecord } from '../observability/module-log-record.js';
+import type { FromWorker, ToWorker, WorkerModuleLogs } from './messages.js';
 
 // Workers share the listening socket and the kernel hands out connections (no round-robin
 // through the primary, which would cost a hop per connection).
@@ -14,6 +15,13 @@ export interface WorkerLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+/** What every worker is told at start besides the data plane options. */
+export interface WorkerMeta {
+  logLevel: string;
+  nodeId: string;
+  moduleLogs: WorkerModuleLogs;
 }
 
 interface Slot {
@@ -47,7 +55,7 @@ export class WorkerPool {
   readonly #state: () => State;
   readonly #log: WorkerLogger;
   readonly #slots = new Map<number, Slot>();
-  readonly #initMeta: { logLevel: string; nodeId: string };
+  readonly #initMeta: WorkerMeta;
   #port = 0;
   #closing = false;
   #restarts: number[] = [];
@@ -56,9 +64,20 @@ export class WorkerPool {
   #waiters: LiveWaiter[] = [];
 
   readonly #write: (changes: Change[]) => Promise<State>;
+  readonly #moduleLogs: (lines: ModuleLogRecord[]) => void;
 
-  constructor(count: number, options: DataPlaneOptions, state: () => State, log: WorkerLogger, meta: { logLevel: string; nodeId: string }, write: (changes: Change[]) => Promise<State>) {
+  /** `moduleLogs` receives the module log lines the workers send (the node's buffer). */
+  constructor(
+    count: number,
+    options: DataPlaneOptions,
+    state: () => State,
+    log: WorkerLogger,
+    meta: WorkerMeta,
+    write: (changes: Change[]) => Promise<State>,
+    moduleLogs: (lines: ModuleLogRecord[]) => void = () => {},
+  ) {
     this.#write = write;
+    this.#moduleLogs = moduleLogs;
     this.#count = count;
     this.#options = options;
     this.#state = state;
@@ -105,6 +124,9 @@ export class WorkerPool {
               (err: Error & { code?: string; status?: number }) =>
                 this.#send(slot, { t: 'write-failed', id: m.id, message: err.message, code: err.code ?? 'DG_ERR_INTERNAL', status: err.status ?? 500 }),
             );
+            break;
+          case 'logs':
+            this.#moduleLogs(m.lines);
             break;
           case 'failed':
             this.#log.error({ worker: worker.process.pid, rev: m.rev, error: m.error }, 'proxy worker could not apply a revision; replacing it');

@@ -40,6 +40,17 @@ export class ModuleContext {
     this.#info = info;
   }
 
+  /**
+   * The X-Request-Id of the request behind a hook's `ctx` (null when absent, or not a ctx).
+   * Static, so it adds nothing to the ctx API module code sees. Cut at 200 characters: the
+   * value comes from the client and ends up in kept log lines.
+   */
+  static requestIdOf(ctx: unknown): string | null {
+    if (!(ctx instanceof ModuleContext)) return null;
+    const v = ctx.#req.headers['x-request-id'];
+    if (typeof v !== 'string' || v === '') return null;
+    return v.length > 200 ? v.slice(0, 200) : v;
+  }
   get id(): string {
     if (this.#id === null) this.#id = `${Date.now().toString(36)}-${process.pid.toString(36)}-${(counter++).toString(36)}`;
     return this.#id;
