@@ -8,6 +8,7 @@ export const ROOT_HELP = `Usage: dgate-cli [global flags] <resource> <verb> [key
        dgate-cli [global flags] apply -f FILE [--dry-run] [--prune]
        dgate-cli [global flags] export [--namespace N] [-o FILE] [--format yaml|json]
        dgate-cli [global flags] cluster
+       dgate-cli [global flags] logs [-f] [--namespace N] [--module M] [--level L] …
 
 Manages a DGate gateway through its admin API.
 
@@ -22,6 +23,7 @@ Commands:
   export            write the gateway's items as a file that apply accepts
   module test FILE  run modules without a server and show what the gateway would do
   cluster, nodes    list the gateway's nodes with the revision each has applied
+  logs [-f]         show (and follow) the module log lines of a node
 
 Global flags (before the resource):
   --admin URL       admin API address (default http://localhost:9080; env DGATE_ADMIN_API)
