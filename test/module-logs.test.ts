@@ -104,6 +104,24 @@ describe('module logs with the proxy in the main process', { timeout: 120_000 },
     assert.match(line.message, /uncaught error in setTimeout callback/);
   });
 
+  it('a line names the module whose code called console: a helper imported from another module logs as that module', async () => {
+    await a.module('helper', `export function audit(what: string) {\n  console.info('audit', what);\n}\n`);
+    await a.module('uses', `import { audit } from './helper';\nexport function requestHandler(ctx: any) {\n  audit('x');\n  globalThis.console.log('through globalThis');\n  ctx.response().json({});\n}\n`);
+    await a.route({ name: 'uses', paths: ['/uses'], methods: ['GET'], modules: ['uses'] });
+    await a.call('/uses', { headers: { 'x-request-id': 'rid-uses' } });
+    const audit = await logged(gw, '?namespace=logs-a&route=uses', (l) => l.message === 'audit x', 'the helper line');
+    assert.deepEqual([audit.module, audit.route, audit.requestId], ['helper', 'uses', 'rid-uses']);
+    const global = await logged(gw, '?namespace=logs-a&route=uses', (l) => l.message === 'through globalThis', 'the globalThis.console line');
+    assert.equal(global.module, 'uses', 'told from the call stack');
+  });
+
+  it('a module may declare a console of its own (its calls are then its own business)', async () => {
+    await a.module('own', `const console = { log: (..._: unknown[]) => {} };\nexport function requestHandler(ctx: any) {\n  console.log('not kept');\n  ctx.response().json({ own: true });\n}\n`);
+    await a.route({ name: 'own', paths: ['/own'], methods: ['GET'], modules: ['own'] });
+    const res = await a.call('/own');
+    assert.deepEqual([res.status, res.json()], [200, { own: true }]);
+  });
+
   it('filters by namespace, module, route and level (that level and above)', async () => {
     await a.call('/r1/flt', { headers: { 'x-request-id': 'flt-a1' } });
     await a.call('/r2/flt', { headers: { 'x-request-id': 'flt-a2' } });

@@ -39,10 +39,15 @@ function describe(err: unknown): string {
   return typeof stack === 'string' ? stack : format('%o', err);
 }
 
-function createConsole(host: ModuleHost): Record<string, Callback> {
+/**
+ * A `console` whose lines go to host.log. Each module gets its own (`module`: its name, bound as
+ * a parameter around its code by module-set.ts), so a line names its module without a stack
+ * capture; the global one (`module` null) serves code that reaches `globalThis.console`.
+ */
+export function createConsole(host: ModuleHost, module: string | null = null): Record<string, Callback> {
   const out: Record<string, Callback> = {};
   // util.format: printf-style placeholders, then every other argument inspected ({ a: 1 }, not [object Object]).
-  for (const [method, level] of CONSOLE_LEVELS) out[method] = (...args) => host.log(level, null, format(...args));
+  for (const [method, level] of CONSOLE_LEVELS) out[method] = (...args) => host.log(level, module, format(...args));
   return out;
 }
 
