@@ -43,7 +43,11 @@ proxy:
 admin: { host: 127.0.0.1, port: ${adminPort} }
 `,
 );
-const server = spawn(process.execPath, [GATEWAY_BIN, '--config', path.join(dir, 'config.yaml'), '--runtime', RUNTIME], { stdio: ['ignore', 'inherit', 'inherit'] });
+// started on its runtime directly (no relaunch), so that its pid is the primary's
+const { installedBun } = await import('../dist/src/platform/choose.js');
+const exe = RUNTIME === 'bun' ? installedBun() : process.execPath;
+if (exe === null) throw new Error('bun is not installed');
+const server = spawn(exe, [GATEWAY_BIN, '--config', path.join(dir, 'config.yaml'), '--runtime', RUNTIME], { stdio: ['ignore', 'inherit', 'inherit'] });
 process.on('exit', () => server.kill('SIGTERM'));
 
 function call(port, method, p, body, headers = {}) {
