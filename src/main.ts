@@ -278,6 +278,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
       await echo?.close();
       await cluster.close();
       await plane?.close();
+      checkModules.close();
       collector?.close();
       await pool?.close();
       keeper?.flush();

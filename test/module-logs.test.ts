@@ -5,6 +5,7 @@
  * event stream; dgate-cli logs; and a module that floods its log.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { cli } from './support/cli-run.js';
 import { openEventStream } from './support/event-stream.js';
@@ -307,6 +308,44 @@ describe('a module that logs in a tight loop (proxy in the main process)', { tim
       await stream.next((l) => l.dropped === undefined && /^flood \d+$/.test(l.message), 'a flood line');
     } finally {
       stream.close();
+    }
+  });
+});
+
+describe('a follower that reads too slowly (proxy in the main process)', { timeout: 120_000 }, () => {
+  let gw: TestGateway;
+  let s: Scope;
+
+  before(async () => {
+    gw = await startTestGateway({ proxy: { module_logs: { buffer_lines: 20, rate_limit: 100_000, max_line_length: 65_536 } } });
+    s = await scope(gw, 'slow');
+    // /big logs 60 kB lines from a timer, about 2.5 MB/s (what one process sends per second at most)
+    await s.module('big', `let started = false;\nexport function requestHandler(ctx: any) {\n  if (!started) { started = true; const line = 'x'.repeat(60000); setInterval(() => { for (let i = 0; i < 5; i++) console.log(line); }, 5); }\n  ctx.response().json({});\n}\n`);
+    await s.route({ name: 'big', paths: ['/big'], methods: ['GET'], modules: ['big'] });
+  });
+  after(() => closeGateway(gw));
+
+  it('misses lines instead of holding them, then is told how many it missed', async () => {
+    const newestSeq = async () => (await get(gw, '?namespace=slow&limit=1')).data[0]?.seq ?? 0;
+    const from = await newestSeq();
+    // a client that sends its request and then does not read
+    const sock = net.connect(Number(new URL(gw.adminUrl).port), '127.0.0.1');
+    sock.pause();
+    try {
+      sock.write('GET /api/v1/logs?follow=true&namespace=slow&limit=0 HTTP/1.1\r\nHost: admin\r\n\r\n');
+      await s.call('/big');
+      // 400 lines of 60 kB: far more than the connection's buffers and the 1 MiB allowed unsent
+      await until(async () => (await newestSeq()) > from + 400, '400 big lines logged', 60_000, 50);
+      await s.module('big', `export function requestHandler(ctx: any) { ctx.response().json({}); }\n`); // stops the flood (its timers go with the old version)
+      let text = '';
+      sock.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      sock.resume();
+      await until(() => /"message":"\d+ lines? dropped: this stream was read too slowly"/.test(text), 'the dropped-lines event', 30_000);
+      const dropped = Number(/"message":"(\d+) lines? dropped: this stream/.exec(text)![1]);
+      assert.ok(dropped > 0);
+      assert.match(text, /"dropped":\d+/);
+    } finally {
+      sock.destroy();
     }
   });
 });

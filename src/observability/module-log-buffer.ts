@@ -80,7 +80,13 @@ export class ModuleLogBuffer implements ModuleLogSource {
       const ring = this.#ring(r.namespace, r.module);
       ring.push(line);
       if (r.dropped !== undefined) ring.dropped += r.dropped;
-      for (const f of this.#followers) f(line);
+      for (const f of this.#followers) {
+        try {
+          f(line);
+        } catch {
+          this.#followers.delete(f); // a follower that fails is dropped, the others go on
+        }
+      }
     }
   }
 

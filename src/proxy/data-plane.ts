@@ -51,6 +51,7 @@ export class DataPlane {
   readonly #builder: TableBuilder<UpstreamPool>;
   readonly #targets = new Map<string, Target<UpstreamPool>>();
   readonly #watchdog: Watchdog | null;
+  readonly #modules: ModuleSets;
   #state: State = State.empty(-1);
 
   constructor(opts: DataPlaneOptions, env: DataPlaneEnv) {
@@ -65,7 +66,7 @@ export class DataPlane {
     // One dgate/storage cache per namespace for the life of the process (module changes keep it).
     const caches = new Map<string, ModuleHost['cache']>();
     const cacheOf = (ns: string) => caches.get(ns) ?? caches.set(ns, new Map()).get(ns)!;
-    const modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner, cacheOf(namespace)));
+    const modules = (this.#modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner, cacheOf(namespace))));
     this.#builder = new TableBuilder(opts.table, pools, modules);
     this.#server = new ProxyServer(
       { host: s.host, port: s.port },
@@ -142,6 +143,7 @@ export class DataPlane {
 
   async close(): Promise<void> {
     await this.#server.close();
+    this.#modules.close(); // module timers stop with the data plane
     await this.#pools.close();
     await this.#watchdog?.close();
   }
