@@ -298,6 +298,10 @@ describe('a module that logs in a tight loop (proxy in the main process)', { tim
     // the dropped line passes level and route filters: the lines it stands for could have matched
     assert.ok((await get(gw, '?namespace=flood&module=flood&level=error')).data.some((l) => l.dropped > 0));
     assert.equal((await get(gw, '?namespace=flood&module=calm&limit=10000')).dropped.length, 0, 'the calm module lost nothing');
+
+    const printed = await cli(['logs', '-n', 'flood', '-m', 'flood', '--limit', '1'], { admin: gw.adminUrl });
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.match(printed.stderr, /^dgate-cli: logs: flood\/flood: \d+ lines dropped since the node started\n$/);
   });
 
   it('the event stream says how many lines were dropped too', async () => {
