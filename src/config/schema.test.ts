@@ -266,3 +266,11 @@ test('settings that would be ignored stop start-up, naming the key and why', () 
   build({ proxy: { x_forwarded_for_depth: 0, init_resources: { skip_validation: false } } });
   build({ disable_metrics: null, proxy: { x_forwarded_for_depth: '0', init_resources: { skip_validation: 'false' } } });
 });
+
+test('proxy.module_logs: defaults, values, and refusals naming the key', () => {
+  assert.deepEqual(build({}).proxy.moduleLogs, { bufferLines: 1000, rateLimit: 200, maxLineLength: 8192 });
+  assert.deepEqual(build({ proxy: { module_logs: { buffer_lines: 0, rate_limit: '50', max_line_length: 1000 } } }).proxy.moduleLogs, { bufferLines: 0, rateLimit: 50, maxLineLength: 1000 });
+  assert.throws(() => build({ proxy: { module_logs: { rate_limit: 0 } } }), /config: proxy\.module_logs\.rate_limit: /);
+  assert.throws(() => build({ proxy: { module_logs: { buffer_lines: -1 } } }), /config: proxy\.module_logs\.buffer_lines: /);
+  assert.throws(() => build({ proxy: { module_logs: { lines: 5 } } }), /config: proxy\.module_logs\.lines: unknown key/);
+});
