@@ -20,6 +20,8 @@ import { nodeView, type NodeObservability } from './observability/node-view.js';
 import { ProcessObserver } from './observability/process-observer.js';
 import { createAdminTlsServer } from './admin/tls.js';
 import { loadListenerCertificate } from './tls/listener-certificate.js';
+import { ModuleLogBuffer } from './observability/module-log-buffer.js';
+import { ModuleLogCollector } from './observability/module-log-collector.js';
 import { noPools, TableBuilder } from './runtime/table.js';
 import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -240,8 +242,15 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
   const observer = config.disableMetrics ? null : new ProcessObserver({ proxy: config.proxy.workers === 0 });
   observer?.start();
 
+  // Module log lines of every proxy process of this node, for GET /api/v1/logs.
+  const moduleLogSettings = config.proxy.moduleLogs;
+  const moduleLogs = new ModuleLogBuffer(moduleLogSettings.bufferLines);
+  const collecting = moduleLogSettings.bufferLines > 0;
+  let collector: ModuleLogCollector | null = null;
+
   let proxyPort: number;
   if (config.proxy.workers === 0) {
+    if (collecting) collector = new ModuleLogCollector(moduleLogSettings, (lines) => moduleLogs.append(lines)).start();
     plane = new DataPlane(planeOptions, { logger, write: moduleWrite, onUpstreamRequest: tooling.onUpstreamRequest });
     const p = plane;
     p.apply(syncer.state, true);
@@ -256,7 +265,8 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     });
     proxyPort = await plane.listen();
   } else {
-    pool = new WorkerPool(config.proxy.workers, planeOptions, () => syncer.state, logger, { logLevel: config.logLevel, nodeId: config.nodeId, observe: observer !== null }, (changes) => moduleWrite(() => changes));
+    const meta = { logLevel: config.logLevel, nodeId: config.nodeId, observe: observer !== null, moduleLogs: collecting ? { rateLimit: moduleLogSettings.rateLimit, maxLineLength: moduleLogSettings.maxLineLength } : null };
+    pool = new WorkerPool(config.proxy.workers, planeOptions, () => syncer.state, logger, meta, (changes) => moduleWrite(() => changes), (lines) => moduleLogs.append(lines));
     const wp = pool;
     syncer.setPublisher((pub) => wp.publish(pub));
     proxyPort = await pool.start();
@@ -284,6 +294,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     nodeId: config.nodeId,
     watchOnly,
     history: (from, limit) => store.history(from, limit),
+    moduleLogs,
     ready: () => ready,
     health: () => syncer.status(),
     version: VERSION,
@@ -357,6 +368,8 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
       await echo?.close();
       await cluster.close();
       await plane?.close();
+      checkModules.close();
+      collector?.close();
       await pool?.close();
       await keeper?.flush();
       await syncer.close();

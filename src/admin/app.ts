@@ -4,10 +4,12 @@ import type { Membership } from '../cluster/membership.js';
 import type { ChangeBatch } from '../core/change.js';
 import { Errors, GatewayError } from '../core/errors.js';
 import type { ChangeWriter } from '../sync/writer.js';
+import type { ModuleLogSource } from '../observability/module-log-buffer.js';
 import { allowListGuard } from './allow-list.js';
 import type { AuthMethod } from './auth.js';
 import { authGuard } from './auth.js';
 import { clusterRoutes } from './cluster.js';
+import { logRoutes } from './logs.js';
 import type { AdminContext, AdminLogger } from './context.js';
 import { AdminRequest } from './request.js';
 import type { Reply } from './reply.js';
@@ -47,11 +49,15 @@ export interface AdminOptions {
   observability?: NodeObservability | null;
   /** this node's id (stats answers name it) */
   nodeId?: string;
+  /** module log lines of this node (`GET /api/v1/logs`); absent: the endpoint answers no lines */
+  moduleLogs?: ModuleLogSource;
   /** `admin.watch_only`: every write (PUT, POST, PATCH, DELETE) is refused with 403 DG_ERR_WATCH_ONLY */
   watchOnly?: boolean;
   now?: () => Date;
   logger?: AdminLogger;
 }
+
+const NO_MODULE_LOGS: ModuleLogSource = { query: () => ({ lines: [], dropped: [] }), follow: () => () => {} };
 
 const WRITE_METHODS: ReadonlySet<string> = new Set(['PUT', 'POST', 'PATCH', 'DELETE']);
 
@@ -78,6 +84,7 @@ export function createAdminServer(opts: AdminOptions): Server {
     ...systemRoutes(ctx, opts),
     ...clusterRoutes(ctx, opts.cluster),
     ...observabilityRoutes({ observability: opts.observability ?? null, cluster: opts.cluster, nodeId: opts.nodeId ?? opts.cluster.self().id, keyQueryParam: opts.keyAuth.queryParamName, keyHeader: opts.keyAuth.headerName }),
+    ...logRoutes(ctx, opts.moduleLogs ?? NO_MODULE_LOGS),
     ...Object.values(RESOURCES).flatMap((r) => r.routes(ctx)),
   ]);
 
@@ -128,6 +135,11 @@ export function createAdminServer(opts: AdminOptions): Server {
 
 function send(res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string> = { 'X-Content-Type-Options': 'nosniff', ...reply.headers };
+  if (reply.stream !== undefined) {
+    res.writeHead(reply.status, headers);
+    reply.stream(res);
+    return;
+  }
   if (reply.body === undefined) {
     res.writeHead(reply.status, headers).end();
     return;

@@ -1,13 +1,16 @@
+import type { ServerResponse } from 'node:http';
 import type { GatewayError } from '../core/errors.js';
 
 /**
  * What a handler answers. Handlers return replies (or throw GatewayErrors); app.ts writes them.
- * `body`: a string is sent as text/plain, anything else as JSON; undefined = no body.
+ * `body`: a string is sent as text/plain, anything else as JSON; undefined = no body (or `stream`).
  */
 export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** a long-lived answer (server-sent events): once status and headers are written, `stream` writes the rest */
+  stream?: (res: ServerResponse) => void;
 }
 
 /** A request stopped before it reached a handler (allow list, auth, routing). */

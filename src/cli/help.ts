@@ -9,6 +9,7 @@ export const ROOT_HELP = `Usage: dgate-cli [global flags] <resource> <verb> [key
        dgate-cli [global flags] export [--namespace N] [-o FILE] [--format yaml|json]
        dgate-cli [global flags] cluster
        dgate-cli [global flags] stats [--namespace N] [--route R] [--service S] [--module M] [--node] [--json|--table]
+       dgate-cli [global flags] logs [-f] [--namespace N] [--module M] [--level L] …
 
 Manages a DGate gateway through its admin API.
 
@@ -24,6 +25,7 @@ Commands:
   module test FILE  run modules without a server and show what the gateway would do
   cluster, nodes    list the gateway's nodes with the revision each has applied
   stats             requests, errors and p50/p95/p99 latency per route and module (1m, 5m, 1h)
+  logs [-f]         show (and follow) the module log lines of a node
 
 Global flags (before the resource):
   --admin URL       admin API address (default http://localhost:9080; env DGATE_ADMIN_API);

@@ -9,6 +9,11 @@ export interface CliIo {
   isTTY: boolean;
   /** the directory relative file names are read from (default: the process's) */
   cwd?: string;
+  /**
+   * Called by a command that runs until the user interrupts it (logs -f): the signal aborts on
+   * Ctrl-C, and the command then ends with exit 0. Absent: it runs until the server ends it.
+   */
+  interrupts?: () => AbortSignal;
 }
 
 /** Prints a JSON value and a final newline: indented by 2 on a terminal, compact otherwise. */

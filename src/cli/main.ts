@@ -11,6 +11,7 @@ import { documentCommand } from './commands/document.js';
 import { exportCommand, EXPORT_HELP } from './commands/export.js';
 import { getCommand } from './commands/get.js';
 import { listCommand } from './commands/list.js';
+import { LOGS_HELP, logsCommand } from './commands/logs.js';
 import { MODULE_TEST_HELP, moduleTestCommand } from './commands/module-test.js';
 import { STATS_HELP, statsCommand } from './commands/stats.js';
 import type { GlobalOptions } from './global-options.js';
@@ -79,6 +80,7 @@ function resolveCommand(rest: readonly string[]): ResolvedCommand {
   if (word === 'apply') return { help: wantsHelp(after) ? APPLY_HELP : null, run: applyCommand, args: after };
   if (word === 'cluster' || word === 'nodes') return { help: wantsHelp(after) ? CLUSTER_HELP : null, run: clusterCommand, args: after };
   if (word === 'stats') return { help: wantsHelp(after) ? STATS_HELP : null, run: statsCommand, args: after };
+  if (word === 'logs') return { help: wantsHelp(after) ? LOGS_HELP : null, run: logsCommand, args: after };
   if (word === 'export') return { help: wantsHelp(after) ? EXPORT_HELP : null, run: exportCommand, args: after };
   if (word === '--help' || word === '-h') return { help: ROOT_HELP, run: nothing, args: [] };
 

@@ -1,5 +1,5 @@
 import { AdminApiError, AdminConnectionError, AdminRedirectError, AdminWaitTimeoutError } from './errors.js';
-import type { AdminAuth, Changelog, ClusterNode, ClusterView, Document, DocumentPage, ItemOf, RequestRecord, ResourceInput, ResourceKind, StatsQuery, StatsReport } from './types.js';
+import type { AdminAuth, Changelog, ClusterNode, ClusterView, Document, DocumentPage, ItemOf, ModuleLogLine, ModuleLogPage, ModuleLogQuery, RequestRecord, ResourceInput, ResourceKind, StatsQuery, StatsReport } from './types.js';
 
 export interface AdminClientOptions {
   /** e.g. "http://localhost:9080"; a path prefix is kept ("https://gw.example.com/admin") */
@@ -151,6 +151,57 @@ export class AdminClient {
     }
   }
 
+  /** Module log lines of the node this client talks to (`GET /api/v1/logs`), oldest first. */
+  async logs(query: ModuleLogQuery = {}): Promise<ModuleLogPage> {
+    const body = (await this.#call('GET', '/api/v1/logs', { ...query }, undefined, true)) as Record<string, unknown>;
+    return { lines: body.data as ModuleLogLine[], dropped: body.dropped as ModuleLogPage['dropped'] };
+  }
+
+  /**
+   * Follows the node's module log lines (server-sent events of `GET /api/v1/logs?follow=true`):
+   * `onLine` gets the backlog (`limit` lines) and then every new line as it is logged. Resolves
+   * when `signal` aborts (true) or the server ends the stream (false); rejects like the other
+   * calls when the server refuses (AdminApiError) or cannot be reached.
+   */
+  async followLogs(query: ModuleLogQuery, onLine: (line: ModuleLogLine) => void, signal?: AbortSignal): Promise<boolean> {
+    const url = this.baseUrl + '/api/v1/logs' + queryString({ ...query, follow: 'true' });
+    const started = performance.now();
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { ...this.#headers, Accept: 'text/event-stream' }, redirect: 'manual', signal });
+    } catch (err) {
+      this.#report('GET', url, null, started);
+      if (signal?.aborted === true) return true;
+      throw new AdminConnectionError(this.baseUrl, failureReason(err), err);
+    }
+    this.#report('GET', url, res.status, started);
+    if (res.status >= 300 || res.body === null) {
+      const text = await res.text().catch(() => '');
+      const json = parseJson(text);
+      const error = json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : {};
+      if (REDIRECT_STATUSES.has(res.status)) throw new AdminRedirectError(res.status, res.headers.get('location'));
+      const message = typeof error.error === 'string' ? error.error : text.trim() || res.statusText || 'no message';
+      throw new AdminApiError({ status: res.status, serverMessage: message, code: typeof error.code === 'string' ? error.code : undefined, method: 'GET', url });
+    }
+    const decoder = new TextDecoder();
+    let pending = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        pending += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
+        let end: number;
+        while ((end = pending.indexOf('\n\n')) >= 0) {
+          const data = sseData(pending.slice(0, end));
+          pending = pending.slice(end + 2);
+          if (data !== null) onLine(JSON.parse(data) as ModuleLogLine);
+        }
+      }
+    } catch (err) {
+      if (signal?.aborted === true) return true;
+      throw new AdminConnectionError(this.baseUrl, failureReason(err), err);
+    }
+    return signal?.aborted === true;
+  }
+
   /**
    * One API call: the answer's `data` (or the whole JSON body when `whole`), following
    * redirects when asked to. Each hop is reported to onRequest.
@@ -231,6 +282,15 @@ function queryString(query: Query): string {
 
 function enc(segment: string): string {
   return encodeURIComponent(segment);
+}
+
+/** The data of one server-sent event (its `data:` lines joined), null for a comment or a field-only event. */
+function sseData(event: string): string | null {
+  const data: string[] = [];
+  for (const line of event.split('\n')) {
+    if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
+  }
+  return data.length === 0 ? null : data.join('\n');
 }
 
 function parseJson(text: string): unknown {

@@ -105,3 +105,45 @@ export interface StatsReport {
   routes: Array<{ namespace: string; route: string; service: string; windows: StatsWindows }>;
   modules: Array<{ namespace: string; route: string; module: string; windows: StatsWindows }>;
 }
+
+/** One module log line of `GET /api/v1/logs` (console output or an uncaught error of module code). */
+export interface ModuleLogLine {
+  /** the line's number on the node that answered (increasing; the SSE event id) */
+  seq: number;
+  /** ISO 8601 */
+  time: string;
+  namespace: string;
+  /** null when the calling module could not be told */
+  module: string | null;
+  /** null outside a hook call (timers, top-level code) */
+  route: string | null;
+  /** the X-Request-Id of the request being handled, null when none */
+  requestId: string | null;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  /** process id of the proxy process the line comes from */
+  pid: number;
+  /** on a line that reports dropped lines of its module: how many */
+  dropped?: number;
+}
+
+/** Filters of `GET /api/v1/logs`; absent ones do not filter. */
+export interface ModuleLogQuery {
+  namespace?: string;
+  module?: string;
+  route?: string;
+  /** this level and above */
+  level?: 'debug' | 'info' | 'warn' | 'error';
+  /** an RFC 3339 time or a duration back from now ("10m") */
+  since?: string;
+  /** the newest N lines (the server's default is 100, its maximum 10000); with follow, the backlog */
+  limit?: number;
+  /** only lines after this seq */
+  after?: number;
+}
+
+/** `GET /api/v1/logs`: the lines, oldest first, and lines dropped per module since the node started. */
+export interface ModuleLogPage {
+  lines: ModuleLogLine[];
+  dropped: Array<{ namespace: string; module: string | null; dropped: number }>;
+}

@@ -102,6 +102,8 @@ export interface ProxyConfig {
   /** `tracing`: W3C trace context. */
   readonly tracing: { readonly startTraceparent: boolean };
   readonly accessLog: AccessLogConfig;
+  /** `module_logs`: module log lines kept for the admin API (GET /api/v1/logs). */
+  readonly moduleLogs: ModuleLogsConfig;
   readonly clientTransport: ClientTransportConfig;
   readonly websocket: WebSocketConfig;
   /** Request head limit, bytes (request line and header lines): larger → 431. */
@@ -135,6 +137,15 @@ export interface WebSocketConfig {
   readonly idleTimeoutMs: number;
   /** Largest message relayed where the gateway reads messages (Bun). */
   readonly maxMessageSize: number;
+}
+
+export interface ModuleLogsConfig {
+  /** Newest lines kept per module on the node; 0 = module lines are not collected. */
+  readonly bufferLines: number;
+  /** Lines per second one module may log in one proxy process (bursts up to this many). */
+  readonly rateLimit: number;
+  /** Longer lines are cut to this many characters. */
+  readonly maxLineLength: number;
 }
 
 export interface ClientTransportConfig {

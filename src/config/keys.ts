@@ -10,6 +10,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { AUTH_METHODS, LOG_LEVELS, RUNTIMES, STORAGE_TYPES } from './config.js';
 import { isIpOrCidr } from './ip.js';
 import { LISTENER_LIMIT_KEYS } from './listener-keys.js';
+import { MODULE_LOG_DEFAULTS } from '../observability/module-log-record.js';
 
 /** What a computed default may look at. */
 export interface DefaultContext {
@@ -344,6 +345,32 @@ export const CONFIG_KEYS: SectionSpec = {
               min: 125,
               default: 16 * 1024 * 1024,
               doc: 'largest message in bytes relayed on Bun, where the gateway reads messages (bigger: closed with 1009); Node relays frames as they are',
+            },
+          },
+        },
+        module_logs: {
+          kind: 'section',
+          doc: 'module console output and uncaught errors kept per module for GET /api/v1/logs and dgate-cli logs',
+          keys: {
+            buffer_lines: {
+              kind: 'int',
+              min: 0,
+              max: 100_000,
+              default: MODULE_LOG_DEFAULTS.bufferLines,
+              doc: 'newest lines kept per module on the node (memory: at most this many × max_line_length characters per module); 0 = not collected',
+            },
+            rate_limit: {
+              kind: 'int',
+              min: 1,
+              default: MODULE_LOG_DEFAULTS.rateLimit,
+              doc: 'lines per second one module may log in one proxy process (bursts up to this many); the rest are dropped and counted',
+            },
+            max_line_length: {
+              kind: 'int',
+              min: 80,
+              max: 1_048_576,
+              default: MODULE_LOG_DEFAULTS.maxLineLength,
+              doc: 'longer lines are cut to this many characters (saying how many were cut)',
             },
           },
         },

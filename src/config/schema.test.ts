@@ -323,3 +323,11 @@ test('proxy.websocket: defaults, durations, and refusals naming the key', () => 
   assert.throws(() => build({ proxy: { websocket: { max_message_size: 10 } } }), /proxy\.websocket\.max_message_size/);
   assert.throws(() => build({ proxy: { websocket: { idle_timout: '1s' } } }), /proxy\.websocket\.idle_timout: unknown key/);
 });
+
+test('proxy.module_logs: defaults, values, and refusals naming the key', () => {
+  assert.deepEqual(build({}).proxy.moduleLogs, { bufferLines: 1000, rateLimit: 200, maxLineLength: 8192 });
+  assert.deepEqual(build({ proxy: { module_logs: { buffer_lines: 0, rate_limit: '50', max_line_length: 1000 } } }).proxy.moduleLogs, { bufferLines: 0, rateLimit: 50, maxLineLength: 1000 });
+  assert.throws(() => build({ proxy: { module_logs: { rate_limit: 0 } } }), /config: proxy\.module_logs\.rate_limit: /);
+  assert.throws(() => build({ proxy: { module_logs: { buffer_lines: -1 } } }), /config: proxy\.module_logs\.buffer_lines: /);
+  assert.throws(() => build({ proxy: { module_logs: { lines: 5 } } }), /config: proxy\.module_logs\.lines: unknown key/);
+});

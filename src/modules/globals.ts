@@ -3,6 +3,7 @@ import { performance as nodePerformance } from 'node:perf_hooks';
 import { format } from 'node:util';
 import { createFetch } from './api/http.js';
 import type { ModuleHost, ModuleLogLevel } from './host.js';
+import { moduleInStack } from './stack-module.js';
 
 /**
  * The global scope of module code: `vm.createContext(createGlobals(host))`. One fresh object per
@@ -38,10 +39,15 @@ function describe(err: unknown): string {
   return typeof stack === 'string' ? stack : format('%o', err);
 }
 
-function createConsole(host: ModuleHost): Record<string, Callback> {
+/**
+ * A `console` whose lines go to host.log. Each module gets its own (`module`: its name, bound as
+ * a parameter around its code by module-set.ts), so a line names its module without a stack
+ * capture; the global one (`module` null) serves code that reaches `globalThis.console`.
+ */
+export function createConsole(host: ModuleHost, module: string | null = null): Record<string, Callback> {
   const out: Record<string, Callback> = {};
   // util.format: printf-style placeholders, then every other argument inspected ({ a: 1 }, not [object Object]).
-  for (const [method, level] of CONSOLE_LEVELS) out[method] = (...args) => host.log(level, null, format(...args));
+  for (const [method, level] of CONSOLE_LEVELS) out[method] = (...args) => host.log(level, module, format(...args));
   return out;
 }
 
@@ -55,7 +61,11 @@ function createTimers(host: ModuleHost) {
 
   /** Calls module code; a throw or a rejected promise is logged, never left uncaught. */
   const guard = (what: string, fn: Callback, args: unknown[]): void => {
-    const report = (err: unknown) => host.log('error', null, `uncaught error in ${what} callback: ${describe(err)}`);
+    const report = (err: unknown) => {
+      const text = describe(err);
+      // the error's own stack names the module (the calling frames are the timer's, not module code)
+      host.log('error', moduleInStack(text, host.namespace), `uncaught error in ${what} callback: ${text}`);
+    };
     try {
       const result = fn(...args);
       if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') (result as PromiseLike<unknown>).then(undefined, report);

@@ -3,7 +3,7 @@ import { Errors, GatewayError } from '../core/errors.js';
 import type { Module } from '../core/types.js';
 import { BUILTINS } from './api/index.js';
 import { compileModule, mapStack, type CompiledModule } from './compile.js';
-import { createGlobals, kCancelTimers } from './globals.js';
+import { createConsole, createGlobals, kCancelTimers } from './globals.js';
 import { HOOKS } from './hooks.js';
 import { Realm } from './realm.js';
 import type { ModuleHost } from './host.js';
@@ -101,10 +101,11 @@ export class ModuleSet {
     this.#instances.set(name, instance);
     const context = this.#context_();
     const require = (spec: string) => this.#require(String(spec), name);
-    context.__dgate_load = { exports: instance.exports, require, module: instance };
+    // The module's own console (its lines name it); an inner function lets module code still declare a `console` of its own.
+    context.__dgate_load = { exports: instance.exports, require, module: instance, console: createConsole(this.#host, name) };
     try {
       // Kept on the first line so that line numbers in stack traces stay those of the compiled code.
-      const script = new vm.Script(`(function (exports, require, module) {${compiled.code}\n})(__dgate_load.exports, __dgate_load.require, __dgate_load.module)`, {
+      const script = new vm.Script(`(function (exports, require, module, console) {return (function () {${compiled.code}\n}).call(this);})(__dgate_load.exports, __dgate_load.require, __dgate_load.module, __dgate_load.console)`, {
         filename: compiled.filename,
       });
       const scriptHooks = script.runInContext(context, { timeout: LOAD_TIMEOUT_MS, displayErrors: false }) as Record<string, unknown> | undefined;

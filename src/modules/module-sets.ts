@@ -15,6 +15,8 @@ export class ModuleSets {
   #sets = new Map<string, ModuleSet>();
   /** sets built for a table that was never kept (e.g. a refused write) */
   #unkept = new Set<ModuleSet>();
+  /** replaced sets whose timers still run for a while */
+  readonly #retiring = new Set<ModuleSet>();
 
   constructor(hostFor: (namespace: string) => ModuleHost) {
     this.#hostFor = hostFor;
@@ -34,7 +36,7 @@ export class ModuleSets {
   keep(set: ModuleSet): void {
     this.#unkept.delete(set);
     const previous = this.#sets.get(set.namespace);
-    if (previous !== undefined && previous !== set) retire(previous);
+    if (previous !== undefined && previous !== set) this.#retire(previous);
     this.#sets.set(set.namespace, set);
   }
 
@@ -51,13 +53,25 @@ export class ModuleSets {
     for (const [ns, set] of [...this.#sets]) {
       if (namespaces.has(ns)) continue;
       this.#sets.delete(ns);
-      retire(set);
+      this.#retire(set);
     }
     for (const set of this.#unkept) set.dispose();
     this.#unkept.clear();
   }
-}
 
-function retire(set: ModuleSet): void {
-  setTimeout(() => set.dispose(), RETIRE_AFTER_MS).unref();
+  /** Disposes every set, current, retiring or unkept (the data plane closes): module timers stop. */
+  close(): void {
+    for (const set of [...this.#sets.values(), ...this.#unkept, ...this.#retiring]) set.dispose();
+    this.#sets.clear();
+    this.#unkept.clear();
+    this.#retiring.clear();
+  }
+
+  #retire(set: ModuleSet): void {
+    this.#retiring.add(set);
+    setTimeout(() => {
+      this.#retiring.delete(set);
+      set.dispose();
+    }, RETIRE_AFTER_MS).unref();
+  }
 }

@@ -5,6 +5,7 @@ import type { Change } from '../core/change.js';
 import { State } from '../core/state.js';
 import { ModuleContext } from '../modules/ctx/context.js';
 import { HookRunner } from '../modules/hook-runner.js';
+import { callingModule, moduleFrames, moduleInStack } from '../modules/stack-module.js';
 import { channels } from '../observability/channels.js';
 import { Watchdog } from '../modules/watchdog.js';
 import type { ModuleHost, ModuleLogLevel } from '../modules/host.js';
@@ -13,6 +14,7 @@ import { splitTarget } from '../runtime/upstream-url.js';
 import type { Target } from '../runtime/service-runtime.js';
 import { TableBuilder, type RuntimeTable, type TableOptions } from '../runtime/table.js';
 import type { UpstreamRequestInfo } from './forward.js';
+import type { ModuleErrorFields } from './module-pipeline.js';
 import { PoolRegistry, type TransportOptions } from './pools.js';
 import { RefusalLog } from './refusals.js';
 import { ProxyServer, type ProxyServerOptions } from './server.js';
@@ -56,6 +58,7 @@ export class DataPlane {
   readonly #targets = new Map<string, Target<UpstreamPool>>();
   readonly #watchdog: Watchdog | null;
   readonly #accessLog: AccessLog | null;
+  readonly #modules: ModuleSets;
   #state: State = State.empty(-1);
 
   constructor(opts: DataPlaneOptions, env: DataPlaneEnv) {
@@ -70,7 +73,7 @@ export class DataPlane {
     // One dgate/storage cache per namespace for the life of the process (module changes keep it).
     const caches = new Map<string, ModuleHost['cache']>();
     const cacheOf = (ns: string) => caches.get(ns) ?? caches.set(ns, new Map()).get(ns)!;
-    const modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner, cacheOf(namespace)));
+    const modules = (this.#modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner, cacheOf(namespace))));
     this.#builder = new TableBuilder(opts.table, pools, modules);
     const refusals = new RefusalLog(env.logger.child({ source: 'listener' }));
     this.#server = new ProxyServer(
@@ -86,7 +89,10 @@ export class DataPlane {
         runner,
         onUpstreamError: (err, route, target) =>
           env.logger.warn({ namespace: route.namespace, route: route.name, upstream: target.origin, error: err.message }, 'upstream request failed'),
-        logModuleError: (fields) => moduleLog.error(fields, 'module function failed'),
+        logModuleError: (fields, requestId) => {
+          moduleLog.error(fields, 'module function failed');
+          if (channels.moduleLog.hasSubscribers) publishModuleError(fields, requestId);
+        },
         onUpstreamRequest: env.onUpstreamRequest ?? null,
         targetFor: (url) => this.#targetFor(url),
         websocket: {
@@ -164,6 +170,7 @@ export class DataPlane {
 
   async close(): Promise<void> {
     await this.#server.close();
+    this.#modules.close(); // module timers stop with the data plane
     await this.#pools.close();
     await this.#watchdog?.close();
     this.#accessLog?.stop();
@@ -174,14 +181,23 @@ function* poolsOf(table: RuntimeTable<UpstreamPool>): Iterable<UpstreamPool> {
   for (const ns of table.namespaces.values()) for (const service of ns.services.values()) for (const t of service.targets) yield t.pool;
 }
 
-/** The module a console call came from: the innermost module frame of the call stack. */
-function callingModule(namespace: string): string | null {
-  const stack = new Error().stack ?? '';
-  const prefix = `dgate://${namespace}/`;
-  const at = stack.indexOf(prefix);
-  if (at < 0) return null;
-  const file = stack.slice(at + prefix.length, stack.indexOf(':', at + prefix.length));
-  return file.replace(/\.(ts|js)$/, '');
+/**
+ * A module function that threw, rejected or ran out of time, as a module log line: attributed to
+ * the module its stack points into, else to the route's only module (a timeout has no stack).
+ */
+function publishModuleError(f: ModuleErrorFields, requestId: string | null): void {
+  const module = (f.stack === undefined ? null : moduleInStack(f.stack, f.namespace)) ?? (f.modules.length === 1 ? f.modules[0]! : null);
+  const frames = f.stack === undefined ? '' : moduleFrames(f.stack);
+  const stack = frames.includes(f.error) ? frames : frames === '' ? f.error : `${f.error}\n${frames}`;
+  channels.moduleLog.publish({
+    namespace: f.namespace,
+    module,
+    route: f.route,
+    requestId,
+    level: 'error',
+    message: `uncaught error in ${f.phase}: ${stack}`,
+    time: Date.now(),
+  });
 }
 
 function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, log: Logger, runner: HookRunner, cache: ModuleHost['cache']): ModuleHost {
@@ -193,6 +209,14 @@ function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, lo
       if (!log.isLevelEnabled(level)) return;
       // The route is known while module code runs synchronously inside a hook call.
       log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null, request_id: ModuleContext.requestIdOf(runner.activeContext) }, message);
+      const toStdout = log.isLevelEnabled(level);
+      const toChannel = channels.moduleLog.hasSubscribers;
+      if (!toStdout && !toChannel) return;
+      // The route (and request) are known while module code runs synchronously inside a hook call.
+      const name = module ?? callingModule(namespace);
+      const route = runner.active?.name ?? null;
+      if (toStdout) log[level]({ namespace, module: name, route }, message);
+      if (toChannel) channels.moduleLog.publish({ namespace, module: name, route, requestId: ModuleContext.requestIdOf(runner.activeContext), level, message, time: Date.now() });
     },
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
     cache,

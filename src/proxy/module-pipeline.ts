@@ -17,9 +17,19 @@ export interface ModulePathOptions extends ForwardOptions {
   runner: HookRunner;
   /** the target for a fetchUpstream URL (pooled, cached per origin) */
   targetFor: (url: string) => Target<UpstreamPool>;
-  logModuleError: (fields: { namespace: string; route: string; modules: readonly string[]; phase: string; error: string; stack?: string }) => void;
+  /** a module function threw, rejected or ran out of time; `requestId`: the request's X-Request-Id */
+  logModuleError: (fields: ModuleErrorFields, requestId: string | null) => void;
   /** WebSocket upgrades (proxy.websocket) */
   websocket: WebSocketOptions;
+}
+
+export interface ModuleErrorFields {
+  namespace: string;
+  route: string;
+  modules: readonly string[];
+  phase: string;
+  error: string;
+  stack?: string;
 }
 
 /**
@@ -129,7 +139,7 @@ async function handleFailure(req: IncomingMessage, res: ServerResponse, route: R
       phase,
       error: String(e.message ?? e),
       stack: typeof e.stack === 'string' ? hooks.set.mapStack(e.stack) : undefined,
-    });
+    }, ModuleContext.requestIdOf(ctx));
   }
   if (timedOut) status = 504;
   if (res.headersSent) {
@@ -142,7 +152,7 @@ async function handleFailure(req: IncomingMessage, res: ServerResponse, route: R
       await opts.runner.call(route, hooks.errorHandler, ctx, hooks.set.realmError(e));
     } catch (e2) {
       const inner = e2 as Error;
-      opts.logModuleError({ namespace: route.namespace, route: route.name, modules: hooks.modules, phase: 'errorHandler', error: String(inner?.message ?? e2), stack: typeof inner?.stack === 'string' ? hooks.set.mapStack(inner.stack) : undefined });
+      opts.logModuleError({ namespace: route.namespace, route: route.name, modules: hooks.modules, phase: 'errorHandler', error: String(inner?.message ?? e2), stack: typeof inner?.stack === 'string' ? hooks.set.mapStack(inner.stack) : undefined }, ModuleContext.requestIdOf(ctx));
       if (!res.headersSent) {
         if (isHookTimeout(e2)) reply.gatewayTimeout(res);
         else reply.internalError(res);

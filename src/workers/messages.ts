@@ -2,11 +2,15 @@ import type { Change } from '../core/change.js';
 import type { Kind } from '../core/types.js';
 import type { DataPlaneOptions } from '../proxy/data-plane.js';
 import type { ObserveQuery } from '../observability/process-observer.js';
+import type { ModuleLogRecord, ModuleLogSettings } from '../observability/module-log-record.js';
+
+/** What a worker's module log collector needs; null: module lines are not collected (module_logs.buffer_lines 0). */
+export type WorkerModuleLogs = Pick<ModuleLogSettings, 'rateLimit' | 'maxLineLength'> | null;
 
 /** Messages between the primary process and proxy worker processes (IPC, JSON). */
 export type ToWorker =
   /** `observe`: the worker subscribes its metrics and stats (false with disable_metrics) */
-  | { t: 'init'; options: DataPlaneOptions; logLevel: string; nodeId: string; observe: boolean }
+  | { t: 'init'; options: DataPlaneOptions; logLevel: string; nodeId: string; observe: boolean; moduleLogs: WorkerModuleLogs }
   /** the node asks each worker what it observed; answered with 'reply' and the same id */
   | { t: 'query'; id: number; what: ObserveQuery }
   /** `seenAt`: when the primary published it (ms since the epoch), for the time-to-apply measurement */
@@ -26,4 +30,6 @@ export type FromWorker =
   /** a write made by module code in the worker (dgate/state), for the primary's single write path */
   | { t: 'write'; id: number; changes: Change[] }
   /** the answer to a 'query' (null when the worker does not observe) */
-  | { t: 'reply'; id: number; data: unknown };
+  | { t: 'reply'; id: number; data: unknown }
+  /** module log lines collected in the worker (a batch every 100 ms at most, bounded: see ModuleLogCollector) */
+  | { t: 'logs'; lines: ModuleLogRecord[] };

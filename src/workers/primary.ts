@@ -5,7 +5,8 @@ import type { State } from '../core/state.js';
 import type { Publication } from '../sync/syncer.js';
 import type { DataPlaneOptions } from '../proxy/data-plane.js';
 import type { ObserveQuery } from '../observability/process-observer.js';
-import type { FromWorker, ToWorker } from './messages.js';
+import type { ModuleLogRecord } from '../observability/module-log-record.js';
+import type { FromWorker, ToWorker, WorkerModuleLogs } from './messages.js';
 
 // Workers share the listening socket and the kernel hands out connections (no round-robin
 // through the primary, which would cost a hop per connection).
@@ -15,6 +16,15 @@ export interface WorkerLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+}
+
+/** What every worker is told at start besides the data plane options. */
+export interface WorkerMeta {
+  logLevel: string;
+  nodeId: string;
+  /** the worker subscribes its metrics and stats (false with disable_metrics) */
+  observe: boolean;
+  moduleLogs: WorkerModuleLogs;
 }
 
 interface Slot {
@@ -48,7 +58,7 @@ export class WorkerPool {
   readonly #state: () => State;
   readonly #log: WorkerLogger;
   readonly #slots = new Map<number, Slot>();
-  readonly #initMeta: { logLevel: string; nodeId: string; observe: boolean };
+  readonly #initMeta: WorkerMeta;
   #nextQuery = 1;
   readonly #queries = new Map<number, { slot: Slot; resolve: (data: unknown) => void }>();
   #port = 0;
@@ -60,9 +70,20 @@ export class WorkerPool {
   #waiters: LiveWaiter[] = [];
 
   readonly #write: (changes: Change[]) => Promise<State>;
+  readonly #moduleLogs: (lines: ModuleLogRecord[]) => void;
 
-  constructor(count: number, options: DataPlaneOptions, state: () => State, log: WorkerLogger, meta: { logLevel: string; nodeId: string; observe: boolean }, write: (changes: Change[]) => Promise<State>) {
+  /** `moduleLogs` receives the module log lines the workers send (the node's buffer). */
+  constructor(
+    count: number,
+    options: DataPlaneOptions,
+    state: () => State,
+    log: WorkerLogger,
+    meta: WorkerMeta,
+    write: (changes: Change[]) => Promise<State>,
+    moduleLogs: (lines: ModuleLogRecord[]) => void = () => {},
+  ) {
     this.#write = write;
+    this.#moduleLogs = moduleLogs;
     this.#count = count;
     this.#options = options;
     this.#state = state;
@@ -130,6 +151,9 @@ export class WorkerPool {
             q?.resolve(m.data);
             break;
           }
+          case 'logs':
+            this.#moduleLogs(m.lines);
+            break;
           case 'failed':
             this.#log.error({ worker: worker.process.pid, rev: m.rev, error: m.error }, 'proxy worker could not apply a revision; replacing it');
             this.#replace(slot, 'SIGTERM');

@@ -9,6 +9,7 @@ import type { Change } from '../core/change.js';
 import { GatewayError } from '../core/errors.js';
 import { State } from '../core/state.js';
 import { createLogger } from '../observability/log.js';
+import { ModuleLogCollector } from '../observability/module-log-collector.js';
 import { installProcessGuards } from '../observability/process-guards.js';
 import { ProcessObserver } from '../observability/process-observer.js';
 import type { LogLevel } from '../config/config.js';
@@ -92,6 +93,8 @@ process.on('message', (m: ToWorker) => {
           observer = new ProcessObserver({ proxy: true });
           observer.start();
         }
+        // Module log lines go to the primary in bounded batches (it keeps them for the admin API).
+        if (m.moduleLogs !== null) new ModuleLogCollector(m.moduleLogs, (lines) => process.connected && send({ t: 'logs', lines })).start();
         plane = new DataPlane(m.options, { logger, write });
       }
       break;

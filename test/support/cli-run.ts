@@ -19,6 +19,10 @@ export interface CliOptions {
   cwd?: string;
   /** text typed on a terminal stdin (the password prompt) */
   ttyInput?: string;
+  /** aborting it is the user's Ctrl-C (a command that runs until interrupted: logs -f) */
+  interrupt?: AbortSignal;
+  /** called after every write to stdout, with all of stdout so far */
+  onStdout?: (stdout: string) => void;
 }
 
 export async function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -31,12 +35,19 @@ export async function cli(args: string[], opts: CliOptions = {}): Promise<CliRes
     setImmediate(() => stdin!.write(opts.ttyInput));
   }
   const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
+    stdout: {
+      write: (s: string) => {
+        stdout += s;
+        opts.onStdout?.(stdout);
+        return true;
+      },
+    },
     stderr: { write: (s: string) => (stderr += s) },
     ...(stdin === undefined ? {} : { stdin }),
     env: { ...(opts.admin === undefined ? {} : { DGATE_ADMIN_API: opts.admin }), ...opts.env },
     isTTY: opts.isTTY ?? false,
     cwd: opts.cwd,
+    ...(opts.interrupt === undefined ? {} : { interrupts: () => opts.interrupt! }),
   });
   return { code, stdout, stderr, json: () => JSON.parse(stdout) };
 }
