@@ -78,10 +78,12 @@ describe('module logs with the proxy in the main process', { timeout: 120_000 },
     assert.ok(lines.every((l, i) => i === 0 || l.seq > lines[i - 1].seq), 'in order');
   });
 
-  it('a line logged without an X-Request-Id has requestId null', async () => {
-    await a.call('/r1/no-id');
+  it('a line logged for a request sent without an X-Request-Id carries the id the gateway gave it (returned to the client)', async () => {
+    const answer = await a.call('/r1/no-id');
+    const given = answer.headers['x-request-id'];
+    assert.equal(typeof given, 'string');
     const line = await logged(gw, '?namespace=logs-a', (l) => l.message === 'info no-id', 'info no-id');
-    assert.equal(line.requestId, null);
+    assert.equal(line.requestId, given);
   });
 
   it('an uncaught error of a module is an error line of that module, with its message and stack', async () => {

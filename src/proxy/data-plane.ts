@@ -206,17 +206,15 @@ function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, lo
     state,
     write: env.write,
     log: (level: ModuleLogLevel, module: string | null, message: string) => {
-      if (!log.isLevelEnabled(level)) return;
-      // The route is known while module code runs synchronously inside a hook call.
-      log[level]({ namespace, module: module ?? callingModule(namespace), route: runner.active?.name ?? null, request_id: ModuleContext.requestIdOf(runner.activeContext) }, message);
       const toStdout = log.isLevelEnabled(level);
       const toChannel = channels.moduleLog.hasSubscribers;
       if (!toStdout && !toChannel) return;
       // The route (and request) are known while module code runs synchronously inside a hook call.
       const name = module ?? callingModule(namespace);
       const route = runner.active?.name ?? null;
-      if (toStdout) log[level]({ namespace, module: name, route }, message);
-      if (toChannel) channels.moduleLog.publish({ namespace, module: name, route, requestId: ModuleContext.requestIdOf(runner.activeContext), level, message, time: Date.now() });
+      const requestId = ModuleContext.requestIdOf(runner.activeContext);
+      if (toStdout) log[level]({ namespace, module: name, route, request_id: requestId }, message);
+      if (toChannel) channels.moduleLog.publish({ namespace, module: name, route, requestId, level, message, time: Date.now() });
     },
     fetchTimeoutMs: FETCH_TIMEOUT_MS,
     cache,
