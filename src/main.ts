@@ -90,6 +90,7 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       xForwarded: !p.disableXForwardedHeaders,
       globalHeaders: Object.entries(p.globalHeaders).flat(),
       moduleTimeoutMs: p.moduleTimeoutMs,
+      h2c: p.enableH2c ? { ...p.http2 } : null,
     },
     moduleLogLevel: p.consoleLogLevel,
     // A stuck worker can be replaced; with the proxy in the main process the watchdog only logs.

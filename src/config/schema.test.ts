@@ -203,8 +203,8 @@ test('bad admin.allow_list entries name their index', () => {
 
 test('unsupported DGate features are refused unless absent, false or empty', () => {
   throwsConfig({ proxy: { tls: { port: 443 } } }, 'config: proxy.tls: not supported yet');
-  throwsConfig({ proxy: { enable_http2: true } }, 'config: proxy.enable_http2: not supported yet');
-  throwsConfig({ proxy: { enable_h2c: 'true' } }, 'config: proxy.enable_h2c: not supported yet');
+  throwsConfig({ proxy: { enable_h2c: 'true' } }, 'config: proxy.enable_h2c: requires proxy.enable_http2: true');
+  throwsConfig({ proxy: { enable_http2: true, enable_h2c: true, http2: { max_concurrent_streams: 0 } } }, 'config: proxy.http2.max_concurrent_streams: expected an integer from 1 to 10000, got 0');
   throwsConfig({ admin: { tls: { port: 9443 } } }, 'config: admin.tls: not supported yet');
   throwsConfig({ admin: { auth_method: 'jwt' } }, 'config: admin.auth_method: "jwt" is not supported yet');
 });

@@ -169,6 +169,7 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
 
   const proxy = tree['proxy'] as Tree;
   proxy['consoleLogLevel'] ??= tree['logLevel'];
+  if (proxy['enableH2c'] === true && proxy['enableHttp2'] !== true) throw configError('proxy.enable_h2c', 'requires proxy.enable_http2: true');
 
   const admin = tree['admin'] as Tree;
   const basicAuth = admin['basicAuth'] as { users: unknown[] };

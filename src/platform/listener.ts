@@ -23,6 +23,18 @@ export interface ListenerOptions {
   port: number;
   /** several processes bind the same port (one per core); the kernel spreads connections */
   reusePort: boolean;
+  /** cleartext HTTP/2 (prior knowledge) on the same port, under these limits; null = HTTP/1.1 only */
+  h2c: Http2Limits | null;
+}
+
+/** Limits of a client's HTTP/2 connection (proxy.http2). */
+export interface Http2Limits {
+  maxConcurrentStreams: number;
+  /** bytes of one request's header list */
+  maxHeaderListSize: number;
+  /** streams a client may reset within resetWindowMs before its connection is closed (GOAWAY) */
+  resetLimit: number;
+  resetWindowMs: number;
 }
 
 export interface HttpListener {
@@ -34,4 +46,8 @@ export interface HttpListener {
 
 export type CreateListener = (opts: ListenerOptions, handler: RequestHandler) => HttpListener;
 
-export const createListener: CreateListener = isBun ? (await import('./bun/listener.js')).createListener : (await import('./node/listener.js')).createListener;
+const createHttp1Listener: CreateListener = isBun ? (await import('./bun/listener.js')).createListener : (await import('./node/listener.js')).createListener;
+const { createH2cListener } = await import('./http2/h2c-listener.js');
+
+/** HTTP/1.1 (the runtime's own listener), or HTTP/1.1 and h2c on one port (node:http and node:http2 behind a preface check). */
+export const createListener: CreateListener = (opts, handler) => (opts.h2c === null ? createHttp1Listener(opts, handler) : createH2cListener(opts, opts.h2c, handler));

@@ -64,7 +64,7 @@ export class DataPlane {
     const modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner, cacheOf(namespace)));
     this.#builder = new TableBuilder(opts.table, pools, modules);
     this.#server = new ProxyServer(
-      { host: s.host, port: s.port },
+      { host: s.host, port: s.port, h2c: s.h2c },
       {
         strictMode: s.strictMode,
         xForwarded: s.xForwarded,

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { createListener, type HttpListener } from '../platform/listener.js';
+import { createListener, type Http2Limits, type HttpListener } from '../platform/listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { handleRequest, type PipelineOptions } from './pipeline.js';
@@ -12,6 +12,8 @@ export interface ProxyServerOptions {
   globalHeaders: readonly string[];
   /** time budget of an asynchronous module function call, ms */
   moduleTimeoutMs: number;
+  /** cleartext HTTP/2 on the same port under these limits (proxy.enable_h2c); null = off */
+  h2c: Http2Limits | null;
 }
 
 /**
@@ -23,7 +25,7 @@ export class ProxyServer {
   readonly #opts: PipelineOptions;
   #table: RuntimeTable<UpstreamPool> | null = null;
 
-  constructor(listen: { host: string; port: number }, opts: PipelineOptions) {
+  constructor(listen: { host: string; port: number; h2c: Http2Limits | null }, opts: PipelineOptions) {
     this.#opts = opts;
     // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
     this.#server = createListener({ ...listen, reusePort: cluster.isWorker }, (req, res) => {

@@ -1,0 +1,177 @@
+/**
+ * One HTTP/2 stream as node:http's request and response, for the members the pipeline, the
+ * forwarder and the module `ctx` use (as the Bun listener does for fetch's Request/Response).
+ * `:authority` plays the role of Host; pseudo-headers are not headers.
+ */
+import http2, { type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+
+const { NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/** Header fields that only make sense on one HTTP/1.1 connection: never sent in an HTTP/2 message (RFC 9113 §8.2.2). */
+export const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/** The name of a connection-specific field in a request's headers (te other than "trailers" included), or null. */
+export function connectionSpecificField(headers: IncomingHttpHeaders): string | null {
+  for (const name of CONNECTION_SPECIFIC) if (headers[name] !== undefined) return name;
+  const te = headers['te'];
+  if (te !== undefined && String(te).trim().toLowerCase() !== 'trailers') return 'te';
+  return null;
+}
+
+/** A client's HTTP/2 request as node:http's IncomingMessage. */
+export class H2Request {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string | string[] | undefined> = {};
+  readonly rawHeaders: string[] = [];
+  readonly httpVersion = '2.0';
+  readonly httpVersionMajor = 2;
+  readonly httpVersionMinor = 0;
+  readonly socket: { readonly remoteAddress: string; destroy: () => void };
+  readonly #stream: ServerHttp2Stream;
+
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, res: H2Response) {
+    this.#stream = stream;
+    this.method = String(headers[':method']);
+    this.url = String(headers[':path'] ?? '/');
+    const authority = headers[':authority'] ?? headers['host'];
+    if (authority !== undefined) {
+      this.headers['host'] = String(authority);
+      this.rawHeaders.push('host', String(authority));
+    }
+    for (const name of Object.keys(headers)) {
+      if (name.charCodeAt(0) === 58 /* : */ || name === 'host') continue;
+      const value = headers[name]!;
+      this.headers[name] = value;
+      if (Array.isArray(value)) for (const v of value) this.rawHeaders.push(name, v);
+      else this.rawHeaders.push(name, value);
+    }
+    // A body follows the HEADERS frame without a declared length (gRPC): the pipeline sees it as
+    // an HTTP/1.1 request of unknown length (the upstream request is built from rawHeaders).
+    if (!stream.endAfterHeaders && headers['content-length'] === undefined) this.headers['transfer-encoding'] = 'chunked';
+    const remoteAddress = stream.session?.socket?.remoteAddress ?? '';
+    this.socket = {
+      remoteAddress,
+      // strict mode closes "the connection" of a request for no known host: on HTTP/2 that is this stream only
+      destroy: () => res.reset(NGHTTP2_REFUSED_STREAM),
+    };
+  }
+
+  get destroyed(): boolean {
+    return this.#stream.destroyed;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return this.#stream[Symbol.asyncIterator]();
+  }
+}
+
+type Listener = () => void;
+
+/** node:http's ServerResponse over an HTTP/2 stream; trailers go out after the body (gRPC status). */
+export class H2Response {
+  headersSent = false;
+  writableEnded = false;
+  /** the gateway reset the stream (not the client) */
+  resetByGateway = false;
+  readonly #stream: ServerHttp2Stream;
+  #trailers: OutgoingHttpHeaders | null = null;
+
+  constructor(stream: ServerHttp2Stream) {
+    this.#stream = stream;
+    stream.on('wantTrailers', () => {
+      const t = this.#trailers ?? {};
+      this.#trailers = null;
+      try {
+        stream.sendTrailers(t);
+      } catch {
+        // a trailer the peer cannot be sent (e.g. a pseudo-header): end without it
+        this.reset(http2.constants.NGHTTP2_NO_ERROR);
+      }
+    });
+    // a stream error (client reset, flow-control failure) ends it; 'close' follows
+    stream.on('error', () => undefined);
+  }
+
+  get destroyed(): boolean {
+    return this.#stream.destroyed;
+  }
+
+  once(event: 'close' | 'drain', fn: Listener): this {
+    this.#stream.once(event, fn);
+    return this;
+  }
+
+  writeHead(status: number, headers?: readonly string[] | OutgoingHttpHeaders): this {
+    if (this.headersSent) return this;
+    this.headersSent = true;
+    const out = toH2Headers(headers);
+    out[':status'] = status;
+    if (this.#stream.destroyed) return this;
+    try {
+      this.#stream.respond(out, { waitForTrailers: true });
+    } catch {
+      // a header value HTTP/2 cannot carry (module code): the stream fails instead of the process
+      this.reset(NGHTTP2_INTERNAL_ERROR);
+    }
+    return this;
+  }
+
+  /** sets the trailers sent after the body (the last call wins) */
+  addTrailers(trailers: OutgoingHttpHeaders): void {
+    this.#trailers = trailers;
+  }
+
+  write(chunk: Uint8Array | string): boolean {
+    if (this.writableEnded || this.#stream.destroyed) return false;
+    if (!this.headersSent) this.writeHead(200);
+    return this.#stream.write(chunk);
+  }
+
+  end(chunk?: Uint8Array | string): this {
+    if (this.writableEnded) return this;
+    if (!this.headersSent) this.writeHead(200);
+    this.writableEnded = true;
+    if (this.#stream.destroyed) return this;
+    if (chunk !== undefined && chunk.length > 0) this.#stream.end(chunk);
+    else this.#stream.end();
+    return this;
+  }
+
+  /** ends the exchange abruptly: the client sees RST_STREAM INTERNAL_ERROR */
+  destroy(): this {
+    this.reset(NGHTTP2_INTERNAL_ERROR);
+    return this;
+  }
+
+  /** closes the stream with RST_STREAM `code` */
+  reset(code: number): void {
+    if (this.#stream.destroyed || this.#stream.closed) return;
+    this.resetByGateway = true;
+    this.#stream.close(code);
+  }
+}
+
+/** A flat [name, value, ...] list or a headers object as HTTP/2 headers: lower-case names, connection-specific fields dropped. */
+export function toH2Headers(headers: readonly string[] | OutgoingHttpHeaders | undefined): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  if (headers === undefined) return out;
+  const add = (rawName: string, value: string | number) => {
+    const name = rawName.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(name) || name === 'te' || name.charCodeAt(0) === 58) return;
+    const prev = out[name];
+    if (prev === undefined) out[name] = String(value);
+    else if (Array.isArray(prev)) prev.push(String(value));
+    else out[name] = [String(prev), String(value)];
+  };
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) add(headers[i] as string, headers[i + 1] as string);
+    return out;
+  }
+  for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) add(name, v);
+    else add(name, value);
+  }
+  return out;
+}
