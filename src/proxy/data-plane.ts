@@ -84,7 +84,7 @@ export class DataPlane {
     let t = this.#targets.get(url);
     if (t === undefined) {
       const base = splitTarget(url);
-      t = { ...base, pool: this.#pools.pool({ origin: base.origin, tlsSkipVerify: false, connectTimeoutMs: 0 }) };
+      t = { ...base, pool: this.#pools.pool({ origin: base.origin, tlsSkipVerify: false, connectTimeoutMs: 0, http2: false }) };
       if (this.#targets.size >= TARGET_CACHE_LIMIT) this.#targets.clear();
       this.#targets.set(url, t);
     }

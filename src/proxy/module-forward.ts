@@ -293,12 +293,12 @@ export class ModuleForward extends Forward {
     return super.onData(chunk);
   }
 
-  override onComplete(): void {
+  override onComplete(trailers?: unknown): void {
     if (this.#modifying && !this.#collecting) {
       this.#endedWhileModifying = true;
       return;
     }
-    if (!this.#collecting) return super.onComplete();
+    if (!this.#collecting) return super.onComplete(trailers);
     this.#complete = true;
     const body = Buffer.concat(this.#chunks);
     for (const w of this.#bodyWaiters) w(body);

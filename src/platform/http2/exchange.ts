@@ -76,6 +76,8 @@ export class H2Response {
   resetByGateway = false;
   readonly #stream: ServerHttp2Stream;
   #trailers: OutgoingHttpHeaders | null = null;
+  /** the head, until the first body bytes or the end */
+  #head: OutgoingHttpHeaders | null = null;
 
   constructor(stream: ServerHttp2Stream) {
     this.#stream = stream;
@@ -102,19 +104,33 @@ export class H2Response {
     return this;
   }
 
+  /**
+   * The head is sent with the first body bytes or at the end: an answer without a body goes out
+   * as one HEADERS frame that ends the stream (gRPC's trailers-only answers need that).
+   */
   writeHead(status: number, headers?: readonly string[] | OutgoingHttpHeaders): this {
     if (this.headersSent) return this;
     this.headersSent = true;
     const out = toH2Headers(headers);
     out[':status'] = status;
-    if (this.#stream.destroyed) return this;
+    this.#head = out;
+    return this;
+  }
+
+  /** sends the head now, if it is still held; false when the stream cannot take it */
+  #flushHead(endStream: boolean): boolean {
+    const head = this.#head;
+    if (head === null) return !this.#stream.destroyed;
+    this.#head = null;
+    if (this.#stream.destroyed) return false;
     try {
-      this.#stream.respond(out, { waitForTrailers: true });
+      this.#stream.respond(head, endStream ? { endStream: true } : { waitForTrailers: true });
+      return true;
     } catch {
       // a header value HTTP/2 cannot carry (module code): the stream fails instead of the process
       this.reset(NGHTTP2_INTERNAL_ERROR);
+      return false;
     }
-    return this;
   }
 
   /** sets the trailers sent after the body (the last call wins) */
@@ -125,6 +141,7 @@ export class H2Response {
   write(chunk: Uint8Array | string): boolean {
     if (this.writableEnded || this.#stream.destroyed) return false;
     if (!this.headersSent) this.writeHead(200);
+    if (!this.#flushHead(false)) return false;
     return this.#stream.write(chunk);
   }
 
@@ -132,8 +149,10 @@ export class H2Response {
     if (this.writableEnded) return this;
     if (!this.headersSent) this.writeHead(200);
     this.writableEnded = true;
-    if (this.#stream.destroyed) return this;
-    if (chunk !== undefined && chunk.length > 0) this.#stream.end(chunk);
+    const empty = chunk === undefined || chunk.length === 0;
+    const headOnly = this.#head !== null && empty && this.#trailers === null;
+    if (!this.#flushHead(headOnly) || headOnly) return this;
+    if (!empty) this.#stream.end(chunk);
     else this.#stream.end();
     return this;
   }

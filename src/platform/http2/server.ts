@@ -13,6 +13,9 @@ import { connectionSpecificField, H2Request, H2Response } from './exchange.js';
 
 const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR } = http2.constants;
 
+/** Time the streams of a connection closed for too many resets have to finish. */
+const ABUSER_GRACE_MS = 1_000;
+
 /** Server options from the limits (shared by the cleartext and TLS servers). */
 export function http2Settings(limits: Http2Limits): http2.ServerOptions {
   return {
@@ -40,30 +43,64 @@ class ResetCounter {
 
 /** Serves the streams of `server` (cleartext or TLS) through `handler`, under `limits`. */
 export function serveStreams(server: Http2Server | Http2SecureServer, limits: Http2Limits, handler: RequestHandler): void {
-  const counters = new WeakMap<object, ResetCounter>();
   server.on('session', (session: ServerHttp2Session) => {
-    counters.set(session, new ResetCounter(limits.resetLimit, limits.resetWindowMs));
+    const counter = new ResetCounter(limits.resetLimit, limits.resetWindowMs);
+    let calmed = false;
     session.on('error', () => undefined);
-  });
-  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
-    const session = stream.session;
-    if (session !== undefined) {
-      stream.once('close', () => {
-        // a stream the client cancelled before the answer was complete
-        if (stream.rstCode === NGHTTP2_NO_ERROR || stream.rstCode === undefined || res.writableEnded || res.resetByGateway) return;
-        const counter = counters.get(session);
-        if (counter !== undefined && counter.add(Date.now()) && !session.destroyed) session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+    /** counts a client's reset; past the limit its connection is told to go away */
+    const reset = () => {
+      if (!counter.add(Date.now()) || session.destroyed || calmed) return;
+      calmed = true;
+      // outside the frame parser's callback: no new streams; those open get a moment to finish, then the connection goes
+      setImmediate(() => {
+        if (session.destroyed) return;
+        session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+        session.close();
+        setTimeout(() => session.destroy(), ABUSER_GRACE_MS).unref();
       });
-    }
-    const res = new H2Response(stream);
-    if (connectionSpecificField(headers) !== null) {
-      // malformed: counted as a reset of the client's
-      stream.close(NGHTTP2_PROTOCOL_ERROR);
-      return;
-    }
-    const req = new H2Request(stream, headers, res);
-    handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    };
+    session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+      // reset in the same read as its HEADERS frame: over before it is seen
+      if (stream.destroyed || stream.closed) {
+        if (stream.rstCode !== undefined && stream.rstCode !== NGHTTP2_NO_ERROR) reset();
+        return;
+      }
+      const res = new H2Response(stream);
+      // a request without a body has nothing to read: its stream can end (and close) on its own
+      if (stream.endAfterHeaders) stream.resume();
+      stream.once('aborted', () => {
+        // reset before the answer was complete, by the client unless the gateway did it
+        if (!res.resetByGateway) reset();
+        // an unread request body would otherwise hold the stream (and its 'close') open
+        if (!stream.destroyed) stream.destroy();
+      });
+      if (connectionSpecificField(headers) !== null) {
+        // malformed (RFC 9113 §8.2.2); counted as a reset of the client's
+        stream.close(NGHTTP2_PROTOCOL_ERROR);
+        reset();
+        return;
+      }
+      if (headerListSize(headers) > limits.maxHeaderListSize) {
+        res.writeHead(431, ['content-type', 'text/plain; charset=utf-8']);
+        res.end('Request Header Fields Too Large\n');
+        return;
+      }
+      const req = new H2Request(stream, headers, res);
+      handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    });
   });
+}
+
+/** Size of a header list as HTTP/2 counts it (RFC 9113 §6.5.2): name and value octets plus 32 per field. */
+function headerListSize(headers: IncomingHttpHeaders): number {
+  let n = 0;
+  for (const name of Object.keys(headers)) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) n += name.length + x.length + 32;
+    else n += name.length + String(v).length + 32;
+  }
+  return n;
 }
 
 /** A cleartext HTTP/2 server (h2c); connections are handed to it with `emit('connection', socket)`. */
