@@ -16,6 +16,8 @@ import type { UpstreamRequestInfo } from './proxy/forward.js';
 import type { ModuleHost } from './modules/host.js';
 import { ModuleSets } from './modules/module-sets.js';
 import { listen } from './net/listen.js';
+import { createAdminTlsServer } from './admin/tls.js';
+import { loadListenerCertificate } from './tls/listener-certificate.js';
 import { noPools, TableBuilder } from './runtime/table.js';
 import { EtcdStore } from './store/etcd.js';
 import { createEtcdClient } from './store/etcd-client.js';
@@ -36,6 +38,10 @@ export const VERSION = '0.1.0';
 export interface Gateway {
   readonly proxyPort: number;
   readonly adminPort: number;
+  /** port of the proxy's TLS listener, null without proxy.tls */
+  readonly proxyTlsPort: number | null;
+  /** port of the admin API's TLS listener, null without admin.tls */
+  readonly adminTlsPort: number | null;
   /** port of the debug echo server, null when test_server is not configured */
   readonly testServerPort: number | null;
   readonly writer: ChangeWriter;
@@ -86,11 +92,13 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
     server: {
       host: p.host,
       port: p.port,
+      tls: p.tls === null ? null : { port: p.tls.port, fallback: loadListenerCertificate(p.tls, config.storage.dir, 'proxy') },
       strictMode: p.strictMode,
       xForwarded: !p.disableXForwardedHeaders,
       globalHeaders: Object.entries(p.globalHeaders).flat(),
       moduleTimeoutMs: p.moduleTimeoutMs,
       h2c: p.enableH2c ? { ...p.http2 } : null,
+      http2: p.enableHttp2 ? { ...p.http2 } : null,
     },
     moduleLogLevel: p.consoleLogLevel,
     // A stuck worker can be replaced; with the proxy in the main process the watchdog only logs.
@@ -244,17 +252,22 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     logger,
   });
   const adminPort = await listen(admin, config.admin.port, config.admin.host);
+  const adminTls = config.admin.tls === null ? null : createAdminTlsServer(admin, loadListenerCertificate(config.admin.tls, config.storage.dir, 'admin'));
+  const adminTlsPort = adminTls === null ? null : await listen(adminTls, config.admin.tls!.port, config.admin.host);
+  const proxyTlsPort = plane?.tlsPort ?? pool?.tlsPort ?? null;
 
   let echo: Awaited<ReturnType<typeof startEchoServer>> | null = null;
   if (config.testServer !== null) {
     echo = await startEchoServer({ host: config.testServer.host, port: config.testServer.port, globalHeaders: { ...config.testServer.globalHeaders } });
   }
   ready = true;
-  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, storage: store.type, rev: syncer.rev, workers: config.proxy.workers, node: config.nodeId, tags: config.tags, runtime: `${runtimeName} ${runtimeVersion}` }, 'dgate ready');
+  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, proxyTls: proxyTlsPort, adminTls: adminTlsPort, storage: store.type, rev: syncer.rev, workers: config.proxy.workers, node: config.nodeId, tags: config.tags, runtime: `${runtimeName} ${runtimeVersion}` }, 'dgate ready');
 
   return {
     proxyPort,
     adminPort,
+    proxyTlsPort,
+    adminTlsPort,
     testServerPort: echo?.port ?? null,
     writer,
     syncer,
@@ -265,6 +278,12 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
         admin.close(() => resolve());
         admin.closeAllConnections();
       });
+      if (adminTls !== null) {
+        await new Promise<void>((resolve) => {
+          adminTls.close(() => resolve());
+          adminTls.closeAllConnections();
+        });
+      }
       await echo?.close();
       await cluster.close();
       await plane?.close();

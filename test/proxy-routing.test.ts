@@ -131,7 +131,7 @@ describe('namespace resolution by Host', () => {
     }
   });
 
-  it('redirect_https answers 307 to the same URL on https', async () => {
+  it('redirect_https answers 307 to the same URL on https (default port without proxy.tls)', async () => {
     const gw = await gatewayWith(['default'], [], { proxy: { redirect_https: ['secure.com'] } });
     try {
       const res = await gw.proxy('/a/b?c=1', { host: 'secure.com:8080' });

@@ -22,6 +22,11 @@ export interface ResourceDef<K extends Exclude<Kind, 'document'>> {
   kind: K;
   parse(input: unknown, defaults: ParseDefaults): ItemOf[K];
   output?(item: ItemOf[K]): unknown;
+  /**
+   * Completes and checks a parsed item against the one it replaces (undefined: a new item), in
+   * the write itself; e.g. a write-only field sent back as its placeholder keeps the stored value.
+   */
+  complete?(item: ItemOf[K], stored: ItemOf[K] | undefined): ItemOf[K];
   /** `GET /<kind>` without `?namespace=` lists every namespace's items when the default namespace is disabled */
   listAllWithoutDefault?: boolean;
 }
@@ -81,10 +86,14 @@ export function defineResource<K extends Exclude<Kind, 'document'>>(def: Resourc
         method: 'PUT',
         path: base,
         async handler(req) {
-          const item = def.parse(await req.body(), { namespace: fallbackNamespace(ctx) });
+          let item = def.parse(await req.body(), { namespace: fallbackNamespace(ctx) });
           const name = (item as { name: string }).name;
           const namespace = global ? name : (item as { namespace: string }).namespace;
-          await write(ctx, () => [{ op: 'put', kind, namespace, name, item } as Change]);
+          const parsed = item;
+          await write(ctx, (state) => {
+            if (def.complete !== undefined) item = def.complete(parsed, state.get(kind, namespace, name));
+            return [{ op: 'put', kind, namespace, name, item } as Change];
+          });
           return envelope(201, output(item));
         },
       },

@@ -67,9 +67,21 @@ export interface EtcdTlsConfig {
   readonly keyFile: string | null;
 }
 
+/** proxy.tls / admin.tls. */
+export interface ListenerTlsConfig {
+  readonly port: number;
+  /** absolute; null with auto_generate (then the certificate lives under storage.dir/tls/) */
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
+  /** create a self-signed certificate (once, kept) when the files do not exist */
+  readonly autoGenerate: boolean;
+}
+
 export interface ProxyConfig {
   readonly host: string;
   readonly port: number;
+  /** the HTTPS listener; null when `proxy.tls` is absent */
+  readonly tls: ListenerTlsConfig | null;
   /** Proxy worker processes; 0 = serve the proxy inside the main process. */
   readonly workers: number;
   readonly globalHeaders: Readonly<Record<string, string>>;
@@ -139,6 +151,8 @@ export interface InitResources {
 export interface AdminConfig {
   readonly host: string;
   readonly port: number;
+  /** the HTTPS admin listener; null when `admin.tls` is absent */
+  readonly tls: ListenerTlsConfig | null;
   /** CIDRs or single IPv4/IPv6 addresses (validated); empty = no IP check. */
   readonly allowList: readonly string[];
   /** ≤ 0: the socket peer is the client IP; d > 0: the d-th X-Forwarded-For line from the end. */

@@ -12,5 +12,6 @@ test('flattenKeys lists every key with a description, for docs', () => {
   assert.equal(byPath.get('node_id')?.default, 'env DGATE_NODE_ID, else the host name');
   assert.equal(byPath.get('test_server.port')?.default, 'required');
   assert.equal(byPath.get('admin.basic_auth.users[].username')?.kind, 'string');
-  assert.equal(byPath.get('proxy.tls')?.kind, 'unsupported');
+  assert.equal(byPath.get('proxy.tls')?.kind, 'section');
+  assert.equal(byPath.get('admin.tls.auto_generate')?.default, 'false');
 });

@@ -110,6 +110,23 @@ export type KeySpec =
 
 const PORT = { min: 0, max: 65535 } as const;
 
+/** proxy.tls and admin.tls: an HTTPS listener and its certificate. */
+const listenerTls = (what: string): SectionSpec => ({
+  kind: 'section',
+  optional: true,
+  doc: `${what} (TLS 1.2 and later)`,
+  keys: {
+    port: { kind: 'int', ...PORT, required: true, doc: 'HTTPS listen port (on the same host as the plain listener)' },
+    cert_file: { kind: 'string', default: null, nonEmpty: true, doc: 'certificate (PEM, chain after it), relative to the working directory' },
+    key_file: { kind: 'string', default: null, nonEmpty: true, doc: 'private key of cert_file (PEM)' },
+    auto_generate: {
+      kind: 'bool',
+      default: false,
+      doc: 'create a self-signed certificate when none exists: at cert_file/key_file when given, else under storage.dir/tls/; kept across restarts (key file mode 0600)',
+    },
+  },
+});
+
 function etcdEndpointProblem(item: string): string | null {
   let url: URL;
   try {
@@ -304,7 +321,7 @@ export const CONFIG_KEYS: SectionSpec = {
             },
           },
         },
-        tls: { kind: 'unsupported', doc: 'HTTPS listener' },
+        tls: listenerTls('HTTPS proxy listener beside the plain one; domains with cert/key serve their certificate by SNI'),
         enable_http2: { kind: 'bool', default: false, doc: 'HTTP/2 on the proxy: h2 over TLS (ALPN, HTTP/1.1 fallback) on the TLS listener' },
         enable_h2c: {
           kind: 'bool',
@@ -391,7 +408,7 @@ export const CONFIG_KEYS: SectionSpec = {
             },
           },
         },
-        tls: { kind: 'unsupported', doc: 'HTTPS admin listener' },
+        tls: listenerTls('HTTPS admin listener beside the plain one'),
         replication: {
           kind: 'unsupported',
           doc: "DGate's Raft replication; refused: clusters share state through etcd",

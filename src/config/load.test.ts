@@ -55,6 +55,7 @@ test('no file anywhere: built-in defaults', () => {
     proxy: {
       host: '0.0.0.0',
       port: 8080,
+      tls: null,
       workers: availableParallelism(),
       globalHeaders: {},
       allowedDomains: [],
@@ -90,6 +91,7 @@ test('no file anywhere: built-in defaults', () => {
     admin: {
       host: '127.0.0.1',
       port: 9080,
+      tls: null,
       allowList: [],
       xForwardedForDepth: -1,
       authMethod: 'none',

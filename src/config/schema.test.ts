@@ -110,10 +110,9 @@ test('DGate keys without effect here are accepted', () => {
       enable_console_logger: true,
       enable_http2: false,
       enable_h2c: 'false',
-      tls: null,
       client_transport: { max_idle_conns: 100, dns_server: '1.1.1.1:53', force_attempt_http2: true, max_body_bytes: 10 },
     },
-    admin: { watch_only: false, replication: {}, tls: '' },
+    admin: { watch_only: false, replication: {} },
   });
   assert.equal(config.proxy.port, 8080);
 });
@@ -201,11 +200,25 @@ test('bad admin.allow_list entries name their index', () => {
   throwsConfig({ admin: { allow_list: ['::1/200'] } }, 'config: admin.allow_list[0]: not an IP address or CIDR: "::1/200"');
 });
 
+test('proxy.tls and admin.tls: a port, and cert_file with key_file or auto_generate', () => {
+  assert.equal(build({}).proxy.tls, null);
+  assert.equal(build({}).admin.tls, null);
+  assert.deepEqual(build({ proxy: { tls: { port: 8443, cert_file: 'c.pem', key_file: '/etc/k.pem' } } }).proxy.tls, {
+    port: 8443,
+    certFile: '/srv/dgate/c.pem',
+    keyFile: '/etc/k.pem',
+    autoGenerate: false,
+  });
+  assert.deepEqual(build({ admin: { tls: { port: '9443', auto_generate: true } } }).admin.tls, { port: 9443, certFile: null, keyFile: null, autoGenerate: true });
+  throwsConfig({ proxy: { tls: { cert_file: 'c.pem', key_file: 'k.pem' } } }, 'config: proxy.tls.port: required');
+  throwsConfig({ proxy: { tls: { port: 443 } } }, 'config: proxy.tls: set cert_file and key_file, or auto_generate: true for a self-signed certificate');
+  throwsConfig({ admin: { tls: { port: 9443, cert_file: 'c.pem' } } }, 'config: admin.tls.key_file: cert_file and key_file go together');
+  throwsConfig({ admin: { tls: { port: 9443, auto_generate: 'yes' } } }, 'config: admin.tls.auto_generate: expected true or false, got "yes"');
+});
+
 test('unsupported DGate features are refused unless absent, false or empty', () => {
-  throwsConfig({ proxy: { tls: { port: 443 } } }, 'config: proxy.tls: not supported yet');
   throwsConfig({ proxy: { enable_h2c: 'true' } }, 'config: proxy.enable_h2c: requires proxy.enable_http2: true');
   throwsConfig({ proxy: { enable_http2: true, enable_h2c: true, http2: { max_concurrent_streams: 0 } } }, 'config: proxy.http2.max_concurrent_streams: expected an integer from 1 to 10000, got 0');
-  throwsConfig({ admin: { tls: { port: 9443 } } }, 'config: admin.tls: not supported yet');
   throwsConfig({ admin: { auth_method: 'jwt' } }, 'config: admin.auth_method: "jwt" is not supported yet');
 });
 

@@ -172,6 +172,8 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   if (proxy['enableH2c'] === true && proxy['enableHttp2'] !== true) throw configError('proxy.enable_h2c', 'requires proxy.enable_http2: true');
 
   const admin = tree['admin'] as Tree;
+  applyListenerTlsRules(proxy['tls'] as Tree | null, 'proxy.tls', ctx);
+  applyListenerTlsRules(admin['tls'] as Tree | null, 'admin.tls', ctx);
   const basicAuth = admin['basicAuth'] as { users: unknown[] };
   const keyAuth = admin['keyAuth'] as { keys: unknown[] };
   if (admin['authMethod'] === 'basic' && basicAuth.users.length === 0) {
@@ -187,6 +189,20 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   const rawKeyAuth = isMap(raw['admin']) ? raw['admin']['key_auth'] : undefined;
   if (isMap(rawKeyAuth) && rawKeyAuth['header_name'] != null && rawKeyAuth['query_param_name'] != null) {
     throw configError('admin.key_auth', 'set header_name or query_param_name, not both');
+  }
+}
+
+/** proxy.tls / admin.tls: files go in pairs and resolve against the working directory; some certificate must exist. */
+function applyListenerTlsRules(tls: Tree | null, path: string, ctx: DefaultContext): void {
+  if (tls === null) return;
+  if ((tls['certFile'] === null) !== (tls['keyFile'] === null)) {
+    throw configError(`${path}.${tls['certFile'] === null ? 'cert_file' : 'key_file'}`, 'cert_file and key_file go together');
+  }
+  if (tls['certFile'] === null && tls['autoGenerate'] !== true) {
+    throw configError(path, 'set cert_file and key_file, or auto_generate: true for a self-signed certificate');
+  }
+  for (const key of ['certFile', 'keyFile'] as const) {
+    if (tls[key] !== null) tls[key] = resolve(ctx.cwd, tls[key] as string);
   }
 }
 

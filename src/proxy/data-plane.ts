@@ -64,9 +64,10 @@ export class DataPlane {
     const modules = new ModuleSets((namespace) => moduleHost(namespace, () => this.#state, env, consoleLog, runner, cacheOf(namespace)));
     this.#builder = new TableBuilder(opts.table, pools, modules);
     this.#server = new ProxyServer(
-      { host: s.host, port: s.port, h2c: s.h2c },
+      { host: s.host, port: s.port, tls: s.tls, h2c: s.h2c, http2: s.http2, onTlsError: (err) => env.logger.error({ error: err.message }, 'domain certificates not applied; the TLS listener keeps the previous ones') },
       {
         strictMode: s.strictMode,
+        httpsPort: null,
         xForwarded: s.xForwarded,
         globalHeaders: s.globalHeaders,
         runner,
@@ -126,6 +127,11 @@ export class DataPlane {
 
   listen(): Promise<number> {
     return this.#server.listen();
+  }
+
+  /** the TLS listener's port once listening; null without proxy.tls */
+  get tlsPort(): number | null {
+    return this.#server.tlsPort;
   }
 
   /** Stops taking new connections (and closes idle ones); requests in flight finish. */

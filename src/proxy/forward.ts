@@ -72,7 +72,7 @@ export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], ro
   out.push('Host', route.preserveHost && clientHost !== '' ? clientHost : target.host);
   if (opts.xForwarded) {
     const ip = req.socket.remoteAddress ?? '';
-    out.push('X-Forwarded-For', xff === null ? ip : `${xff}, ${ip}`, 'X-Real-IP', ip, 'X-Forwarded-Proto', 'http');
+    out.push('X-Forwarded-For', xff === null ? ip : `${xff}, ${ip}`, 'X-Real-IP', ip, 'X-Forwarded-Proto', overTls(req) ? 'https' : 'http');
     if (clientHost !== '') out.push('X-Forwarded-Host', clientHost);
   }
   for (let i = 0; i < route.dgateHeaders.length; i++) out.push(route.dgateHeaders[i]);
@@ -315,4 +315,9 @@ export function responseHeaders(rawHeaders: ReadonlyArray<Buffer | string>): str
 
 export function forward(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions): void {
   new Forward(req, res, route, path, query, params, opts).start();
+}
+
+/** Whether the client's connection is TLS (node:https's sockets and the Bun TLS listener's say so). */
+export function overTls(req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean } | null)?.encrypted === true;
 }

@@ -2,13 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { hostOf } from '../runtime/domains.js';
 import type { RuntimeTable } from '../runtime/table.js';
-import { forward } from './forward.js';
+import { forward, overTls } from './forward.js';
 import { reply } from './gateway-responses.js';
 import { handleModuleRoute, type ModulePathOptions } from './module-pipeline.js';
 
 export interface PipelineOptions extends ModulePathOptions {
   /** proxy.strict_mode: close the connection when no namespace matches the host */
   strictMode: boolean;
+  /** the TLS listener's port (redirect_https sends clients there); null without one */
+  httpsPort: number | null;
 }
 
 /**
@@ -26,9 +28,10 @@ export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMe
     }
     return reply.notFound(res);
   }
-  if (table.redirectHttps !== null && table.redirectHttps(host)) {
-    // To the same host on the default https port (the plain listener's port does not apply).
-    return reply.redirect(res, `https://${host}${req.url}`);
+  if (table.redirectHttps !== null && !overTls(req) && table.redirectHttps(host)) {
+    // To the same host on the TLS listener's port (left out when it is https's default, 443).
+    const port = opts.httpsPort;
+    return reply.redirect(res, `https://${host}${port === null || port === 443 ? '' : `:${port}`}${req.url}`);
   }
   const ns = table.namespaces.get(nsName);
   if (ns === undefined || ns.router === null) return reply.notFound(res);

@@ -1,34 +1,53 @@
 import cluster from 'node:cluster';
-import { createListener, type Http2Limits, type HttpListener } from '../platform/listener.js';
+import { createListener, type Http2Limits, type HttpListener, type RequestHandler } from '../platform/listener.js';
+import { createTlsListener, type TlsCertificate, type TlsHttpListener } from '../platform/tls-listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { handleRequest, type PipelineOptions } from './pipeline.js';
 
+/** proxy.tls: the HTTPS listener beside the plain one. */
+export interface ProxyTlsOptions {
+  port: number;
+  /** certificate for names no domain certificate matches (cert_file/key_file or generated); null = none */
+  fallback: TlsCertificate | null;
+}
+
 export interface ProxyServerOptions {
   host: string;
   port: number;
+  /** null: no TLS listener */
+  tls: ProxyTlsOptions | null;
   strictMode: boolean;
   xForwarded: boolean;
   globalHeaders: readonly string[];
   /** time budget of an asynchronous module function call, ms */
   moduleTimeoutMs: number;
-  /** cleartext HTTP/2 on the same port under these limits (proxy.enable_h2c); null = off */
+  /** cleartext HTTP/2 on the plain port under these limits (proxy.enable_h2c); null = off */
   h2c: Http2Limits | null;
+  /** HTTP/2 (ALPN h2) on the TLS listener under these limits (proxy.enable_http2); null = off */
+  http2: Http2Limits | null;
 }
 
 /**
- * The proxy listener. Serves every request from the runtime table it holds; `swap` replaces the
- * table by reference, so requests in flight finish on the table they started with.
+ * The proxy listeners (plain HTTP, and HTTPS when proxy.tls is set). Serves every request from
+ * the runtime table it holds; `swap` replaces the table by reference, so requests in flight
+ * finish on the table they started with, and hands the TLS listener the table's domain
+ * certificates when they changed.
  */
 export class ProxyServer {
   readonly #server: HttpListener;
+  readonly #tls: TlsHttpListener | null;
   readonly #opts: PipelineOptions;
   #table: RuntimeTable<UpstreamPool> | null = null;
+  #tlsPort: number | null = null;
 
-  constructor(listen: { host: string; port: number; h2c: Http2Limits | null }, opts: PipelineOptions) {
-    this.#opts = opts;
-    // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
-    this.#server = createListener({ ...listen, reusePort: cluster.isWorker }, (req, res) => {
+  readonly #onTlsError: (err: Error) => void;
+
+  /** `onTlsError`: new domain certificates could not be put in use (the previous ones stay) */
+  constructor(listen: { host: string; port: number; tls: ProxyTlsOptions | null; h2c: Http2Limits | null; http2: Http2Limits | null; onTlsError?: (err: Error) => void }, opts: PipelineOptions) {
+    this.#opts = { ...opts, httpsPort: null };
+    this.#onTlsError = listen.onTlsError ?? (() => {});
+    const handler: RequestHandler = (req, res) => {
       const table = this.#table;
       if (table === null) {
         res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
@@ -36,22 +55,39 @@ export class ProxyServer {
         return;
       }
       handleRequest(table, req, res, this.#opts);
-    });
+    };
+    // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
+    const reusePort = cluster.isWorker;
+    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, h2c: listen.h2c }, handler);
+    this.#tls = listen.tls === null ? null : createTlsListener({ host: listen.host, port: listen.tls.port, reusePort, h2c: null, fallback: listen.tls.fallback, h2: listen.http2 }, handler);
   }
 
   get table(): RuntimeTable<UpstreamPool> | null {
     return this.#table;
   }
 
+  /** the TLS listener's port once listening; null without one */
+  get tlsPort(): number | null {
+    return this.#tlsPort;
+  }
+
   swap(table: RuntimeTable<UpstreamPool>): void {
+    const before = this.#table;
     this.#table = table;
+    if (this.#tls !== null && before?.certificates !== table.certificates) this.#tls.setCertificates(table.certificates).catch(this.#onTlsError);
   }
 
-  listen(): Promise<number> {
-    return this.#server.listen();
+  /** Binds the listeners; resolves with the plain listener's port. */
+  async listen(): Promise<number> {
+    const port = await this.#server.listen();
+    if (this.#tls !== null) {
+      this.#tlsPort = await this.#tls.listen();
+      this.#opts.httpsPort = this.#tlsPort;
+    }
+    return port;
   }
 
-  close(): Promise<void> {
-    return this.#server.close();
+  async close(): Promise<void> {
+    await Promise.all([this.#server.close(), this.#tls?.close()]);
   }
 }

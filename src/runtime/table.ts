@@ -3,6 +3,7 @@ import type { State, TableChanges } from '../core/state.js';
 import type { ModuleSet } from '../modules/module-set.js';
 import type { ModuleSets } from '../modules/module-sets.js';
 import { linkRoute } from '../modules/route-hooks.js';
+import { DomainCertificates } from './certificates.js';
 import { compileHostPattern, NamespaceResolver } from './domains.js';
 import { RouteRuntime } from './route-runtime.js';
 import { PathRouter } from './router/router.js';
@@ -80,6 +81,8 @@ interface NamespacePatch<P> {
 export interface RuntimeTable<P> {
   readonly rev: number;
   readonly resolver: NamespaceResolver;
+  /** the domains' certificates for the TLS listener, by SNI name (same object while domains are unchanged) */
+  readonly certificates: DomainCertificates;
   readonly namespaces: ReadonlyMap<string, NamespaceRuntime<P>>;
   /** null when proxy.allowed_domains is empty */
   readonly allowedDomain: ((host: string) => boolean) | null;
@@ -164,6 +167,8 @@ export class TableBuilder<P> {
         defaultNamespace: this.#opts.defaultNamespace && next.has('namespace', 'default', 'default') ? 'default' : null,
       });
     }
+    let certificates = prev?.certificates ?? null;
+    if (certificates === null || changes === null || changes.has('domain')) certificates = new DomainCertificates(next.list('domain'), this.#allowedDomain);
 
     const routing = changes === null || NAMESPACE_KINDS.some((k) => changes.has(k));
     let namespaces = prev?.namespaces ?? new Map<string, NamespaceRuntime<P>>();
@@ -193,7 +198,7 @@ export class TableBuilder<P> {
       }
     }
 
-    const table: RuntimeTable<P> = { rev: next.rev, resolver, namespaces, allowedDomain: this.#allowedDomain, redirectHttps: this.#redirectHttps, moduleRoutes };
+    const table: RuntimeTable<P> = { rev: next.rev, resolver, certificates, namespaces, allowedDomain: this.#allowedDomain, redirectHttps: this.#redirectHttps, moduleRoutes };
     return {
       table,
       rebuilt: routing,

@@ -13,7 +13,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { t: 'hello' }
-  | { t: 'listening'; port: number }
+  | { t: 'listening'; port: number; tlsPort: number | null }
   | { t: 'ack'; rev: number }
   | { t: 'resync'; rev: number }
   /** the worker could not apply revision `rev` (null: it could not start); it has stopped accepting connections */

@@ -49,6 +49,7 @@ export class WorkerPool {
   readonly #slots = new Map<number, Slot>();
   readonly #initMeta: { logLevel: string; nodeId: string };
   #port = 0;
+  #tlsPort: number | null = null;
   #closing = false;
   #restarts: number[] = [];
   /** restarts scheduled but not forked yet: nothing is live until they hold the state */
@@ -70,17 +71,31 @@ export class WorkerPool {
   /** Starts every worker; resolves with the proxy port once all of them listen. */
   async start(): Promise<number> {
     const first = await this.#fork();
-    this.#port = first;
+    this.#port = first.port;
+    this.#tlsPort = first.tlsPort;
     await Promise.all(Array.from({ length: this.#count - 1 }, () => this.#fork()));
     return this.#port;
   }
 
-  #fork(): Promise<number> {
+  /** the TLS listener's port once started; null without proxy.tls */
+  get tlsPort(): number | null {
+    return this.#tlsPort;
+  }
+
+  /** the options of a new worker: once the first listens, the ports it bound (port 0 picks one) */
+  #workerOptions(): DataPlaneOptions {
+    if (this.#port === 0) return this.#options;
+    const server = this.#options.server;
+    const tls = server.tls === null || this.#tlsPort === null ? server.tls : { ...server.tls, port: this.#tlsPort };
+    return { ...this.#options, server: { ...server, port: this.#port, tls } };
+  }
+
+  #fork(): Promise<{ port: number; tlsPort: number | null }> {
     return new Promise((resolve, reject) => {
       const worker = cluster.fork();
       const slot: Slot = { worker, following: false, acked: -1, retired: false };
       this.#slots.set(worker.id, slot);
-      const options: DataPlaneOptions = this.#port === 0 ? this.#options : { ...this.#options, server: { ...this.#options.server, port: this.#port } };
+      const options = this.#workerOptions();
       worker.on('message', (m: FromWorker) => {
         switch (m.t) {
           case 'hello':
@@ -90,7 +105,7 @@ export class WorkerPool {
             this.#sendSnapshot(slot);
             break;
           case 'listening':
-            resolve(m.port);
+            resolve({ port: m.port, tlsPort: m.tlsPort });
             break;
           case 'ack':
             slot.acked = Math.max(slot.acked, m.rev);

@@ -103,7 +103,7 @@ process.on('message', (m: ToWorker) => {
         const listen = plane!.listen();
         bound = listen;
         listen.then(
-          (port) => send({ t: 'listening', port }),
+          (port) => send({ t: 'listening', port, tlsPort: plane!.tlsPort }),
           (err) => {
             send({ t: 'failed', rev: null, error: `proxy listen: ${(err as Error).message}` });
             process.exit(1);

@@ -15,8 +15,9 @@ Writes the gateway's items as a declarative file that 'dgate-cli apply' accepts:
 to the same gateway changes nothing. Sections come in dependency order (namespaces first),
 items sorted by namespace and name, with the fields the admin API answers.
 
-Secrets are written with data: "${REDACTED}": their values cannot be read back. apply keeps
-the stored value for that placeholder; put the real value in the file to set it elsewhere.
+Secrets are written with data: "${REDACTED}" and domains with key: "${REDACTED}": values
+and private keys cannot be read back. apply keeps the stored value for that placeholder; put
+the real value in the file to set it elsewhere.
 Documents of private collections cannot be read through the admin API and are left out
 (a note on stderr names the collection).
 

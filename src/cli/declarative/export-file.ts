@@ -11,7 +11,8 @@ export type ExportFormat = 'yaml' | 'json';
  * (namespaces first), empty ones left out; items sorted by namespace then name (documents by
  * collection then id); each item's keys in the order of its field table, with exactly the
  * fields the API answered (documents without their timestamps, which the server sets).
- * Secrets carry the placeholder "**redacted**", which apply reads as "keep the stored value".
+ * Secrets' data and domains' private keys carry the placeholder "**redacted**", which apply reads
+ * as "keep the stored value".
  */
 export function exportFile(entries: Iterable<Entry>): Record<string, Array<Record<string, unknown>>> {
   const bySection = new Map<ResourceSpec, Entry[]>();
@@ -35,6 +36,10 @@ export function formatFile(file: Record<string, unknown>, format: ExportFormat):
     if (secrets !== undefined && isScalar(secrets.key)) {
       secrets.key.commentBefore = ` secret values cannot be read back: "${REDACTED}" keeps the stored value when applied`;
     }
+    const domains = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'domains');
+    if (domains !== undefined && isScalar(domains.key)) {
+      domains.key.commentBefore = ` private keys cannot be read back: key "${REDACTED}" keeps the stored key when applied`;
+    }
   }
   // lineWidth 0: long values (base64 payloads, PEM) stay on one line
   return doc.toString({ lineWidth: 0 });
@@ -46,6 +51,7 @@ function fileItem(spec: ResourceSpec, item: Record<string, unknown>): Record<str
   if (spec.kind === 'document') return out;
   for (const k of Object.keys(item).sort()) if (!(k in out)) out[k] = item[k];
   if (spec.kind === 'secret') out.data = REDACTED;
+  if (spec.kind === 'domain' && out.key !== undefined) out.key = REDACTED;
   return out;
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { HttpListener, ListenerOptions, RequestHandler, StreamingResponse } from '../listener.js';
 
 /** The parts of Bun.serve this listener uses. */
-interface BunServer {
+export interface BunServer {
   readonly port: number;
   requestIP(req: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
@@ -37,13 +37,7 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler): 
         // no idle limit of Bun's own: a request may wait for a slow upstream (services set requestTimeout)
         idleTimeout: 0,
         maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-        fetch(request, srv) {
-          return new Promise<Response>((resolve) => {
-            const res = new BunResponse(resolve);
-            const req = new BunRequest(request, srv, res);
-            handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-          });
-        },
+        fetch: (request, srv) => dispatch(request, srv, handler, false),
         error: () => new Response('Internal Server Error\n', { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }),
       });
       return server.port;
@@ -56,6 +50,15 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler): 
   };
 }
 
+/** Hands a request to the shared handler; `encrypted` says whether it came over TLS. */
+export function dispatch(request: Request, server: BunServer, handler: RequestHandler, encrypted: boolean): Promise<Response> {
+  return new Promise<Response>((resolve) => {
+    const res = new BunResponse(resolve);
+    const req = new BunRequest(request, server, res, encrypted);
+    handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+  });
+}
+
 /** A fetch Request as node:http's IncomingMessage, for the members the pipeline and ctx read. */
 class BunRequest {
   readonly method: string;
@@ -63,11 +66,11 @@ class BunRequest {
   readonly headers: Record<string, string> = {};
   readonly rawHeaders: string[] = [];
   readonly httpVersion = '1.1';
-  readonly socket: { readonly remoteAddress: string; destroy: () => void };
+  readonly socket: { readonly remoteAddress: string; readonly encrypted: boolean; destroy: () => void };
   destroyed = false;
   readonly #body: ReadableStream<Uint8Array> | null;
 
-  constructor(request: Request, server: BunServer, res: BunResponse) {
+  constructor(request: Request, server: BunServer, res: BunResponse, encrypted: boolean) {
     this.method = request.method;
     const u = request.url;
     const slash = u.indexOf('/', u.indexOf('//') + 2);
@@ -82,6 +85,7 @@ class BunRequest {
     this.#body = request.body;
     let address: string | null = null;
     this.socket = {
+      encrypted,
       // looked up when asked for (forwarding headers, ctx): most of a request's cost is not this
       get remoteAddress() {
         return (address ??= server.requestIP(request)?.address ?? '');

@@ -27,7 +27,7 @@ export class H2Request {
   readonly httpVersion = '2.0';
   readonly httpVersionMajor = 2;
   readonly httpVersionMinor = 0;
-  readonly socket: { readonly remoteAddress: string; destroy: () => void };
+  readonly socket: { readonly remoteAddress: string; readonly encrypted: boolean; destroy: () => void };
   readonly #stream: ServerHttp2Stream;
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, res: H2Response) {
@@ -49,9 +49,10 @@ export class H2Request {
     // A body follows the HEADERS frame without a declared length (gRPC): the pipeline sees it as
     // an HTTP/1.1 request of unknown length (the upstream request is built from rawHeaders).
     if (!stream.endAfterHeaders && headers['content-length'] === undefined) this.headers['transfer-encoding'] = 'chunked';
-    const remoteAddress = stream.session?.socket?.remoteAddress ?? '';
+    const socket = stream.session?.socket as { remoteAddress?: string; encrypted?: boolean } | undefined;
     this.socket = {
-      remoteAddress,
+      remoteAddress: socket?.remoteAddress ?? '',
+      encrypted: socket?.encrypted === true,
       // strict mode closes "the connection" of a request for no known host: on HTTP/2 that is this stream only
       destroy: () => res.reset(NGHTTP2_REFUSED_STREAM),
     };
