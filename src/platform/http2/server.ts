@@ -69,14 +69,16 @@ export function serveStreams(server: Http2Server | Http2SecureServer, limits: Ht
       // a request without a body has nothing to read: its stream can end (and close) on its own
       if (stream.endAfterHeaders) stream.resume();
       stream.once('aborted', () => {
-        // reset before the answer was complete, by the client unless the gateway did it
-        if (!res.resetByGateway) reset();
+        // the gateway's own reset (its RST_STREAM is still to be written: the stream must stay)
+        if (res.resetByGateway) return;
+        // reset by the client before the answer was complete
+        reset();
         // an unread request body would otherwise hold the stream (and its 'close') open
         if (!stream.destroyed) stream.destroy();
       });
       if (connectionSpecificField(headers) !== null) {
         // malformed (RFC 9113 §8.2.2); counted as a reset of the client's
-        stream.close(NGHTTP2_PROTOCOL_ERROR);
+        res.reset(NGHTTP2_PROTOCOL_ERROR);
         reset();
         return;
       }
