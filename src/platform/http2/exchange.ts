@@ -10,6 +10,18 @@ const { NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 /** Header fields that only make sense on one HTTP/1.1 connection: never sent in an HTTP/2 message (RFC 9113 §8.2.2). */
 export const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
+/**
+ * Fields HTTP/2 (node:http2) carries once per message: when a list has one twice (global headers
+ * and the upstream's, say), the later value is kept.
+ */
+export const SINGLE_VALUE = new Set([
+  'access-control-allow-credentials', 'access-control-max-age', 'access-control-request-method', 'age', 'authorization',
+  'content-encoding', 'content-language', 'content-length', 'content-location', 'content-md5', 'content-range', 'content-type',
+  'date', 'dnt', 'etag', 'expires', 'from', 'host', 'if-match', 'if-modified-since', 'if-none-match', 'if-range',
+  'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'range', 'referer', 'retry-after',
+  'tk', 'upgrade-insecure-requests', 'user-agent', 'x-content-type-options',
+]);
+
 /** The name of a connection-specific field in a request's headers (te other than "trailers" included), or null. */
 export function connectionSpecificField(headers: IncomingHttpHeaders): string | null {
   for (const name of CONNECTION_SPECIFIC) if (headers[name] !== undefined) return name;
@@ -180,7 +192,7 @@ export function toH2Headers(headers: readonly string[] | OutgoingHttpHeaders | u
     const name = rawName.toLowerCase();
     if (CONNECTION_SPECIFIC.has(name) || name === 'te' || name.charCodeAt(0) === 58) return;
     const prev = out[name];
-    if (prev === undefined) out[name] = String(value);
+    if (prev === undefined || SINGLE_VALUE.has(name)) out[name] = String(value);
     else if (Array.isArray(prev)) prev.push(String(value));
     else out[name] = [String(prev), String(value)];
   };

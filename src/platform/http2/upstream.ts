@@ -5,7 +5,7 @@
  */
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { UpstreamHandler, UpstreamPool, UpstreamPoolOptions, UpstreamRequest } from '../upstream.js';
-import { CONNECTION_SPECIFIC } from './exchange.js';
+import { CONNECTION_SPECIFIC, SINGLE_VALUE } from './exchange.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
@@ -31,7 +31,7 @@ export function requestHeaders(request: UpstreamRequest): OutgoingHttpHeaders {
     if (CONNECTION_SPECIFIC.has(name) || name.charCodeAt(0) === 58) continue;
     if (name === 'te' && value.trim().toLowerCase() !== 'trailers') continue;
     const prev = out[name];
-    if (prev === undefined) out[name] = value;
+    if (prev === undefined || SINGLE_VALUE.has(name)) out[name] = value;
     else if (Array.isArray(prev)) prev.push(value);
     else out[name] = name === 'cookie' ? `${String(prev)}; ${value}` : [String(prev), value];
   }
