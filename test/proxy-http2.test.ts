@@ -14,7 +14,7 @@ import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { request } from './support/http.js';
 import { grpc, grpcClient, serverStream, startGrpcEchoServer, unary, type GrpcEchoServer, type Msg } from './support/grpc.js';
 import { errorCode, FLAG, FRAME, frame, headerBlock, rawH2 } from './support/h2-frames.js';
-import { freePort } from './support/server-process.js';
+import { freePort, putJson, startServerProcess, stop } from './support/server-process.js';
 import { selfSignedCert } from './support/tls.js';
 import { until } from './support/until.js';
 
@@ -487,5 +487,25 @@ describe('HTTP/2 limits (proxy.http2)', () => {
     assert.ok(sent < 5000, `all ${sent} CONTINUATION frames were taken`);
     const { stdout } = await run('curl', ['-sS', '-i', '--http2-prior-knowledge', `${lim.proxyUrl}/echo/after`]);
     assert.match(stdout, /^HTTP\/2 200/);
+  });
+});
+
+describe('h2c with proxy workers', () => {
+  it('every worker process takes HTTP/2 and HTTP/1.1 on the shared port', async () => {
+    const proc = await startServerProcess({
+      yaml: ({ proxy, admin }) =>
+        `storage: { type: memory }\nproxy: { host: 127.0.0.1, port: ${proxy}, workers: 2, enable_http2: true, enable_h2c: true }\nadmin: { host: 127.0.0.1, port: ${admin} }\n`,
+    });
+    try {
+      assert.equal(await putJson(proc.adminUrl, 'service', { name: 'echo', urls: [echo.url] }), 201);
+      assert.equal(await putJson(proc.adminUrl, 'route', { name: 'echo', paths: ['/echo/*'], methods: ['*'], service: 'echo' }), 201);
+      // several connections, so both workers are likely to take some; every one is answered
+      const { stdout } = await run('h2load', ['-n', '200', '-c', '8', '-m', '5', `${proc.proxyUrl}/echo/w`]);
+      assert.match(stdout, /200 succeeded, 0 failed, 0 errored/);
+      const { stdout: h1 } = await run('h2load', ['--h1', '-n', '100', '-c', '4', `${proc.proxyUrl}/echo/w`]);
+      assert.match(h1, /100 succeeded, 0 failed, 0 errored/);
+    } finally {
+      await stop(proc);
+    }
   });
 });
