@@ -296,6 +296,22 @@ describe('gRPC through the proxy over h2c', () => {
     }
   });
 
+  it('a route with modules (an asynchronous responseModifier): metadata added upstream, status and trailers intact', async () => {
+    const src = `export const requestModifier = (ctx: any) => { ctx.request().headers.set('x-mod', 'yes'); };
+export const responseModifier = async (ctx: any) => { await new Promise((r) => setTimeout(r, 20)); ctx.upstream().headers.set('x-resp-mod', '1'); };`;
+    await gw.put('module', { name: 'm', namespace: 'other', payload: Buffer.from(src).toString('base64'), moduleType: 'typescript' });
+    await gw.put('service', { name: 'grpcm', namespace: 'other', urls: [`http://127.0.0.1:${grpcUp.port}`], http2Only: true, retries: 0 });
+    await gw.put('route', { name: 'grpcm', namespace: 'other', paths: ['/dgate.test.Echo/ServerStream'], methods: ['POST'], service: 'grpcm', modules: ['m'] });
+    const c = grpcClient(proxyAddress, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'h2.example' });
+    try {
+      assert.deepEqual((await serverStream(c, { text: 'm', count: 3 })).length, 3);
+      assert.equal(grpcUp.lastMetadata()['x-mod'], 'yes');
+      await assert.rejects(serverStream(c, { text: 'fail-after:1', count: 0 }), (err: grpc.ServiceError) => err.code === grpc.status.INTERNAL && err.details === 'broke at 1');
+    } finally {
+      c.close();
+    }
+  });
+
   it('an upstream that is down: UNAVAILABLE', async () => {
     const port = await freePort();
     await gw.put('service', { name: 'gone', namespace: 'other', urls: [`http://127.0.0.1:${port}`], http2Only: true, retries: 0 });

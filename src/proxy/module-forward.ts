@@ -36,6 +36,8 @@ export class ModuleForward extends Forward {
   #modifying = false;
   /** the upstream finished while they ran */
   #endedWhileModifying = false;
+  /** the upstream's trailers, when it finished while they ran */
+  #trailers: unknown = null;
   /** body chunks that arrived while asynchronous modifiers ran (sent after the head) */
   #held: Buffer[] = [];
   #heldBytes = 0;
@@ -122,8 +124,7 @@ export class ModuleForward extends Forward {
         if (!this.#afterModifiers() || this.#collecting) return;
         for (const chunk of held) this.res.write(chunk);
         if (this.#endedWhileModifying) {
-          this.done = true;
-          this.res.end();
+          super.onComplete(this.#trailers);
         } else if (this.#pausedForHold) {
           this.#pausedForHold = false;
           this.resume!();
@@ -296,6 +297,7 @@ export class ModuleForward extends Forward {
   override onComplete(trailers?: unknown): void {
     if (this.#modifying && !this.#collecting) {
       this.#endedWhileModifying = true;
+      this.#trailers = trailers;
       return;
     }
     if (!this.#collecting) return super.onComplete(trailers);
