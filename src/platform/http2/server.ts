@@ -13,6 +13,9 @@ import { connectionSpecificField, H2Request, H2Response } from './exchange.js';
 
 const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR } = http2.constants;
 
+/** An HTTP/2 connection without any frame for this long is closed (node:http's keepAliveTimeout is the same). */
+const IDLE_TIMEOUT_MS = 65_000;
+
 /** Time the streams of a connection closed for too many resets have to finish. */
 const ABUSER_GRACE_MS = 1_000;
 
@@ -20,9 +23,8 @@ const ABUSER_GRACE_MS = 1_000;
 export function http2Settings(limits: Http2Limits): http2.ServerOptions {
   return {
     settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderListSize },
+    // fields of one header list (node:http2 answers more with ENHANCE_YOUR_CALM)
     maxHeaderListPairs: 256,
-    // a header list is at most maxHeaderListSize bytes; this caps what a client may make the server hold
-    maxSessionMemory: 32,
   };
 }
 
@@ -47,6 +49,8 @@ export function serveStreams(server: Http2Server | Http2SecureServer, limits: Ht
     const counter = new ResetCounter(limits.resetLimit, limits.resetWindowMs);
     let calmed = false;
     session.on('error', () => undefined);
+    // an idle connection is told to go away (streams still open finish first), as HTTP/1.1 keep-alive ends
+    session.setTimeout(IDLE_TIMEOUT_MS, () => session.close());
     /** counts a client's reset; past the limit its connection is told to go away */
     const reset = () => {
       if (!counter.add(Date.now()) || session.destroyed || calmed) return;
