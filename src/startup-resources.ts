@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { documentName, type Change } from './core/change.js';
-import { GatewayError } from './core/errors.js';
+import { GatewayError, invalidField } from './core/errors.js';
 import { parseCollection } from './core/resources/collection.js';
 import { parseDocument } from './core/resources/document.js';
 import { parseDomain } from './core/resources/domain.js';
@@ -10,9 +10,10 @@ import { parseRoute } from './core/resources/route.js';
 import { parseSecret } from './core/resources/secret.js';
 import { parseService } from './core/resources/service.js';
 import type { State } from './core/state.js';
-import type { Kind, Resource } from './core/types.js';
+import type { Domain, Kind, Resource } from './core/types.js';
 import type { Config, ResourceItem } from './config/config.js';
 import type { ChangeWriter } from './sync/writer.js';
+import { certificateProblem } from './tls/certificate-check.js';
 
 type Parse = (input: Record<string, unknown>, state: State, now: Date) => { kind: Kind; namespace: string; name: string; item: Resource };
 
@@ -23,7 +24,7 @@ const SECTIONS: Array<[keyof Config['proxy']['initResources'], Parse]> = [
   ['modules', (i) => ((m) => ({ kind: 'module', namespace: m.namespace, name: m.name, item: m }))(parseModule(moduleInput(i), {}))],
   ['services', (i) => ((s) => ({ kind: 'service', namespace: s.namespace, name: s.name, item: s }))(parseService(i, {}))],
   ['routes', (i) => ((r) => ({ kind: 'route', namespace: r.namespace, name: r.name, item: r }))(parseRoute(i, {}))],
-  ['domains', (i) => ((d) => ({ kind: 'domain', namespace: d.namespace, name: d.name, item: d }))(parseDomain(i, {}))],
+  ['domains', (i) => ((d) => ({ kind: 'domain', namespace: d.namespace, name: d.name, item: d }))(checkedDomain(parseDomain(i, {})))],
   ['collections', (i) => ((c) => ({ kind: 'collection', namespace: c.namespace, name: c.name, item: c }))(parseCollection(i, {}))],
   [
     'documents',
@@ -38,6 +39,15 @@ const SECTIONS: Array<[keyof Config['proxy']['initResources'], Parse]> = [
   ],
   ['secrets', (i) => ((s) => ({ kind: 'secret', namespace: s.namespace, name: s.name, item: s }))(parseSecret(i, {}))],
 ];
+
+/** A domain whose cert and key cannot serve TLS together stops start-up, as the admin API refuses it. */
+function checkedDomain(domain: Domain): Domain {
+  if (domain.cert !== undefined && domain.key !== undefined) {
+    const problem = certificateProblem(domain.cert, domain.key);
+    if (problem !== null) throw invalidField(problem.field, problem.message);
+  }
+  return domain;
+}
 
 function moduleInput(item: Record<string, unknown>): Record<string, unknown> {
   const { payload, ...rest } = item;

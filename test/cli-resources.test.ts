@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { SPECS_IN_ORDER } from '../src/cli/resources/index.js';
 import { cli } from './support/cli-run.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { selfSignedCertificate } from '../src/tls/self-signed.js';
 
 let gw: TestGateway;
 let admin: string;
@@ -156,6 +157,8 @@ describe('collections, documents and secrets', () => {
 });
 
 describe('the CLI’s field tables match the server', () => {
+  /** a domain's certificate and key must serve TLS together */
+  const PAIR = selfSignedCertificate({ commonName: 'f.test', hosts: ['f.test'], days: 1 });
   /** A value of each field for a full item (references point at items created first). */
   const FULL: Record<string, string[]> = {
     namespace: ['name=full', 'tags=a,b'],
@@ -163,7 +166,7 @@ describe('the CLI’s field tables match the server', () => {
     service: ['name=fs', 'namespace=full', 'urls=http://a.test', 'retries=1', 'retryTimeout=1s', 'connectTimeout=2s', 'requestTimeout=3s',
       'tlsSkipVerify=true', 'http2Only=false', 'hideDGateHeaders=true', 'disableQueryParams=true', 'tags=t'],
     route: ['name=fr', 'namespace=full', 'paths=/a', 'methods=GET', 'service=fs', 'modules=fm', 'stripPath=true', 'preserveHost=true', 'tags=t'],
-    domain: ['name=fd', 'namespace=full', 'patterns=f.test', 'priority=5', 'cert=PEM', 'key=PEM', 'tags=t'],
+    domain: ['name=fd', 'namespace=full', 'patterns=f.test', 'priority=5', `cert=${PAIR.cert}`, `key=${PAIR.key}`, 'tags=t'],
     collection: ['name=fc', 'namespace=full', 'schema:={}', 'visibility=public', 'type=document', 'tags=t'],
     document: ['id=fdoc', 'namespace=full', 'collection=fc', 'data:={"a":1}'],
     secret: ['name=fsec', 'namespace=full', 'data=x', 'tags=t'],

@@ -26,6 +26,8 @@ describe('proxy TLS listener', () => {
   let gw: TestGateway;
   let tlsPort: number;
   let dir: string;
+  /** called when a ?wait= request reaches the upstream */
+  let onSleep: ((path: string) => void) | null = null;
   const certs = {
     fallback: opensslCert('fallback.test'),
     shop: opensslCert('shop.test'),
@@ -41,7 +43,7 @@ describe('proxy TLS listener', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dgate-tls-test-'));
-    echo = await startEchoServer();
+    echo = await startEchoServer({ onSleep: (path) => onSleep?.(path) });
     gw = await startTestGateway({
       proxy: {
         tls: { port: 0, cert_file: file('fallback.crt', certs.fallback.cert), key_file: file('fallback.key', certs.fallback.key) },
@@ -119,6 +121,23 @@ describe('proxy TLS listener', () => {
     }
   });
 
+  it('a request in flight while the certificate changes is answered', async () => {
+    const current = (await peerCertificate(tlsPort, 'c.test')).fingerprint256;
+    const swapTo = current === new X509Certificate(certs.c.cert).fingerprint256 ? certs.c2 : certs.c;
+    const target = new X509Certificate(swapTo.cert).fingerprint256;
+    const reached = new Promise<void>((resolve) => (onSleep = () => resolve()));
+    let swappedAt = 0;
+    const slow = get(new https.Agent({ keepAlive: false }), tlsPort, 'c.test', [certs.c.cert, certs.c2.cert], '/slow?wait=5s').then((r) => ({ ...r, at: Date.now() }));
+    await reached;
+    await gw.put('domain', { name: 'c', patterns: ['c.test'], cert: swapTo.cert, key: swapTo.key });
+    await until(async () => (await peerCertificate(tlsPort, 'c.test')).fingerprint256 === target, 'new handshakes to get the new certificate');
+    swappedAt = Date.now();
+    const answer = await slow;
+    onSleep = null;
+    assert.equal(answer.status, 200);
+    assert.ok(answer.at >= swappedAt, 'the answer came after the new certificate was in use');
+  });
+
   it('a keep-alive connection opened before a certificate change stays usable', unlessBun(BUN_LIMITS.tlsCertificateSwap), async () => {
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     try {
@@ -138,9 +157,9 @@ describe('proxy TLS listener', () => {
 });
 
 /** One GET over `agent` with SNI `servername`; the connection's local port and certificate. */
-function get(agent: https.Agent, port: number, servername: string, ca: string[]): Promise<{ status: number; localPort: number; fingerprint: string }> {
+function get(agent: https.Agent, port: number, servername: string, ca: string[], path = '/ka'): Promise<{ status: number; localPort: number; fingerprint: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, servername, headers: { host: servername }, ca, agent, path: '/ka' }, (res) => {
+    const req = https.get({ host: '127.0.0.1', port, servername, headers: { host: servername }, ca, agent, path }, (res) => {
       const socket = res.socket as import('node:tls').TLSSocket;
       const out = { status: res.statusCode!, localPort: socket.localPort!, fingerprint: socket.getPeerCertificate().fingerprint256 };
       res.resume();
@@ -187,6 +206,9 @@ admin:
     assert.equal((await peerCertificate(proxyTls, 'localhost')).fingerprint256, proxyFp);
     const adminFp = new X509Certificate(readFileSync(join(tlsDir, 'admin.crt'))).fingerprint256;
     assert.equal((await peerCertificate(adminTls, 'localhost')).fingerprint256, adminFp);
+    const old = await sClient(adminTls, 'localhost', ['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0']);
+    assert.notEqual(old.code, 0, 'the admin listener refuses TLS 1.1 too');
+    assert.equal(old.cn, null);
   });
 
   it('dgate-cli talks to the admin API over TLS when told to trust its certificate (NODE_EXTRA_CA_CERTS)', async () => {
@@ -215,6 +237,16 @@ admin:
       assert.ok(text.includes('**redacted**'), `${what} shows the placeholder`);
     }
     assert.ok(got.out.includes(pair.cert.split('\n')[1]!), 'the certificate stays readable');
+    // the exported file applies as it is: the placeholder keeps the stored key
+    const exportFile = join(dir, 'export.yaml');
+    writeFileSync(exportFile, exported.out);
+    const edited = exported.out.replace('priority: 0', 'priority: 3');
+    assert.notEqual(edited, exported.out);
+    writeFileSync(exportFile, edited);
+    const applied = await cliRun(['apply', '-f', exportFile], { NODE_EXTRA_CA_CERTS: ca });
+    assert.equal(applied.code, 0, applied.out);
+    const after = await cliRun(['dom', 'get', 'shop', 'namespace=shop'], { NODE_EXTRA_CA_CERTS: ca });
+    assert.equal(JSON.parse(after.out).priority, 3, 'the domain was written');
     await until(async () => (await peerCertificate(proxyTls, 'shop.example')).subject.CN === 'shop.example', 'the workers to serve the domain certificate');
   });
 
@@ -225,5 +257,39 @@ admin:
     assert.equal((await peerCertificate(proxyTls, 'localhost')).fingerprint256, before.proxy);
     assert.equal((await peerCertificate(adminTls, 'localhost')).fingerprint256, before.admin);
     assert.equal((await peerCertificate(proxyTls, 'shop.example')).subject.CN, 'shop.example', 'domain certificates come back from the store');
+  });
+});
+
+describe('init_resources domains with certificate files', () => {
+  it('reads cert_file/key_file (relative to the config file) and serves the certificate by SNI', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dgate-tls-init-'));
+    const pair = opensslCert('init.test');
+    writeFileSync(join(dir, 'init.crt'), pair.cert);
+    writeFileSync(join(dir, 'init.key'), pair.key);
+    const gw = await startTestGateway({
+      storage: { dir },
+      proxy: {
+        tls: { port: 0, auto_generate: true },
+        init_resources: { domains: [{ name: 'init', namespace: 'default', patterns: ['init.test'], cert_file: join(dir, 'init.crt'), key_file: join(dir, 'init.key') }] },
+      },
+    });
+    try {
+      assert.equal((await sClient(gw.gateway.proxyTlsPort!, 'init.test')).cn, 'init.test');
+      assert.equal((await gw.admin('GET', '/api/v1/domain/init')).body.data.key, '**redacted**');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('a pair that cannot serve TLS, or cert with cert_file, stops start-up naming the item and field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dgate-tls-init-'));
+    const a = opensslCert('a.test');
+    const b = opensslCert('b.test');
+    const start = (domain: Record<string, unknown>) =>
+      startTestGateway({ storage: { dir }, proxy: { init_resources: { domains: [{ name: 'd', namespace: 'default', patterns: ['d.test'], ...domain }] } } });
+    await assert.rejects(start({ cert: a.cert, key: b.key }), /init_resources\.domains\[0\]: key: does not match the certificate in cert/);
+    writeFileSync(join(dir, 'a.crt'), a.cert);
+    await assert.rejects(start({ cert: a.cert, cert_file: join(dir, 'a.crt'), key: a.key }), /proxy\.init_resources\.domains\[0\]\.cert_file: set cert or cert_file, not both/);
+    await assert.rejects(start({ cert_file: join(dir, 'missing.crt'), key: a.key }), /proxy\.init_resources\.domains\[0\]\.cert_file: cannot read/);
   });
 });

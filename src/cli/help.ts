@@ -24,7 +24,8 @@ Commands:
   cluster, nodes    list the gateway's nodes with the revision each has applied
 
 Global flags (before the resource):
-  --admin URL       admin API address (default http://localhost:9080; env DGATE_ADMIN_API)
+  --admin URL       admin API address (default http://localhost:9080; env DGATE_ADMIN_API);
+                    https:// for admin.tls (a self-signed certificate: env NODE_EXTRA_CA_CERTS=FILE)
   -a, --auth USER:PASS
                     basic auth (env DGATE_ADMIN_AUTH); USER alone asks for the password on a terminal
   --key KEY         key auth, sent in X-DGate-Key (env DGATE_ADMIN_KEY)

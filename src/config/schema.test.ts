@@ -214,6 +214,7 @@ test('proxy.tls and admin.tls: a port, and cert_file with key_file or auto_gener
   throwsConfig({ proxy: { tls: { port: 443 } } }, 'config: proxy.tls: set cert_file and key_file, or auto_generate: true for a self-signed certificate');
   throwsConfig({ admin: { tls: { port: 9443, cert_file: 'c.pem' } } }, 'config: admin.tls.key_file: cert_file and key_file go together');
   throwsConfig({ admin: { tls: { port: 9443, auto_generate: 'yes' } } }, 'config: admin.tls.auto_generate: expected true or false, got "yes"');
+  throwsConfig({ proxy: { port: 8443, tls: { port: 8443, auto_generate: true } } }, 'config: proxy.tls.port: must differ from proxy.port (both are 8443)');
 });
 
 test('unsupported DGate features are refused unless absent, false or empty', () => {

@@ -21,6 +21,7 @@ import {
   type KeySpec,
   type SectionSpec,
 } from './keys.js';
+import { inlineDomainFiles } from './domain-files.js';
 import { inlinePayloadFiles } from './payload-files.js';
 
 type Tree = Record<string, unknown>;
@@ -40,6 +41,7 @@ export function validateConfig(raw: unknown, ctx: ValidateContext): Config {
   applyCrossKeyRules(tree, raw, ctx);
   const init = (tree['proxy'] as Tree)['initResources'] as Tree;
   init['modules'] = inlinePayloadFiles(init['modules'] as ResourceItem[], ctx.file ? dirname(ctx.file) : ctx.cwd);
+  init['domains'] = inlineDomainFiles(init['domains'] as ResourceItem[], ctx.file ? dirname(ctx.file) : ctx.cwd);
   tree['file'] = ctx.file;
   return deepFreeze(tree as unknown as Config);
 }
@@ -172,8 +174,8 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   if (proxy['enableH2c'] === true && proxy['enableHttp2'] !== true) throw configError('proxy.enable_h2c', 'requires proxy.enable_http2: true');
 
   const admin = tree['admin'] as Tree;
-  applyListenerTlsRules(proxy['tls'] as Tree | null, 'proxy.tls', ctx);
-  applyListenerTlsRules(admin['tls'] as Tree | null, 'admin.tls', ctx);
+  applyListenerTlsRules(proxy['tls'] as Tree | null, proxy['port'] as number, 'proxy', ctx);
+  applyListenerTlsRules(admin['tls'] as Tree | null, admin['port'] as number, 'admin', ctx);
   const basicAuth = admin['basicAuth'] as { users: unknown[] };
   const keyAuth = admin['keyAuth'] as { keys: unknown[] };
   if (admin['authMethod'] === 'basic' && basicAuth.users.length === 0) {
@@ -193,8 +195,10 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
 }
 
 /** proxy.tls / admin.tls: files go in pairs and resolve against the working directory; some certificate must exist. */
-function applyListenerTlsRules(tls: Tree | null, path: string, ctx: DefaultContext): void {
+function applyListenerTlsRules(tls: Tree | null, plainPort: number, section: string, ctx: DefaultContext): void {
   if (tls === null) return;
+  const path = `${section}.tls`;
+  if (tls['port'] !== 0 && tls['port'] === plainPort) throw configError(`${path}.port`, `must differ from ${section}.port (both are ${plainPort})`);
   if ((tls['certFile'] === null) !== (tls['keyFile'] === null)) {
     throw configError(`${path}.${tls['certFile'] === null ? 'cert_file' : 'key_file'}`, 'cert_file and key_file go together');
   }

@@ -45,7 +45,8 @@ export class ProxyServer {
 
   /** `onTlsError`: new domain certificates could not be put in use (the previous ones stay) */
   constructor(listen: { host: string; port: number; tls: ProxyTlsOptions | null; h2c: Http2Limits | null; http2: Http2Limits | null; onTlsError?: (err: Error) => void }, opts: PipelineOptions) {
-    this.#opts = { ...opts, httpsPort: null };
+    // the configured port until the listener has bound (port 0: the one the OS picked)
+    this.#opts = { ...opts, httpsPort: listen.tls === null || listen.tls.port === 0 ? null : listen.tls.port };
     this.#onTlsError = listen.onTlsError ?? (() => {});
     const handler: RequestHandler = (req, res) => {
       const table = this.#table;
