@@ -361,6 +361,23 @@ describe('h2 over TLS (ALPN) with proxy.enable_http2', () => {
     }
   });
 
+  it("a domain's certificate is chosen by SNI on the h2 listener", async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'dgate-h2-sni-'));
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=sni.test', '-addext', 'subjectAltName=DNS:sni.test']);
+    const sni = { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+    await tlsGw.put('namespace', { name: 'sni' });
+    await tlsGw.put('service', { name: 'echo', namespace: 'sni', urls: [echo.url] });
+    await tlsGw.put('route', { name: 'echo', namespace: 'sni', paths: ['/echo/*'], methods: ['*'], service: 'echo' });
+    await tlsGw.put('domain', { name: 'sni', namespace: 'sni', patterns: ['sni.test'], cert: sni.cert, key: sni.key });
+    writeFileSync(join(dir, 'ca.pem'), sni.cert);
+    // verified against the domain's own certificate: the fallback one would fail the handshake
+    const { stdout } = await run('curl', ['-sS', '-i', '--http2', '--cacert', join(dir, 'ca.pem'), '--resolve', `sni.test:${tlsPort}:127.0.0.1`, `https://sni.test:${tlsPort}/echo/sni`]);
+    assert.match(stdout, /^HTTP\/2 200/);
+  });
+
   it('gRPC unary over h2 with TLS', async () => {
     const c = grpcClient(`localhost:${tlsPort}`, grpc.credentials.createSsl(Buffer.from(cert.cert)));
     try {
