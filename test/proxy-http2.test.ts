@@ -149,6 +149,30 @@ describe('h2c on the proxy port', () => {
     assert.equal(JSON.parse(res.body).data.body, 'part one, part two');
   });
 
+  it('a GET whose stream ends with an empty DATA frame is a GET without a body upstream', async () => {
+    const session = http2.connect(gw.proxyUrl);
+    try {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const s = session.request({ ':path': '/echo/get' }, { endStream: false });
+        let body = '';
+        let status = 0;
+        s.setEncoding('utf8');
+        s.on('response', (h) => (status = Number(h[':status'])));
+        s.on('data', (d: string) => (body += d));
+        s.on('end', () => resolve({ status, body }));
+        s.on('error', reject);
+        s.end();
+      });
+      assert.equal(answer.status, 200);
+      const data = JSON.parse(answer.body).data;
+      assert.equal(data.method, 'GET');
+      assert.equal(data.body, '');
+      assert.equal(data.req_headers['Transfer-Encoding'] ?? data.req_headers['transfer-encoding'], undefined);
+    } finally {
+      session.close();
+    }
+  });
+
   it('an HTTP/2 client gets no connection-specific headers from an HTTP/1.1 upstream answering in chunks', async () => {
     const res = await h2request(gw.proxyUrl, '/echo/big?size=100000');
     assert.equal(res.status, 200);

@@ -30,6 +30,17 @@ export function connectionSpecificField(headers: IncomingHttpHeaders): string | 
   return null;
 }
 
+/**
+ * A request without a body to pass on: its HEADERS frame ended the stream, or it is a GET or HEAD
+ * without a length (some clients end those with an empty DATA frame; its bytes are dropped).
+ */
+export function bodiless(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean {
+  if (stream.endAfterHeaders) return true;
+  if (headers['content-length'] !== undefined) return false;
+  const method = headers[':method'];
+  return method === 'GET' || method === 'HEAD';
+}
+
 /** A client's HTTP/2 request as node:http's IncomingMessage. */
 export class H2Request {
   readonly method: string;
@@ -60,7 +71,7 @@ export class H2Request {
     }
     // A body follows the HEADERS frame without a declared length (gRPC): the pipeline sees it as
     // an HTTP/1.1 request of unknown length (the upstream request is built from rawHeaders).
-    if (!stream.endAfterHeaders && headers['content-length'] === undefined) this.headers['transfer-encoding'] = 'chunked';
+    if (!bodiless(stream, headers)) this.headers['transfer-encoding'] = 'chunked';
     const socket = stream.session?.socket as { remoteAddress?: string; encrypted?: boolean } | undefined;
     this.socket = {
       remoteAddress: socket?.remoteAddress ?? '',

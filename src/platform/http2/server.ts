@@ -9,7 +9,7 @@
 import http2, { type Http2Server, type Http2SecureServer, type ServerHttp2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2Limits, RequestHandler } from '../listener.js';
-import { connectionSpecificField, H2Request, H2Response } from './exchange.js';
+import { bodiless, connectionSpecificField, H2Request, H2Response } from './exchange.js';
 
 const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR } = http2.constants;
 
@@ -71,7 +71,7 @@ export function serveStreams(server: Http2Server | Http2SecureServer, limits: Ht
       }
       const res = new H2Response(stream);
       // a request without a body has nothing to read: its stream can end (and close) on its own
-      if (stream.endAfterHeaders) stream.resume();
+      if (bodiless(stream, headers)) stream.resume();
       stream.once('aborted', () => {
         // the gateway's own reset (its RST_STREAM is still to be written: the stream must stay)
         if (res.resetByGateway) return;
