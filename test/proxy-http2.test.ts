@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import http2, { type IncomingHttpHeaders } from 'node:http2';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
@@ -199,6 +200,37 @@ describe('h2c on the proxy port', () => {
     const ok = await h2request(gw.proxyUrl, '/echo/m?wait=1ms', { headers: { te: 'trailers' } });
     assert.equal(ok.status, 200);
     assert.equal(echoHits, before + 1);
+  });
+});
+
+describe('HTTP/1.1 beside h2c', () => {
+  /** raw bytes on a new connection; the status of the first answer, 0 if none came */
+  const probe = (raw: string) =>
+    new Promise<number>((resolve) => {
+      const socket = net.connect(Number(new URL(gw.proxyUrl).port), '127.0.0.1', () => socket.write(raw, 'latin1'));
+      let data = '';
+      const done = () => {
+        socket.destroy();
+        const m = /^HTTP\/1\.[01] (\d{3})/.exec(data);
+        resolve(m === null ? 0 : Number(m[1]));
+      };
+      socket.on('data', (d) => {
+        data += d.toString('latin1');
+        if (data.includes('\r\n\r\n')) done();
+      });
+      socket.on('error', done);
+      socket.on('close', done);
+    });
+
+  it('still refuses request smuggling attempts and oversized heads, before the upstream', async () => {
+    const before = echoHits;
+    const head = 'Host: x\r\n';
+    assert.equal(await probe(`POST /echo/p?wait=1ms HTTP/1.1\r\n${head}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /echo/s?wait=1ms HTTP/1.1\r\n${head}\r\n`), 400);
+    assert.equal(await probe(`POST /echo/p?wait=1ms HTTP/1.1\r\n${head}Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!`), 400);
+    assert.ok([400, 431].includes(await probe(`GET /echo/p?wait=1ms HTTP/1.1\r\n${head}X-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`)));
+    // a request line that starts like the HTTP/2 preface but is not it is HTTP/1.1 (and malformed)
+    assert.equal(await probe(`PRI /echo/p HTTP/1.1\r\n${head}\r\n`) === 200, false);
+    assert.equal(echoHits, before);
   });
 });
 
