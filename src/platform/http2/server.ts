@@ -30,16 +30,21 @@ export function http2Settings(limits: Http2Limits): http2.ServerOptions {
 
 /** Counts a connection's client-cancelled streams over a fixed window. */
 class ResetCounter {
+  readonly #limit: number;
+  readonly #windowMs: number;
   #count = 0;
   #windowStart = 0;
-  constructor(private readonly limit: number, private readonly windowMs: number) {}
+  constructor(limit: number, windowMs: number) {
+    this.#limit = limit;
+    this.#windowMs = windowMs;
+  }
   /** true when this reset goes over the limit */
   add(now: number): boolean {
-    if (now - this.#windowStart > this.windowMs) {
+    if (now - this.#windowStart > this.#windowMs) {
       this.#windowStart = now;
       this.#count = 0;
     }
-    return ++this.#count > this.limit;
+    return ++this.#count > this.#limit;
   }
 }
 
