@@ -119,6 +119,8 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
         maxConnections: p.maxConnections,
       },
       maxBodyBytes: p.maxBodyBytes,
+      h2c: p.enableH2c ? { ...p.http2 } : null,
+      http2: p.enableHttp2 ? { ...p.http2 } : null,
     },
     accessLog: p.accessLog.enabled ? { sampleRate: p.accessLog.sampleRate, file: p.accessLog.file, nodeId: config.nodeId } : null,
     moduleLogLevel: p.consoleLogLevel,

@@ -80,13 +80,16 @@ test('DELETE /service by body and by path; a missing one is 404', async () => {
   assert.equal(noName.json.error, 'name: is required');
 });
 
-test('http2Only: true is refused at write time naming the field (HTTP/2 to upstreams is not supported yet); false is accepted', async () => {
+test('http2Only: true or false is stored; another value is refused naming the field and nothing changes', async () => {
   const rev = await admin.rev();
-  const r = await admin.call('PUT', '/api/v1/service', { name: 'h2', urls: ['http://127.0.0.1:1'], http2Only: true });
-  assert.equal(r.status, 400);
-  assert.equal(r.json.error, 'http2Only: HTTP/2 to upstreams is not supported yet (set it to false or leave it out)');
+  const bad = await admin.call('PUT', '/api/v1/service', { name: 'h2', urls: ['http://127.0.0.1:1'], http2Only: 'yes' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error, 'http2Only: must be true or false');
   assert.equal((await admin.call('GET', '/api/v1/service/h2')).status, 404);
   assert.equal(await admin.rev(), rev);
+  const h2 = await admin.call('PUT', '/api/v1/service', { name: 'h2', urls: ['http://127.0.0.1:1'], http2Only: true });
+  assert.equal(h2.status, 201);
+  assert.equal(h2.json.data.http2Only, true);
   const plain = await admin.call('PUT', '/api/v1/service', { name: 'h2', urls: ['http://127.0.0.1:1'], http2Only: false });
   assert.equal(plain.status, 201);
   assert.equal(plain.json.data.http2Only, false);

@@ -121,6 +121,21 @@ export interface ProxyConfig {
   /** Client connections per proxy process; 0 = no limit. */
   readonly maxConnections: number;
   readonly initResources: InitResources;
+  /** `enable_http2`: h2 (ALPN) on the TLS listener. */
+  readonly enableHttp2: boolean;
+  /** `enable_h2c`: cleartext HTTP/2 with prior knowledge on the plain port (needs enableHttp2). */
+  readonly enableH2c: boolean;
+  readonly http2: Http2Config;
+}
+
+/** Limits of HTTP/2 client connections (`proxy.http2`). */
+export interface Http2Config {
+  readonly maxConcurrentStreams: number;
+  /** bytes of one request's header list */
+  readonly maxHeaderListSize: number;
+  /** client stream resets allowed within resetWindowMs before GOAWAY */
+  readonly resetLimit: number;
+  readonly resetWindowMs: number;
 }
 
 /** `proxy.access_log`: one JSON line per request (off by default). */

@@ -412,8 +412,33 @@ export const CONFIG_KEYS: SectionSpec = {
           },
         },
         tls: listenerTls('HTTPS proxy listener beside the plain one; domains with cert/key serve their certificate by SNI'),
-        enable_http2: { kind: 'unsupported', doc: 'HTTP/2 listener' },
-        enable_h2c: { kind: 'unsupported', doc: 'cleartext HTTP/2 listener' },
+        enable_http2: { kind: 'bool', default: false, doc: 'HTTP/2 on the proxy: h2 over TLS (ALPN, HTTP/1.1 fallback) on the TLS listener' },
+        enable_h2c: {
+          kind: 'bool',
+          default: false,
+          doc: 'cleartext HTTP/2 with prior knowledge on the plain port, next to HTTP/1.1 (requires enable_http2)',
+        },
+        http2: {
+          kind: 'section',
+          doc: 'limits of HTTP/2 client connections',
+          keys: {
+            max_concurrent_streams: { kind: 'int', min: 1, max: 10_000, default: 100, doc: 'streams a client may have open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS)' },
+            max_header_list_size: {
+              kind: 'int',
+              min: 1024,
+              max: 1_048_576,
+              default: 32_768,
+              doc: 'bytes of one request header list (HEADERS plus CONTINUATION frames, names and values); beyond it the stream is refused',
+            },
+            reset_limit: {
+              kind: 'int',
+              min: 1,
+              default: 200,
+              doc: 'streams a client may cancel (RST_STREAM) within reset_window before its connection is closed with GOAWAY ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487)',
+            },
+            reset_window: { kind: 'duration', default: 10_000, doc: 'the window reset_limit counts in' },
+          },
+        },
       },
     },
 

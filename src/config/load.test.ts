@@ -97,6 +97,9 @@ test('no file anywhere: built-in defaults', () => {
         documents: [],
         secrets: [],
       },
+      enableHttp2: false,
+      enableH2c: false,
+      http2: { maxConcurrentStreams: 100, maxHeaderListSize: 32_768, resetLimit: 200, resetWindowMs: 10_000 },
     },
     admin: {
       host: '127.0.0.1',

@@ -218,8 +218,8 @@ test('proxy.tls and admin.tls: a port, and cert_file with key_file or auto_gener
 });
 
 test('unsupported DGate features are refused unless absent, false or empty', () => {
-  throwsConfig({ proxy: { enable_http2: true } }, 'config: proxy.enable_http2: not supported yet');
-  throwsConfig({ proxy: { enable_h2c: 'true' } }, 'config: proxy.enable_h2c: not supported yet');
+  throwsConfig({ proxy: { enable_h2c: 'true' } }, 'config: proxy.enable_h2c: requires proxy.enable_http2: true');
+  throwsConfig({ proxy: { enable_http2: true, enable_h2c: true, http2: { max_concurrent_streams: 0 } } }, 'config: proxy.http2.max_concurrent_streams: expected an integer from 1 to 10000, got 0');
   throwsConfig({ admin: { auth_method: 'jwt' } }, 'config: admin.auth_method: "jwt" is not supported yet');
 });
 

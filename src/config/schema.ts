@@ -183,6 +183,7 @@ function applyCrossKeyRules(tree: Tree, raw: Tree, ctx: DefaultContext): void {
   const accessLog = proxy['accessLog'] as Tree;
   if (accessLog['file'] !== null) accessLog['file'] = resolve(ctx.cwd, accessLog['file'] as string);
   applyListenerRules(proxy);
+  if (proxy['enableH2c'] === true && proxy['enableHttp2'] !== true) throw configError('proxy.enable_h2c', 'requires proxy.enable_http2: true');
 
   const admin = tree['admin'] as Tree;
   applyListenerTlsRules(proxy['tls'] as Tree | null, proxy['port'] as number, 'proxy', ctx);

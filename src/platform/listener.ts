@@ -37,6 +37,18 @@ export interface ListenerOptions {
   limits: ListenerLimits;
   /** called for every request or connection the listener refuses */
   onRefusal: OnRefusal;
+  /** cleartext HTTP/2 (prior knowledge) on the same port, under these limits; null = HTTP/1.1 only */
+  h2c: Http2Limits | null;
+}
+
+/** Limits of a client's HTTP/2 connection (proxy.http2). */
+export interface Http2Limits {
+  maxConcurrentStreams: number;
+  /** bytes of one request's header list */
+  maxHeaderListSize: number;
+  /** streams a client may reset within resetWindowMs before its connection is closed (GOAWAY) */
+  resetLimit: number;
+  resetWindowMs: number;
 }
 
 export interface HttpListener {
@@ -87,6 +99,9 @@ export type CreateListener = (opts: ListenerOptions, handler: RequestHandler, up
 export type LimitRequestBody = (req: IncomingMessage, max: number, onExceed: () => void) => void;
 
 const platform = isBun ? await import('./bun/listener.js') : await import('./node/listener.js');
+const { createH2cListener } = await import('./http2/h2c-listener.js');
 
-export const createListener: CreateListener = platform.createListener;
+/** HTTP/1.1 (the runtime's own listener), or HTTP/1.1 and h2c on one port (node:http and node:http2 behind a preface check). */
+export const createListener: CreateListener = (opts, handler, upgrade) =>
+  opts.h2c === null ? platform.createListener(opts, handler, upgrade) : createH2cListener(opts, opts.h2c, handler, upgrade);
 export const limitRequestBody: LimitRequestBody = platform.limitRequestBody;

@@ -4,7 +4,7 @@
  * same handler as the plain listener's, with `req.socket.encrypted` true.
  */
 import { isBun } from './runtime.js';
-import type { HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } from './listener.js';
+import type { Http2Limits, HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } from './listener.js';
 
 export { TLS_MIN_VERSION } from './tls-version.js';
 
@@ -34,6 +34,8 @@ export interface CertificateSelector {
 export interface TlsListenerOptions extends ListenerOptions {
   /** served when SNI is absent or picks no certificate; null = such handshakes fail */
   readonly fallback: TlsCertificate | null;
+  /** HTTP/2 by ALPN (h2, then http/1.1) under these limits (proxy.enable_http2); null = HTTP/1.1 only */
+  readonly h2: Http2Limits | null;
 }
 
 export interface TlsHttpListener extends HttpListener {
@@ -44,6 +46,11 @@ export interface TlsHttpListener extends HttpListener {
 /** `upgrade`: WebSocket upgrades (wss://), as on the plain listener */
 export type CreateTlsListener = (opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions) => TlsHttpListener;
 
-export const createTlsListener: CreateTlsListener = isBun
+const createHttp1TlsListener: CreateTlsListener = isBun
   ? (await import('./bun/tls-listener.js')).createTlsListener
   : (await import('./node/tls-listener.js')).createTlsListener;
+const { createH2TlsListener } = await import('./http2/tls-listener.js');
+
+/** HTTPS (the runtime's own listener), or with `h2` HTTP/2 and HTTP/1.1 by ALPN (node:http2's secure server, both runtimes). */
+export const createTlsListener: CreateTlsListener = (opts, handler, upgrade) =>
+  opts.h2 === null ? createHttp1TlsListener(opts, handler, upgrade) : createH2TlsListener(opts, opts.h2, handler);

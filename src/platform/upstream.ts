@@ -34,6 +34,8 @@ export interface UpstreamRequest {
 }
 
 export interface UpstreamPool {
+  /** speaks HTTP/2 to the upstream (services with http2Only) */
+  readonly http2?: boolean;
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean;
   /** closes once idle */
   close(): Promise<void>;
@@ -62,3 +64,6 @@ export interface UpstreamPoolOptions {
 export type CreateUpstreamPool = (opts: UpstreamPoolOptions) => UpstreamPool;
 
 export const createUpstreamPool: CreateUpstreamPool = isBun ? (await import('./bun/upstream.js')).createUpstreamPool : (await import('./node/upstream.js')).createUpstreamPool;
+
+/** HTTP/2 (h2c or h2) sessions per origin, node:http2 on both runtimes. */
+export const createHttp2UpstreamPool: CreateUpstreamPool = (await import('./http2/upstream.js')).createHttp2UpstreamPool;

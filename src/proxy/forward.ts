@@ -56,7 +56,11 @@ export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], ro
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || (extraHop !== null && extraHop.has(lower))) continue;
+    if (HOP_BY_HOP.has(lower) || (extraHop !== null && extraHop.has(lower))) {
+      // an HTTP/2 upstream is told the client takes trailers (gRPC requires it); HTTP/1.1 ones are not
+      if (lower === 'te' && target.pool.http2 === true && raw[i + 1].trim().toLowerCase() === 'trailers') out.push('te', 'trailers');
+      continue;
+    }
     if (lower === 'host') {
       clientHost = raw[i + 1];
       continue;
@@ -254,9 +258,10 @@ export class Forward implements UpstreamHandler {
     return false;
   }
 
-  onComplete(): void {
+  onComplete(trailers?: unknown): void {
     this.upstreamEnded(null);
     this.done = true;
+    if (trailers != null && this.req.httpVersionMajor === 2) sendTrailers(this.res, trailers);
     this.res.end();
   }
 
@@ -292,6 +297,23 @@ export class Forward implements UpstreamHandler {
     else if (timedOut) reply.gatewayTimeout(res);
     else reply.badGateway(res);
   }
+}
+
+/**
+ * The upstream's trailers (a flat [name, value, ...] list, bytes from undici or strings) to an
+ * HTTP/2 client, after the body: gRPC's status travels there.
+ */
+function sendTrailers(res: ServerResponse, trailers: unknown): void {
+  if (!Array.isArray(trailers) || trailers.length === 0) return;
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < trailers.length; i += 2) {
+    const name = latin1(trailers[i] as Buffer | string).toLowerCase();
+    if (HOP_BY_HOP.has(name)) continue;
+    const value = latin1(trailers[i + 1] as Buffer | string);
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  res.addTrailers(out);
 }
 
 /** A header name or value as the client received it (undici hands out bytes, fetch strings). */

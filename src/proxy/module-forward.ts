@@ -37,6 +37,8 @@ export class ModuleForward extends Forward {
   #modifying = false;
   /** the upstream finished while they ran */
   #endedWhileModifying = false;
+  /** the upstream's trailers, when it finished while they ran */
+  #trailers: unknown = null;
   /** body chunks that arrived while asynchronous modifiers ran (sent after the head) */
   #held: Buffer[] = [];
   #heldBytes = 0;
@@ -125,8 +127,7 @@ export class ModuleForward extends Forward {
         if (!this.#afterModifiers() || this.#collecting) return;
         for (const chunk of held) this.res.write(chunk);
         if (this.#endedWhileModifying) {
-          this.done = true;
-          this.res.end();
+          super.onComplete(this.#trailers);
         } else if (this.#pausedForHold) {
           this.#pausedForHold = false;
           this.resume!();
@@ -300,13 +301,14 @@ export class ModuleForward extends Forward {
     return super.onData(chunk);
   }
 
-  override onComplete(): void {
+  override onComplete(trailers?: unknown): void {
     this.upstreamEnded(null);
     if (this.#modifying && !this.#collecting) {
       this.#endedWhileModifying = true;
+      this.#trailers = trailers;
       return;
     }
-    if (!this.#collecting) return super.onComplete();
+    if (!this.#collecting) return super.onComplete(trailers);
     this.#complete = true;
     const body = Buffer.concat(this.#chunks);
     for (const w of this.#bodyWaiters) w(body);

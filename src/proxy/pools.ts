@@ -1,4 +1,4 @@
-import { createUpstreamPool, type UpstreamPool } from '../platform/upstream.js';
+import { createHttp2UpstreamPool, createUpstreamPool, type UpstreamPool } from '../platform/upstream.js';
 import { isPrivateAddress, privateAddressError, publicOnlyLookup } from './private-addresses.js';
 import type { PoolProvider, PoolSettings } from '../runtime/service-runtime.js';
 
@@ -30,12 +30,12 @@ export const defaultTransport: TransportOptions = {
 };
 
 function keyOf(s: PoolSettings): string {
-  return `${s.origin}|${s.tlsSkipVerify ? 1 : 0}|${s.connectTimeoutMs}`;
+  return `${s.origin}|${s.tlsSkipVerify ? 1 : 0}|${s.connectTimeoutMs}|${s.http2 ? 2 : 1}`;
 }
 
 /**
- * Keep-alive connection pools to upstreams (undici on Node, fetch on Bun), one per (origin, TLS verification, connect
- * timeout). Pools outlive runtime tables: a new revision reuses the pools (and open connections)
+ * Keep-alive connection pools to upstreams (undici on Node, fetch on Bun; node:http2 sessions for http2Only
+ * services), one per (origin, TLS verification, connect timeout, protocol). Pools outlive runtime tables: a new revision reuses the pools (and open connections)
  * of unchanged services; pools that no table uses any more are closed once idle.
  */
 export class PoolRegistry implements PoolProvider<UpstreamPool> {
@@ -54,7 +54,7 @@ export class PoolRegistry implements PoolProvider<UpstreamPool> {
     if (p === undefined) {
       const t = this.#transport;
       const address = new URL(s.origin).hostname.replace(/^\[|\]$/g, '');
-      p = createUpstreamPool({
+      p = (s.http2 ? createHttp2UpstreamPool : createUpstreamPool)({
         origin: s.origin,
         connections: t.maxConnsPerHost > 0 ? t.maxConnsPerHost : null,
         keepAlive: !t.disableKeepAlives,

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createListener, type HttpListener, type UpgradeOptions, type WebSocketUpgrade } from '../platform/listener.js';
+import { createListener, type Http2Limits, type HttpListener, type UpgradeOptions, type WebSocketUpgrade } from '../platform/listener.js';
 import { createTlsListener, type TlsCertificate, type TlsHttpListener } from '../platform/tls-listener.js';
 import type { ListenerLimits, OnRefusal } from '../platform/listener-limits.js';
 import type { UpstreamPool } from '../platform/upstream.js';
@@ -36,6 +36,10 @@ export interface ProxyServerOptions {
   limits: ListenerLimits;
   /** request body limit of routes without maxBodyBytes, bytes; 0 = none */
   maxBodyBytes: number;
+  /** cleartext HTTP/2 on the plain port under these limits (proxy.enable_h2c); null = off */
+  h2c: Http2Limits | null;
+  /** HTTP/2 (ALPN h2) on the TLS listener under these limits (proxy.enable_http2); null = off */
+  http2: Http2Limits | null;
 }
 
 /**
@@ -54,7 +58,7 @@ export class ProxyServer {
   readonly #onTlsError: (err: Error) => void;
 
   /** `onTlsError`: new domain certificates could not be put in use (the previous ones stay) */
-  constructor(listen: { host: string; port: number; limits: ListenerLimits; onRefusal: OnRefusal; tls: ProxyTlsOptions | null; onTlsError?: (err: Error) => void }, opts: PipelineOptions) {
+  constructor(listen: { host: string; port: number; limits: ListenerLimits; onRefusal: OnRefusal; tls: ProxyTlsOptions | null; h2c: Http2Limits | null; http2: Http2Limits | null; onTlsError?: (err: Error) => void }, opts: PipelineOptions) {
     // the configured port until the listener has bound (port 0: the one the OS picked)
     this.#opts = { ...opts, httpsPort: listen.tls === null || listen.tls.port === 0 ? null : listen.tls.port };
     this.#onTlsError = listen.onTlsError ?? (() => {});
@@ -73,8 +77,8 @@ export class ProxyServer {
     const upgrade: UpgradeOptions = { handler: serve, idleTimeoutMs: opts.websocket.idleTimeoutMs, maxMessageBytes: opts.websocket.maxMessageBytes };
     // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
     const reusePort = cluster.isWorker;
-    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, limits: listen.limits, onRefusal: listen.onRefusal, connections: channels.connection }, handler, upgrade);
-    this.#tls = listen.tls === null ? null : createTlsListener({ host: listen.host, port: listen.tls.port, reusePort, limits: listen.limits, onRefusal: listen.onRefusal, connections: channels.connection, fallback: listen.tls.fallback }, handler, upgrade);
+    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, h2c: listen.h2c, limits: listen.limits, onRefusal: listen.onRefusal, connections: channels.connection }, handler, upgrade);
+    this.#tls = listen.tls === null ? null : createTlsListener({ host: listen.host, port: listen.tls.port, reusePort, limits: listen.limits, onRefusal: listen.onRefusal, connections: channels.connection, fallback: listen.tls.fallback, h2: listen.http2, h2c: null }, handler, upgrade);
   }
 
   get table(): RuntimeTable<UpstreamPool> | null {

@@ -6,6 +6,8 @@ export interface PoolSettings {
   origin: string;
   tlsSkipVerify: boolean;
   connectTimeoutMs: number;
+  /** HTTP/2 to the upstream (service http2Only) */
+  http2: boolean;
 }
 
 /** Gives each target the connection pool for its settings (see proxy/pools.ts). */
@@ -43,7 +45,7 @@ export class ServiceRuntime<P> {
     const connectTimeoutMs = service.connectTimeout / NS_PER_MS;
     this.targets = service.urls.map((url) => {
       const base = splitTarget(url);
-      return { ...base, pool: pools.pool({ origin: base.origin, tlsSkipVerify: service.tlsSkipVerify, connectTimeoutMs }) };
+      return { ...base, pool: pools.pool({ origin: base.origin, tlsSkipVerify: service.tlsSkipVerify, connectTimeoutMs, http2: service.http2Only }) };
     });
   }
 

@@ -14,7 +14,7 @@ export const serviceSpec: ResourceSpec = {
     { name: 'connectTimeout', type: 'duration', default: 0, about: '0 = 10s' },
     { name: 'requestTimeout', type: 'duration', default: 0, about: '0 = none; exceeded: 504' },
     { name: 'tlsSkipVerify', type: 'boolean', default: false, about: 'accept any upstream certificate' },
-    { name: 'http2Only', type: 'boolean', default: false, about: 'HTTP/2 to the upstream: not supported yet, only false is accepted' },
+    { name: 'http2Only', type: 'boolean', default: false, about: 'HTTP/2 to the upstream (h2c for http://, h2 for https://); gRPC services need it' },
     { name: 'hideDGateHeaders', type: 'boolean', default: false, about: 'do not send X-DGate-* headers upstream' },
     { name: 'disableQueryParams', type: 'boolean', default: false, about: "drop the client's query string" },
     TAGS_FIELD,

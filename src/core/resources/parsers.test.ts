@@ -59,7 +59,7 @@ test('service: urls, retries and durations', () => {
   refused(() => svc({ retryTimeout: -1 }), 'retryTimeout: must not be negative');
   refused(() => svc({ requestTimeout: '5 seconds' }), 'requestTimeout: must be a duration: integer nanoseconds or a string such as "1.5s"');
   refused(() => svc({ http2Only: 'yes' }), 'http2Only: must be true or false');
-  refused(() => svc({ http2Only: true }), 'http2Only: HTTP/2 to upstreams is not supported yet (set it to false or leave it out)');
+  assert.equal(svc({ http2Only: true }).http2Only, true);
   assert.equal(svc({ http2Only: false }).http2Only, false);
 });
 

@@ -21,18 +21,11 @@ export function parseService(input: unknown, defaults: ParseDefaults): Service {
     connectTimeout: duration(body, 'connectTimeout'),
     requestTimeout: duration(body, 'requestTimeout'),
     tlsSkipVerify: bool(body, 'tlsSkipVerify'),
-    http2Only: http2Only(body),
+    http2Only: bool(body, 'http2Only'),
     hideDGateHeaders: bool(body, 'hideDGateHeaders'),
     disableQueryParams: bool(body, 'disableQueryParams'),
     tags: tags(body),
   });
-}
-
-/** Only false: HTTP/2 to upstreams is not supported yet, and DGate never enforced it either. */
-function http2Only(body: Body): boolean {
-  const v = bool(body, 'http2Only');
-  if (v) throw invalidField('http2Only', 'HTTP/2 to upstreams is not supported yet (set it to false or leave it out)');
-  return v;
 }
 
 /** An absolute http(s) URL with a host and no fragment; kept as written (query included). */

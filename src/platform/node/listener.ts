@@ -13,10 +13,7 @@ import { deadlineCheckMs, guardHead, rawRefusal, refuse, urlOverflowed, type Lis
  * keep-alive idle time and the connection cap; guardHead adds the URL length (414).
  */
 export function createListener(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): HttpListener {
-  const server = http.createServer(serverOptions(opts.limits), guardHead(opts.limits, opts.onRefusal, handler, false));
-  guardServer(server, opts);
-  const upgrades = upgrade === undefined ? null : new NodeUpgrades(upgrade, server);
-  if (upgrades !== null) server.on('upgrade', upgrades.onUpgrade);
+  const { server, upgrades } = createHttpServer(opts, handler, upgrade);
   reportConnections(server, opts.connections);
   return {
     listen: () => listen(server, opts.port, opts.host),
@@ -27,6 +24,15 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler, u
         void upgrades?.close();
       }),
   };
+}
+
+/** node:http under the listener limits, with WebSocket upgrades (the plain listener's, and h2c's HTTP/1.1 side). */
+export function createHttpServer(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): { server: http.Server; upgrades: NodeUpgrades | null } {
+  const server = http.createServer(serverOptions(opts.limits), guardHead(opts.limits, opts.onRefusal, handler, false));
+  guardServer(server, opts);
+  const upgrades = upgrade === undefined ? null : new NodeUpgrades(upgrade, server);
+  if (upgrades !== null) server.on('upgrade', upgrades.onUpgrade);
+  return { server, upgrades };
 }
 
 /** node:http(s) server options enforcing the limits node:http knows itself. */
