@@ -24,6 +24,7 @@ installCleanup('observability');
 const CONFIGS = {
   disabled: { yaml: 'disable_metrics: true\n', proxy: '', what: 'disable_metrics: true (nothing subscribes to the request path)' },
   metrics: { yaml: '', proxy: '', what: 'metrics and stats on (the default)' },
+  control: { yaml: 'disable_metrics: true\n', proxy: '', what: 'a second disable_metrics: true gateway (--control: the noise floor of the comparison)' },
   'access-log': { yaml: '', proxy: '  access_log: { enabled: true, sample_rate: 1 }\n', what: 'metrics and stats on, plus proxy.access_log {enabled: true, sample_rate: 1}' },
 };
 const PATH = '/x';
@@ -36,6 +37,7 @@ const HELP = `Usage: node bench/observability.mjs [options]
   --threads N        wrk threads (default 1)
   --runtime R        node (default) or bun: the runtime the gateways run on
   --access-log       also measure a third gateway with proxy.access_log {enabled: true, sample_rate: 1}
+  --control          also measure a second disabled gateway: how far apart two identical configs come out
   --proxy-cpu N      CPU the gateways are pinned to (default 0)
   --load-cpu N       CPU wrk and the upstream are pinned to (default 1)
   --out DIR          where the JSON result goes (default bench/results)
@@ -45,10 +47,11 @@ const HELP = `Usage: node bench/observability.mjs [options]
 function parseArgs(argv) {
   return parseBenchArgs(argv, {
     help: HELP,
-    defaults: { runtime: 'node', accessLog: false },
+    defaults: { runtime: 'node', accessLog: false, control: false },
     extra: {
       '--runtime': (o, { next }) => (o.runtime = listOption('--runtime', next(), ['node', 'bun'])[0]),
       '--access-log': (o) => (o.accessLog = true),
+      '--control': (o) => (o.control = true),
     },
   });
 }
@@ -98,7 +101,7 @@ async function main() {
   for (const tool of ['nginx', 'wrk', 'taskset', 'getconf']) if (!which(tool)) die(`${tool} not found (apt-get update && apt-get install -y nginx wrk)`);
   const ncpu = os.availableParallelism();
   if (opts.proxyCpu >= ncpu || opts.loadCpu >= ncpu) die(`only ${ncpu} CPUs: pick --proxy-cpu/--load-cpu below that`);
-  const names = ['disabled', 'metrics', ...(opts.accessLog ? ['access-log'] : [])];
+  const names = ['disabled', 'metrics', ...(opts.accessLog ? ['access-log'] : []), ...(opts.control ? ['control'] : [])];
   makeTmpDir(opts.keepTmp);
   const startedAt = new Date();
   const meta = {
@@ -122,7 +125,7 @@ async function main() {
   const targets = {};
   for (const n of names) {
     targets[n] = await startGateway(`gateway-${n}`, opts, snap.bin, CONFIGS[n]);
-    await configure(targets[n], upstream.port, n !== 'disabled');
+    await configure(targets[n], upstream.port, n !== 'disabled' && n !== 'control');
     console.log(`  ${n}: ${CONFIGS[n].what}; 127.0.0.1:${targets[n].port} (pid ${targets[n].proc.pid})`);
   }
 
