@@ -11,6 +11,11 @@ import { isBun } from './runtime.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** What both listeners' responses count: the body bytes sent (an upstream body passed on as a stream: its Content-Length). */
+export interface CountedResponse {
+  readonly bodyBytes: number;
+}
+
 /**
  * Hands an upstream answer's body to the client as it is, without reading it chunk by chunk.
  * Offered by listeners that can (Bun's); the body is a web ReadableStream.

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MODULE_TIME, type ModuleTime } from '../modules/hook-runner.js';
 import { channels } from '../observability/channels.js';
+import type { CountedResponse } from '../platform/listener.js';
 
 const METER = Symbol('dgate.requestMeter');
 const START: Readonly<Record<string, never>> = Object.freeze({});
@@ -22,7 +23,6 @@ export class RequestMeter implements ModuleTime {
   upstream: string | null = null;
   upstreamMs = 0;
   moduleMs = 0;
-  bytesOut = 0;
 }
 
 /** The meter of an observed request, undefined when nobody listens. */
@@ -36,11 +36,6 @@ export function meterModuleTime(req: IncomingMessage, ctx: object): void {
   if (m !== undefined) (ctx as { [MODULE_TIME]?: ModuleTime })[MODULE_TIME] = m;
 }
 
-function byteLength(chunk: unknown, encoding: unknown): number {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-  return (chunk as Uint8Array | null)?.byteLength ?? 0;
-}
-
 /**
  * Called first for every proxy request: publishes its start, and when the request's end is
  * observed, starts a meter and publishes the end event when the response closes.
@@ -50,26 +45,6 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse): void 
   if (!channels.requestEnd.hasSubscribers) return;
   const m = new RequestMeter();
   (req as Metered)[METER] = m;
-  // Body bytes are counted where they are written (write/end of this response only).
-  const write = res.write;
-  const end = res.end;
-  const r = res as unknown as { write: (...args: unknown[]) => boolean; end: (...args: unknown[]) => unknown; sendStream?: (status: number, headers: Headers, body: unknown) => void };
-  r.write = function (this: unknown, chunk?: unknown, encoding?: unknown, ...rest: unknown[]) {
-    m.bytesOut += byteLength(chunk, encoding);
-    return (write as (...args: unknown[]) => boolean).call(this, chunk, encoding, ...rest);
-  };
-  r.end = function (this: unknown, chunk?: unknown, encoding?: unknown, ...rest: unknown[]) {
-    if (chunk !== undefined && typeof chunk !== 'function') m.bytesOut += byteLength(chunk, encoding);
-    return (end as (...args: unknown[]) => unknown).call(this, chunk, encoding, ...rest);
-  };
-  const sendStream = r.sendStream;
-  if (sendStream !== undefined) {
-    // a body passed on as a stream is not read here: its declared length counts
-    r.sendStream = function (this: unknown, status: number, headers: Headers, body: unknown) {
-      m.bytesOut += Number(headers.get('content-length') ?? 0) || 0;
-      return sendStream.call(this, status, headers, body);
-    };
-  }
   res.once('close', () => {
     const cl = req.headers['content-length'];
     const id = req.headers['x-request-id'];
@@ -82,7 +57,7 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse): void 
       // 499 (as nginx): the client went away before an answer was sent
       status: res.headersSent ? res.statusCode : 499,
       bytesIn: cl === undefined ? 0 : Number(cl) || 0,
-      bytesOut: m.bytesOut,
+      bytesOut: (res as unknown as Partial<CountedResponse>).bodyBytes ?? 0,
       moduleMs: m.moduleMs,
       upstreamMs: m.upstreamMs,
       totalMs: performance.now() - m.start,

@@ -32,9 +32,13 @@ abstract class Family<S> {
 
   /** the series of these label values (in labelNames order), created on first use */
   protected at(values: readonly string[]): S {
-    const key = values.length === 1 ? values[0]! : values.join(SEP);
+    return this.atKey(values.length === 1 ? values[0]! : values.join(SEP), values);
+  }
+
+  /** the same, for a caller that has the key already (`values` joined by "\u0001"); `values` is kept only for a new series */
+  protected atKey(key: string, values: readonly string[] | (() => readonly string[])): S {
     let e = this.series.get(key);
-    if (e === undefined) this.series.set(key, (e = { labels: values, s: this.create() }));
+    if (e === undefined) this.series.set(key, (e = { labels: typeof values === 'function' ? values() : values, s: this.create() }));
     return e.s;
   }
 
@@ -108,13 +112,32 @@ export class HistogramFamily extends Family<HistogramSeries> {
   }
 
   observe(values: readonly string[], v: number): void {
-    const s = this.at(values);
+    this.#add(this.at(values), v);
+  }
+
+  /** observe() for a caller that built the series key itself (see atKey) */
+  observeKeyed(key: string, values: () => readonly string[], v: number): void {
+    this.#add(this.atKey(key, values), v);
+  }
+
+  #add(s: HistogramSeries, v: number): void {
     const b = this.#bounds;
     let i = 0;
     while (i < b.length && v > b[i]!) i++;
     s.counts[i]!++;
     s.sum += v;
     s.count++;
+  }
+
+  /** a counter family of the series' counts (e.g. requests_total beside their duration histogram) */
+  countsJSON(name: string, help: string): MetricJson {
+    return {
+      name,
+      help,
+      type: 'counter',
+      aggregator: 'sum',
+      values: [...this.series.values()].map((e) => ({ value: e.s.count, labels: this.labelsOf(e.labels) })),
+    };
   }
 
   toJSON(): MetricJson {

@@ -36,7 +36,6 @@ export const METRIC_NAMES = {
  * unsubscribes; `toJSON()` is what the node merges (prom-client's metric JSON).
  */
 export class ProcessMetrics {
-  readonly #requests = new CounterFamily(METRIC_NAMES.requests, 'Requests answered by the proxy', REQUEST_LABELS);
   readonly #requestDuration = new HistogramFamily(METRIC_NAMES.requestDuration, 'Time from the request to the last byte of the answer, seconds', REQUEST_LABELS, DURATION_BUCKETS);
   readonly #inFlight = new Gauge(METRIC_NAMES.inFlight, 'Requests being answered', 'sum');
   readonly #connections = new Gauge(METRIC_NAMES.connections, 'Open client connections on the proxy listener (Node listener only)', 'sum');
@@ -63,9 +62,13 @@ export class ProcessMetrics {
   };
   readonly #onEnd = (e: RequestEndEvent) => {
     this.#inFlight.value--;
-    const labels = [e.namespace ?? '', e.route ?? '', e.service ?? '', methodLabel(e.method), statusClass(e.status)];
-    this.#requests.inc(labels);
-    this.#requestDuration.observe(labels, e.totalMs / 1000);
+    // one series per label set: its count is dgate_requests_total
+    const ns = e.namespace ?? '';
+    const route = e.route ?? '';
+    const service = e.service ?? '';
+    const method = methodLabel(e.method);
+    const cls = statusClass(e.status);
+    this.#requestDuration.observeKeyed(`${ns}\u0001${route}\u0001${service}\u0001${method}\u0001${cls}`, () => [ns, route, service, method, cls], e.totalMs / 1000);
   };
   readonly #onHook = (e: HookEvent) => {
     const labels = [e.namespace, e.module, e.hook];
@@ -73,11 +76,12 @@ export class ProcessMetrics {
     if (e.failed) this.#hookErrors.inc(labels);
   };
   readonly #onUpstream = (e: UpstreamEvent) => {
-    const scope = `${e.namespace}/${e.service}`;
-    const labels = [e.namespace, e.service, this.#origins.value(scope, e.upstream)];
-    this.#upstreamDuration.observe(labels, e.durationMs / 1000);
-    if (e.retry) this.#upstreamRetries.inc(labels);
-    if (e.error !== null) this.#upstreamErrors.inc([...labels, this.#errorCodes.value('', e.error)]);
+    const scope = `${e.namespace}\u0001${e.service}`;
+    const origin = this.#origins.value(scope, e.upstream);
+    const labels = () => [e.namespace, e.service, origin];
+    this.#upstreamDuration.observeKeyed(`${scope}\u0001${origin}`, labels, e.durationMs / 1000);
+    if (e.retry) this.#upstreamRetries.inc(labels());
+    if (e.error !== null) this.#upstreamErrors.inc([...labels(), this.#errorCodes.value('', e.error)]);
   };
   readonly #onConnection = (e: ConnectionEvent) => {
     this.#connections.value += e.delta;
@@ -118,7 +122,7 @@ export class ProcessMetrics {
     const runtime = (await this.#runtime.getMetricsAsJSON()) as unknown as MetricJson[];
     if (!this.#proxy) return runtime;
     const own = [
-      this.#requests,
+      { toJSON: () => this.#requestDuration.countsJSON(METRIC_NAMES.requests, 'Requests answered by the proxy') },
       this.#requestDuration,
       this.#inFlight,
       this.#connections,

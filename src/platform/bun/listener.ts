@@ -259,6 +259,8 @@ type Listener = () => void;
 /** node:http's ServerResponse over a fetch Response, for the members the pipeline and ctx use. */
 class BunResponse implements StreamingResponse {
   headersSent = false;
+  /** body bytes sent (a stream handed over: its Content-Length, 0 without) */
+  bodyBytes = 0;
   writableEnded = false;
   destroyed = false;
   /** the client asked to close the connection after this answer */
@@ -351,7 +353,9 @@ class BunResponse implements StreamingResponse {
     if (this.writableEnded || this.destroyed) return false;
     if (!this.headersSent) this.writeHead(200);
     const c = this.#stream();
-    c.enqueue(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.bodyBytes += bytes.byteLength;
+    c.enqueue(bytes);
     return (c.desiredSize ?? 0) > 0;
   }
 
@@ -359,6 +363,7 @@ class BunResponse implements StreamingResponse {
     if (this.writableEnded || this.destroyed) return this;
     if (!this.headersSent) this.writeHead(200);
     this.writableEnded = true;
+    if (chunk !== undefined) this.bodyBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     if (this.#controller === null) {
       this.#respond(chunk === undefined || chunk.length === 0 ? null : chunk);
     } else {
@@ -371,6 +376,7 @@ class BunResponse implements StreamingResponse {
   }
 
   sendStream(status: number, headers: Headers, body: ReadableStream<Uint8Array> | null): void {
+    this.bodyBytes += Number(headers.get('content-length') ?? 0) || 0;
     this.#status = status;
     this.#headers = headers;
     this.headersSent = true;

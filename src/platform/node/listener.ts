@@ -7,6 +7,26 @@ import type { HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } fr
 import { NodeUpgrades } from './upgrade.js';
 import { deadlineCheckMs, guardHead, rawRefusal, refuse, urlOverflowed, type ListenerLimits, type OnRefusal } from '../listener-limits.js';
 
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  return (chunk as Uint8Array | null | undefined)?.byteLength ?? 0;
+}
+
+/** node:http's response counting the body bytes written (`bodyBytes`, read by request observers). */
+class CountingResponse<Req extends http.IncomingMessage = http.IncomingMessage> extends http.ServerResponse<Req> {
+  bodyBytes = 0;
+
+  override write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    this.bodyBytes += byteLength(chunk, encoding);
+    return (super.write as (c: unknown, e?: unknown, cb?: unknown) => boolean)(chunk, encoding, cb);
+  }
+
+  override end(chunk?: unknown, encoding?: unknown, cb?: unknown): this {
+    if (chunk !== undefined && typeof chunk !== 'function') this.bodyBytes += byteLength(chunk, encoding);
+    return (super.end as (c?: unknown, e?: unknown, cb?: unknown) => this)(chunk, encoding, cb);
+  }
+}
+
 /**
  * node:http; a malformed request is answered 400 and closed by the parser, before any handler.
  * Its own options enforce the head size (431), the head and whole-request deadlines (408), the
@@ -38,6 +58,7 @@ export function createHttpServer(opts: ListenerOptions, handler: RequestHandler,
 /** node:http(s) server options enforcing the limits node:http knows itself. */
 export function serverOptions(limits: ListenerLimits): http.ServerOptions {
   return {
+    ServerResponse: CountingResponse,
     keepAliveTimeout: limits.idleTimeoutMs,
     headersTimeout: limits.headerTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
