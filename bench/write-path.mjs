@@ -100,10 +100,34 @@ function rssKb(pid) {
   }
 }
 
+function parentOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
 function rssOf(gw) {
   const pids = descendants(gw.proc.pid);
-  // taskset execs the command, so the group leader is the primary; its children are the workers
-  return pids.map((pid) => ({ pid, role: pid === gw.proc.pid ? 'primary' : 'worker', rss_mb: (rssKb(pid) ?? 0) / 1024 }));
+  // taskset execs the command, so the group leader is the started process: the primary, or the
+  // Node launcher when it relaunched the server on Bun (then the workers are grandchildren)
+  const depth = new Map([[gw.proc.pid, 0]]);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const pid of pids) {
+      if (depth.has(pid)) continue;
+      const d = depth.get(parentOf(pid));
+      if (d !== undefined) {
+        depth.set(pid, d + 1);
+        changed = true;
+      }
+    }
+  }
+  const launched = [...depth.values()].some((d) => d >= 2);
+  const roles = launched ? ['launcher', 'primary', 'worker'] : ['primary', 'worker', 'worker'];
+  return pids.map((pid) => ({ pid, role: roles[Math.min(depth.get(pid) ?? 2, 2)], rss_mb: (rssKb(pid) ?? 0) / 1024 }));
 }
 
 const percentile = (xs, p) => {

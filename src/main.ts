@@ -26,10 +26,11 @@ import { noPools, TableBuilder } from './runtime/table.js';
 import { MemoryStore } from './store/memory.js';
 import { SqliteStore } from './store/sqlite.js';
 import { readLocalSnapshot, writeLocalSnapshotInBackground } from './store/local-snapshot.js';
-import type { ChangeStore } from './store/store.js';
+import type { ChangeStore, Snapshot } from './store/store.js';
 import { LocalSnapshotKeeper } from './sync/local-snapshot-keeper.js';
 import { Syncer } from './sync/syncer.js';
 import { ChangeWriter } from './sync/writer.js';
+import { requestCollection } from './platform/choose.js';
 import { runtimeName, runtimeVersion } from './platform/runtime.js';
 import { applyStartupResources } from './startup-resources.js';
 import { startEchoServer } from './testserver/echo.js';
@@ -191,8 +192,15 @@ async function loadState(syncer: Syncer, config: Config, etcd: Etcd3 | null, log
  * are ~10 MB of parsed objects) are not needed once written. The two below take what they need.
  */
 
+/** Snapshots of at least this many items are followed by a collection request (see requestCollection). */
+const LARGE_SNAPSHOT_ITEMS = 1000;
+
 function localSnapshotKeeper(dir: string, syncer: Syncer, logger: Logger): LocalSnapshotKeeper {
-  return new LocalSnapshotKeeper({ write: (snap) => writeLocalSnapshotInBackground(dir, snap) }, () => syncer.state, logger);
+  const write = async (snap: Snapshot) => {
+    await writeLocalSnapshotInBackground(dir, snap);
+    if (snap.items.length >= LARGE_SNAPSHOT_ITEMS) requestCollection();
+  };
+  return new LocalSnapshotKeeper({ write }, () => syncer.state, logger);
 }
 
 /**

@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<void> {
     import('../observability/log.js'),
     import('../observability/process-guards.js'),
   ]);
-  const config = loadConfig(load);
+  const config = loadConfig({ ...load, collectGarbage: releaseHeap });
   releaseHeap();
   const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId });
   installProcessGuards(logger);

@@ -313,3 +313,29 @@ test('configuredRuntime: a bad file fails as loadConfig does', () => {
   throwsConfig(() => configuredRuntime({ argv: ['-c', 'broken.yaml'], env: {}, cwd }), /invalid YAML/);
   throwsConfig(() => configuredRuntime({ argv: ['-c', 'missing.yaml'], env: {}, cwd }), /config file not found/);
 });
+
+test('a large YAML file read with a collector gives the same config, re-created from JSON only when JSON keeps every value', () => {
+  const routes = Array.from({ length: 3000 }, (_, i) => `      - { name: r${i}, namespace: default, paths: ["/r/${i}"], methods: [GET], service: up }`).join('\n');
+  const yaml = `log_level: warn\nproxy:\n  init_resources:\n    services: [{ name: up, namespace: default, urls: ["http://127.0.0.1:9"] }]\n    routes:\n${routes}\n`;
+  assert.ok(yaml.length >= 256 * 1024, `${yaml.length} bytes`);
+  const cwd = dirWith({ 'big.yaml': yaml });
+  let collections = 0;
+  const options = { argv: ['-c', 'big.yaml'], env: {}, cwd };
+  const recreated = loadConfig({ ...options, collectGarbage: () => collections++ });
+  assert.equal(collections, 1);
+  assert.deepEqual(recreated, loadConfig(options));
+  assert.equal(recreated.proxy.initResources.routes.length, 3000);
+  // a value JSON cannot carry (.inf) keeps the tree as parsed, and the same error as without a collector
+  const withInf = dirWith({ 'big.yaml': yaml.replace('log_level: warn', 'log_level: warn\nversion: .inf') });
+  collections = 0;
+  const tries = [() => loadConfig({ argv: ['-c', 'big.yaml'], env: {}, cwd: withInf, collectGarbage: () => collections++ }), () => loadConfig({ argv: ['-c', 'big.yaml'], env: {}, cwd: withInf })];
+  const outcomes = tries.map((f) => {
+    try {
+      return JSON.stringify(f().version);
+    } catch (err) {
+      return String((err as Error).message);
+    }
+  });
+  assert.equal(collections, 0);
+  assert.equal(outcomes[0], outcomes[1]);
+});

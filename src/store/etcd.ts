@@ -411,7 +411,11 @@ export class EtcdStore implements ChangeStore {
     const S = state.rev;
     const id = randomUUID();
     const chunkPrefix = `snap/${pad(S, REV_DIGITS)}/${id}/`;
-    const items = state.items.sort((a, b) => cmp(itemKey(a.kind, a.namespace, a.name), itemKey(b.kind, b.namespace, b.name)));
+    // keys made once (not twice per comparison: 10,000 items would make ~280,000 key strings)
+    const items = state.items
+      .map((it) => ({ key: itemKey(it.kind, it.namespace, it.name), it }))
+      .sort((a, b) => cmp(a.key, b.key))
+      .map((k) => k.it);
     const count = await this.#writeChunks(chunkPrefix, Buffer.from(JSON.stringify(items)));
     const keepFrom = Math.max(1, S - this.#historyLimit + 1);
     const pointerValue: SnapshotPointer = { rev: S, id, count, at: new Date().toISOString() };

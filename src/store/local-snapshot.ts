@@ -74,14 +74,25 @@ export async function writeLocalSnapshotInBackground(dir: string, snapshot: Snap
     pieces.push(Buffer.from(`${i > 0 ? ',' : ''}${slice.slice(1, -1)}`));
   }
   pieces.push(Buffer.from(']}'));
-  const body = Buffer.concat(pieces);
-  const header: Header = { format: FORMAT, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length };
+  // the pieces are hashed and written as they are: no copy of the whole body
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for (const piece of pieces) {
+    hash.update(piece);
+    bytes += piece.length;
+  }
+  const header: Header = { format: FORMAT, sha256: hash.digest('hex'), bytes };
   await mkdir(dir, { recursive: true });
   const file = join(dir, LOCAL_SNAPSHOT_FILE);
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]));
+    pieces.unshift(Buffer.from(`${JSON.stringify(header)}\n`));
+    // writev may write less than asked (a full disk fails instead): write the rest
+    for (let written = (await handle.writev(pieces)).bytesWritten, total = bytes + pieces[0]!.length; written < total; ) {
+      const rest = Buffer.concat(pieces).subarray(written);
+      written += (await handle.write(rest)).bytesWritten;
+    }
     await handle.sync();
   } catch (err) {
     await handle.close();
