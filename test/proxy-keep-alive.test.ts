@@ -17,12 +17,13 @@ const procReadable = await access(PROC_TCP).then(() => true, () => false);
 /** Ticks per second of /proc/net/tcp's tm->when column (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** The timer of the IPv4 loopback socket whose local port is `port`: {timer: 2 = keep-alive, secondsLeft}. */
+/** The timer of the established IPv4 loopback socket whose local port is `port`: {timer: 2 = keep-alive, secondsLeft}. */
 async function socketTimer(port: number): Promise<{ timer: number; secondsLeft: number }> {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
   const rows = (await readFile(PROC_TCP, 'utf8')).split('\n').map((l) => l.trim().split(/\s+/));
-  const row = rows.find((r) => r[1] === `0100007F:${hex}`);
-  assert.ok(row !== undefined, `a socket with local port ${port} in ${PROC_TCP}`);
+  // the established one (state 01): an earlier connection on the same local port may linger in TIME_WAIT
+  const row = rows.find((r) => r[1] === `0100007F:${hex}` && r[3] === '01');
+  assert.ok(row !== undefined, `an established socket with local port ${port} in ${PROC_TCP}`);
   const [timer, when] = row[5]!.split(':');
   return { timer: parseInt(timer!, 16), secondsLeft: parseInt(when!, 16) / TICKS_PER_SECOND };
 }
