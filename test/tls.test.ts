@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { BUN_LIMITS, unlessBun } from './support/runtime.js';
 import { freePort, putJson, startServerProcess, stop, tempDir, type ServerProcess } from './support/server-process.js';
 import { opensslCert, peerCertificate, run, sClient } from './support/tls.js';
 import { until } from './support/until.js';
@@ -34,6 +33,7 @@ describe('proxy TLS listener', () => {
     api: opensslCert('api.shop.test'),
     c: opensslCert('c.test'),
     c2: opensslCert('c.test'),
+    kinds: opensslCert('kinds.test'),
   };
   const file = (name: string, text: string) => {
     const path = join(dir, name);
@@ -56,6 +56,7 @@ describe('proxy TLS listener', () => {
     await gw.put('domain', { name: 'shop', patterns: ['*.shop.test'], priority: 10, cert: certs.shop.cert, key: certs.shop.key });
     await gw.put('domain', { name: 'api', patterns: ['api.shop.test'], priority: 1, cert: certs.api.cert, key: certs.api.key });
     await gw.put('domain', { name: 'c', patterns: ['c.test'], cert: certs.c.cert, key: certs.c.key });
+    await gw.put('domain', { name: 'kinds', patterns: ['/^re[0-9]+\\.test$/', 'pre.*', '*mid*'], cert: certs.kinds.cert, key: certs.kinds.key });
     await gw.put('domain', { name: 'rest', patterns: ['*'], priority: -1 });
   });
   after(async () => {
@@ -68,6 +69,13 @@ describe('proxy TLS listener', () => {
     assert.equal((await sClient(tlsPort, 'www.shop.test')).cn, 'shop.test');
     assert.equal((await sClient(tlsPort, 'c.test')).cn, 'c.test');
     assert.equal((await sClient(tlsPort, 'elsewhere.test')).cn, 'fallback.test');
+  });
+
+  it('regex, prefix and contains patterns get their certificate by SNI too', async () => {
+    assert.equal((await sClient(tlsPort, 're42.test')).cn, 'kinds.test', 'regex');
+    assert.equal((await sClient(tlsPort, 'pre.anything.test')).cn, 'kinds.test', 'prefix');
+    assert.equal((await sClient(tlsPort, 'a.mid.test')).cn, 'kinds.test', 'contains');
+    assert.equal((await sClient(tlsPort, 're.test')).cn, 'fallback.test', 'a name no pattern matches');
   });
 
   it('refuses TLS 1.1 and accepts TLS 1.2 and 1.3', async () => {
@@ -138,7 +146,7 @@ describe('proxy TLS listener', () => {
     assert.ok(answer.at >= swappedAt, 'the answer came after the new certificate was in use');
   });
 
-  it('a keep-alive connection opened before a certificate change stays usable', unlessBun(BUN_LIMITS.tlsCertificateSwap), async () => {
+  it('a keep-alive connection opened before a certificate change stays usable', async () => {
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const before = await get(agent, tlsPort, 'c.test', [certs.c.cert, certs.c2.cert]);
