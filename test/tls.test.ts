@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,6 +175,65 @@ function get(agent: https.Agent, port: number, servername: string, ca: string[],
       res.on('end', () => resolve(out));
     });
     req.on('error', reject);
+  });
+}
+
+describe('proxy TLS listener deadlines', () => {
+  let echo: EchoServer;
+  let gw: TestGateway;
+  let tlsPort: number;
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dgate-tls-deadlines-'));
+    const cert = opensslCert('deadlines.test');
+    writeFileSync(join(dir, 'gw.crt'), cert.cert);
+    writeFileSync(join(dir, 'gw.key'), cert.key);
+    echo = await startEchoServer({});
+    gw = await startTestGateway({
+      proxy: { read_header_timeout: '1s', read_timeout: '2s', idle_timeout: '1s', tls: { port: 0, cert_file: join(dir, 'gw.crt'), key_file: join(dir, 'gw.key') } },
+    });
+    tlsPort = gw.gateway.proxyTlsPort!;
+    await gw.put('service', { name: 'echo', urls: [echo.url] });
+    await gw.put('route', { name: 'echo', paths: ['/*'], methods: ['*'], service: 'echo' });
+  });
+  after(async () => {
+    await gw?.close();
+    await echo?.close();
+  });
+
+  it('a request head late past read_header_timeout is answered 408 and the connection closed', async () => {
+    const r = await tlsExchange(tlsPort, 'GET / HTTP/1.1\r\nHost: x');
+    assert.match(r.data, /^HTTP\/1\.1 408 /);
+    assert.equal(r.closed, true);
+  });
+
+  it('a request body late past read_timeout is answered 408 and the connection closed', async () => {
+    const r = await tlsExchange(tlsPort, 'POST /body HTTP/1.1\r\nHost: x.test\r\nContent-Length: 10\r\n\r\nab');
+    assert.match(r.data, /^HTTP\/1\.1 408 /);
+    assert.equal(r.closed, true);
+  });
+
+  it('a keep-alive connection idle past idle_timeout is closed after its answer', async () => {
+    const r = await tlsExchange(tlsPort, 'GET /idle HTTP/1.1\r\nHost: x.test\r\n\r\n');
+    assert.match(r.data, /^HTTP\/1\.1 200 /);
+    assert.equal(r.closed, true);
+  });
+});
+
+/** Writes `text` on a new TLS connection; what came back until the server closed it (or 15 s passed: closed false). */
+function tlsExchange(port: number, text: string): Promise<{ data: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'x.test', rejectUnauthorized: false }, () => socket.write(text));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ data, closed: false });
+    }, 15_000);
+    socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ data, closed: true });
+    });
   });
 }
 

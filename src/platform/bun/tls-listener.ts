@@ -7,6 +7,7 @@ import type { CertificateSelector, TlsCertificate, TlsHttpListener, TlsListenerO
 import { TLS_MIN_VERSION } from '../tls-version.js';
 import { reportConnections } from '../node/connections.js';
 import { createHttpServer } from '../node/listener.js';
+import { ConnectionDeadlines } from './connection-deadlines.js';
 
 /**
  * Bun's node:tls server, each connection handed once its handshake is done to Bun's node:http
@@ -15,7 +16,8 @@ import { createHttpServer } from '../node/listener.js';
  * ignores `SNICallback`; Bun's node:tls server calls it. So, as on Node, the SNI callback asks the
  * current selector for each handshake: a certificate change applies to the next handshake and
  * leaves open connections (idle keep-alive ones included) as they are, and every domain pattern
- * kind gets its certificate. A secure context is built once per certificate object.
+ * kind gets its certificate. A secure context is built once per certificate object. Bun's
+ * node:http does not time connections given to it: ConnectionDeadlines does.
  */
 export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): TlsHttpListener {
   let selector: CertificateSelector | null = null;
@@ -32,6 +34,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
 
   // connections handed to node:http, with their requests being answered (closed when idle on close)
   const sockets = new Map<Socket, number>();
+  const deadlines = new ConnectionDeadlines(opts.limits, opts.onRefusal);
   let closing = false;
   const { server: http, upgrades } = createHttpServer(
     opts,
@@ -43,10 +46,12 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
         if (sockets.has(socket)) sockets.set(socket, n);
         if (closing && n === 0) socket.destroy();
       });
+      deadlines.request(req, res);
       handler(req, res);
     },
     upgrade,
   );
+  http.on('upgrade', (_req: unknown, socket: Socket) => deadlines.release(socket));
 
   const front = tls.createServer(
     {
@@ -67,6 +72,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
     (socket) => {
       sockets.set(socket, 0);
       socket.once('close', () => sockets.delete(socket));
+      deadlines.watch(socket);
       http.emit('connection', socket);
     },
   );
