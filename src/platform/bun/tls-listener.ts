@@ -77,6 +77,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
     },
   );
   if (opts.limits.maxConnections > 0) front.maxConnections = opts.limits.maxConnections;
+  front.on('drop', () => opts.onRefusal('connection_limit'));
   reportConnections(front, opts.connections);
   // a failed handshake (wrong protocol version, no certificate for the name) only closes that socket
   front.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
