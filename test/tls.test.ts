@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { BUN_LIMITS, unlessBun } from './support/runtime.js';
 import { freePort, putJson, startServerProcess, stop, tempDir, type ServerProcess } from './support/server-process.js';
 import { opensslCert, peerCertificate, run, sClient } from './support/tls.js';
 import { until } from './support/until.js';
@@ -34,6 +34,7 @@ describe('proxy TLS listener', () => {
     api: opensslCert('api.shop.test'),
     c: opensslCert('c.test'),
     c2: opensslCert('c.test'),
+    kinds: opensslCert('kinds.test'),
   };
   const file = (name: string, text: string) => {
     const path = join(dir, name);
@@ -56,6 +57,7 @@ describe('proxy TLS listener', () => {
     await gw.put('domain', { name: 'shop', patterns: ['*.shop.test'], priority: 10, cert: certs.shop.cert, key: certs.shop.key });
     await gw.put('domain', { name: 'api', patterns: ['api.shop.test'], priority: 1, cert: certs.api.cert, key: certs.api.key });
     await gw.put('domain', { name: 'c', patterns: ['c.test'], cert: certs.c.cert, key: certs.c.key });
+    await gw.put('domain', { name: 'kinds', patterns: ['/^re[0-9]+\\.test$/', 'pre.*', '*mid*'], cert: certs.kinds.cert, key: certs.kinds.key });
     await gw.put('domain', { name: 'rest', patterns: ['*'], priority: -1 });
   });
   after(async () => {
@@ -68,6 +70,13 @@ describe('proxy TLS listener', () => {
     assert.equal((await sClient(tlsPort, 'www.shop.test')).cn, 'shop.test');
     assert.equal((await sClient(tlsPort, 'c.test')).cn, 'c.test');
     assert.equal((await sClient(tlsPort, 'elsewhere.test')).cn, 'fallback.test');
+  });
+
+  it('regex, prefix and contains patterns get their certificate by SNI too', async () => {
+    assert.equal((await sClient(tlsPort, 're42.test')).cn, 'kinds.test', 'regex');
+    assert.equal((await sClient(tlsPort, 'pre.anything.test')).cn, 'kinds.test', 'prefix');
+    assert.equal((await sClient(tlsPort, 'a.mid.test')).cn, 'kinds.test', 'contains');
+    assert.equal((await sClient(tlsPort, 're.test')).cn, 'fallback.test', 'a name no pattern matches');
   });
 
   it('refuses TLS 1.1 and accepts TLS 1.2 and 1.3', async () => {
@@ -138,7 +147,7 @@ describe('proxy TLS listener', () => {
     assert.ok(answer.at >= swappedAt, 'the answer came after the new certificate was in use');
   });
 
-  it('a keep-alive connection opened before a certificate change stays usable', unlessBun(BUN_LIMITS.tlsCertificateSwap), async () => {
+  it('a keep-alive connection opened before a certificate change stays usable', async () => {
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const before = await get(agent, tlsPort, 'c.test', [certs.c.cert, certs.c2.cert]);
@@ -166,6 +175,65 @@ function get(agent: https.Agent, port: number, servername: string, ca: string[],
       res.on('end', () => resolve(out));
     });
     req.on('error', reject);
+  });
+}
+
+describe('proxy TLS listener deadlines', () => {
+  let echo: EchoServer;
+  let gw: TestGateway;
+  let tlsPort: number;
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dgate-tls-deadlines-'));
+    const cert = opensslCert('deadlines.test');
+    writeFileSync(join(dir, 'gw.crt'), cert.cert);
+    writeFileSync(join(dir, 'gw.key'), cert.key);
+    echo = await startEchoServer({});
+    gw = await startTestGateway({
+      proxy: { read_header_timeout: '1s', read_timeout: '2s', idle_timeout: '1s', tls: { port: 0, cert_file: join(dir, 'gw.crt'), key_file: join(dir, 'gw.key') } },
+    });
+    tlsPort = gw.gateway.proxyTlsPort!;
+    await gw.put('service', { name: 'echo', urls: [echo.url] });
+    await gw.put('route', { name: 'echo', paths: ['/*'], methods: ['*'], service: 'echo' });
+  });
+  after(async () => {
+    await gw?.close();
+    await echo?.close();
+  });
+
+  it('a request head late past read_header_timeout is answered 408 and the connection closed', async () => {
+    const r = await tlsExchange(tlsPort, 'GET / HTTP/1.1\r\nHost: x');
+    assert.match(r.data, /^HTTP\/1\.1 408 /);
+    assert.equal(r.closed, true);
+  });
+
+  it('a request body late past read_timeout is answered 408 and the connection closed', async () => {
+    const r = await tlsExchange(tlsPort, 'POST /body HTTP/1.1\r\nHost: x.test\r\nContent-Length: 10\r\n\r\nab');
+    assert.match(r.data, /^HTTP\/1\.1 408 /);
+    assert.equal(r.closed, true);
+  });
+
+  it('a keep-alive connection idle past idle_timeout is closed after its answer', async () => {
+    const r = await tlsExchange(tlsPort, 'GET /idle HTTP/1.1\r\nHost: x.test\r\n\r\n');
+    assert.match(r.data, /^HTTP\/1\.1 200 /);
+    assert.equal(r.closed, true);
+  });
+});
+
+/** Writes `text` on a new TLS connection; what came back until the server closed it (or 15 s passed: closed false). */
+function tlsExchange(port: number, text: string): Promise<{ data: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'x.test', rejectUnauthorized: false }, () => socket.write(text));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ data, closed: false });
+    }, 15_000);
+    socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ data, closed: true });
+    });
   });
 }
 

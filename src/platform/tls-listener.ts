@@ -1,7 +1,8 @@
 /**
- * The proxy's HTTPS listener: node:https on Node (certificate chosen per handshake by an SNI
- * callback); `Bun.serve` with a list of certificates by server name on Bun. Requests reach the
- * same handler as the plain listener's, with `req.socket.encrypted` true.
+ * The proxy's HTTPS listener, the certificate chosen per handshake by an SNI callback: node:https
+ * on Node; on Bun, Bun's node:tls server handing its connections to Bun's node:http (Bun.serve
+ * and Bun's node:https have no SNI callback). Requests reach the same handler as the plain
+ * listener's, with `req.socket.encrypted` true.
  */
 import { isBun } from './runtime.js';
 import type { Http2Limits, HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } from './listener.js';

@@ -10,8 +10,6 @@ export const BUN_LIMITS = {
   getWithBody: "Bun's fetch refuses a body on GET and HEAD: on Bun such an upstream request fails with 502",
   reusePort:
     'on Bun each worker binds the port with SO_REUSEPORT and the kernel deals connections to a stuck worker too: they wait until the watchdog replaces it (node:cluster workers share one accept queue)',
-  tlsCertificateSwap:
-    "Bun.serve cannot change the certificates of a running server (reload ignores tls, oven-sh/bun#43815): new domain certificates start a new listener on the same port and Bun closes the old one's idle keep-alive connections (requests in flight finish; clients reconnect)",
   tcpKeepAlive:
     "Bun's fetch has no option for the TCP keep-alive idle time of its upstream connections: proxy.client_transport.keep_alive does not apply on Bun (its connections probe after 60 s)",
 } as const;

@@ -1,107 +1,110 @@
-import type { RequestHandler, UpgradeOptions } from '../listener.js';
-import type { CertificateSelector, NamedCertificate, TlsCertificate, TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
-import { dispatch, isWebSocket, serveUpgrade, servingOf, type BunServer } from './listener.js';
-import { BunTunnels } from './websocket.js';
-
-interface BunTlsEntry {
-  cert: string;
-  key: string;
-  serverName?: string;
-}
-interface BunTlsGlobal {
-  serve(opts: {
-    hostname: string;
-    port: number;
-    reusePort: boolean;
-    idleTimeout: number;
-    maxRequestBodySize: number;
-    tls: BunTlsEntry[];
-    websocket?: ReturnType<BunTunnels['handlers']>;
-    fetch(req: Request, server: BunServer): Response | Promise<Response>;
-    error(err: Error): Response;
-  }): BunServer;
-}
+import net from 'node:net';
+import type { Socket } from 'node:net';
+import tls, { type SecureContext } from 'node:tls';
+import { listen } from '../../net/listen.js';
+import type { ListenerOptions, RequestHandler, UpgradeOptions } from '../listener.js';
+import type { CertificateSelector, TlsCertificate, TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
+import { TLS_MIN_VERSION } from '../tls-version.js';
+import { reportConnections } from '../node/connections.js';
+import { createHttpServer } from '../node/listener.js';
+import { ConnectionDeadlines } from './connection-deadlines.js';
 
 /**
- * `Bun.serve` with `tls`: the first certificate is the default, the others are chosen by SNI
- * server name (exact names, or `*.example.com` for one label); Bun refuses TLS below 1.2.
- *
- * Bun 1.4 cannot change the certificates of a running server (`reload` ignores `tls`, and
- * Bun.serve has no SNI callback), so new certificates start a new server on the same port
- * (SO_REUSEPORT) and the previous one stops accepting: its requests in flight finish, and Bun
- * closes its idle keep-alive connections, which clients then open again on the new server.
+ * Bun's node:tls server, each connection handed once its handshake is done to Bun's node:http
+ * (the server the h2c listener's HTTP/1.1 side uses). Bun.serve takes its certificates as a
+ * static list that a running server cannot change (oven-sh/bun#43815), and Bun's node:https
+ * ignores `SNICallback`; Bun's node:tls server calls it. So, as on Node, the SNI callback asks the
+ * current selector for each handshake: a certificate change applies to the next handshake and
+ * leaves open connections (idle keep-alive ones included) as they are, and every domain pattern
+ * kind gets its certificate. A secure context is built once per certificate object. Bun's
+ * node:http does not time connections given to it: ConnectionDeadlines does.
  */
 export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): TlsHttpListener {
-  // one set of tunnels across the servers that certificate changes start
-  const tunnels = upgrade === undefined ? null : new BunTunnels(upgrade);
-  const serving = servingOf(opts, handler);
-  let server: BunServer | null = null;
-  let port = opts.port;
-  let served: readonly NamedCertificate[] = [];
-  let pending: readonly NamedCertificate[] = [];
-  let closed = false;
-
-  const start = (named: readonly NamedCertificate[]): BunServer => {
-    const tls = entries(opts.fallback, named);
-    if (tls.length === 0) throw new Error('no certificate to serve TLS with');
-    const bun = (globalThis as unknown as { Bun: BunTlsGlobal }).Bun;
-    const s = bun.serve({
-      hostname: opts.host,
-      port,
-      // always: a new server with new certificates binds the port before the old one leaves
-      reusePort: true,
-      // the keep-alive idle limit; lifted while a request is in flight (see dispatch)
-      idleTimeout: serving.idleSeconds,
-      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      tls,
-      ...(tunnels === null ? {} : { websocket: tunnels.handlers() }),
-      fetch: (request, srv) => (tunnels !== null && isWebSocket(request) ? serveUpgrade(request, srv, tunnels, upgrade!, serving, true) : dispatch(request, srv, serving, true)),
-      error: () => new Response('Internal Server Error\n', { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }),
-    });
-    served = named;
-    return s;
+  let selector: CertificateSelector | null = null;
+  const contexts = new WeakMap<TlsCertificate, SecureContext>();
+  const contextOf = (c: TlsCertificate): SecureContext => {
+    let ctx = contexts.get(c);
+    if (ctx === undefined) {
+      ctx = tls.createSecureContext({ cert: c.cert, key: c.key, minVersion: TLS_MIN_VERSION });
+      contexts.set(c, ctx);
+    }
+    return ctx;
   };
+  const fallback = opts.fallback === null ? null : contextOf(opts.fallback);
+
+  // connections handed to node:http, with their requests being answered (closed when idle on close)
+  const sockets = new Map<Socket, number>();
+  const deadlines = new ConnectionDeadlines(opts.limits, opts.onRefusal);
+  let closing = false;
+  const { server: http, upgrades } = createHttpServer(
+    opts,
+    (req, res) => {
+      const socket = req.socket;
+      sockets.set(socket, (sockets.get(socket) ?? 0) + 1);
+      res.once('close', () => {
+        const n = (sockets.get(socket) ?? 1) - 1;
+        if (sockets.has(socket)) sockets.set(socket, n);
+        if (closing && n === 0) socket.destroy();
+      });
+      deadlines.request(req, res);
+      handler(req, res);
+    },
+    upgrade,
+  );
+  http.on('upgrade', (_req: unknown, socket: Socket) => deadlines.release(socket));
+
+  const front = tls.createServer(
+    {
+      ...(opts.fallback === null ? {} : { cert: opts.fallback.cert, key: opts.fallback.key }),
+      minVersion: TLS_MIN_VERSION,
+      SNICallback: (servername, cb) => {
+        try {
+          const chosen = selector?.select(servername.toLowerCase()) ?? null;
+          const ctx = chosen === null ? fallback : contextOf(chosen);
+          // no certificate for this name and no default: the handshake fails
+          if (ctx === null) cb(new Error(`no certificate for ${servername}`), undefined);
+          else cb(null, ctx);
+        } catch (err) {
+          cb(err as Error, undefined);
+        }
+      },
+    },
+    (socket) => {
+      sockets.set(socket, 0);
+      socket.once('close', () => sockets.delete(socket));
+      deadlines.watch(socket);
+      http.emit('connection', socket);
+    },
+  );
+  if (opts.limits.maxConnections > 0) front.maxConnections = opts.limits.maxConnections;
+  front.on('drop', () => opts.onRefusal('connection_limit'));
+  reportConnections(front, opts.connections);
+  // a failed handshake (wrong protocol version, no certificate for the name) only closes that socket
+  front.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
 
   return {
-    listen: async () => {
-      server = start(pending);
-      port = server.port;
-      return port;
-    },
-    close: async () => {
-      closed = true;
-      const s = server;
-      server = null;
-      await Promise.all([s?.stop(false), tunnels?.close()]);
-    },
-    setCertificates: async (certificates: CertificateSelector) => {
-      pending = certificates.named;
-      if (server === null || closed || sameList(served, pending)) return;
-      const old = server;
-      server = start(pending); // throws (keeping the old server) when Bun refuses a certificate
-      void old.stop(false);
+    // Bun's workers bind the port each (SO_REUSEPORT)
+    listen: () => (opts.reusePort ? listenReusingPort(front, opts) : listen(front, opts.port, opts.host)),
+    close: () =>
+      new Promise((resolve) => {
+        closing = true;
+        front.close(() => resolve());
+        void upgrades?.close();
+        for (const [socket, n] of sockets) if (n === 0) socket.destroy();
+      }),
+    setCertificates: async (next) => {
+      // contexts of certificates no longer selected go with the old selector's objects
+      selector = next;
     },
   };
 }
 
-/** Bun's `tls` list: the default certificate first, then one entry per server name. */
-function entries(fallback: TlsCertificate | null, named: readonly NamedCertificate[]): BunTlsEntry[] {
-  const out: BunTlsEntry[] = [];
-  const first = fallback ?? named[0]?.certificate ?? null;
-  if (first === null) return out;
-  out.push({ cert: first.cert, key: first.key });
-  const seen = new Set<string>();
-  for (const n of named) {
-    // the first (most preferred) certificate of a name wins, as the SNI callback's choice does on Node
-    if (seen.has(n.serverName)) continue;
-    seen.add(n.serverName);
-    out.push({ serverName: n.serverName, cert: n.certificate.cert, key: n.certificate.key });
-  }
-  return out;
-}
-
-function sameList(a: readonly NamedCertificate[], b: readonly NamedCertificate[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i]!.serverName !== b[i]!.serverName || a[i]!.certificate !== b[i]!.certificate) return false;
-  return true;
+function listenReusingPort(server: net.Server, opts: ListenerOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: opts.port, host: opts.host, reusePort: true } as net.ListenOptions, () => {
+      server.off('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
 }
