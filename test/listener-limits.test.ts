@@ -308,3 +308,39 @@ describe(`connection cap (${runtimeName})`, () => {
     for (const c of conns) assert.match(c.data(), /^HTTP\/1\.1 200/);
   });
 });
+
+describe('the HTTP/1.1 side of a port that also takes h2c keeps the deadlines', { timeout: 60_000 }, () => {
+  let up: Awaited<ReturnType<typeof recordingUpstream>>;
+  let gw: TestGateway;
+  let port: number;
+  before(async () => {
+    up = await recordingUpstream();
+    ({ gw, port } = await gatewayWith({ enable_http2: true, enable_h2c: true, read_header_timeout: '1s', read_timeout: '2s', idle_timeout: '1s' }, up.url));
+  });
+  after(async () => {
+    await gw?.close();
+    await new Promise((r) => up?.server.close(r));
+  });
+
+  it('a request gets through', async () => {
+    const r = await rawExchange(port, `GET /p HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    assert.equal(r.status, 200, r.data.slice(0, 200));
+  });
+
+  it('a head sent one byte at a time is answered 408 and closed within the header timeout', { timeout: 30_000 }, async () => {
+    up.seen.length = 0;
+    const head = `GET /p HTTP/1.1\r\n${H}X-Slow: ${'s'.repeat(100)}\r\n\r\n`;
+    const r = await rawExchange(port, head.split(''), { gapMs: 200, waitMs: 25_000 });
+    assert.ok(r.closed, 'the connection was still open after 25 s');
+    assert.ok(r.ms < 5_000, `closed after ${r.ms} ms`);
+    assert.equal(r.status, 408);
+    assert.equal(up.seen.length, 0);
+  });
+
+  it('an idle keep-alive connection is closed after proxy.idle_timeout', async () => {
+    const idle = await rawExchange(port, `GET /p HTTP/1.1\r\n${H}\r\n`, { waitMs: 15_000 });
+    assert.equal(idle.status, 200);
+    assert.ok(idle.closed, 'idle connection still open after 15 s');
+    assert.ok(idle.ms < 8_000, `closed after ${idle.ms} ms`);
+  });
+});

@@ -7,7 +7,7 @@ import type { CertificateSelector, TlsCertificate, TlsHttpListener, TlsListenerO
 import { TLS_MIN_VERSION } from '../tls-version.js';
 import { reportConnections } from '../node/connections.js';
 import { createHttpServer } from '../node/listener.js';
-import { ConnectionDeadlines } from './connection-deadlines.js';
+import { ConnectionDeadlines } from '../connection-deadlines.js';
 
 /**
  * Bun's node:tls server, each connection handed once its handshake is done to Bun's node:http

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listen } from '../../net/listen.js';
 import { isBun } from '../runtime.js';
 import type { Http2Limits, HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } from '../listener.js';
+import { ConnectionDeadlines } from '../connection-deadlines.js';
 import { createHttpServer } from '../node/listener.js';
 import { reportConnections } from '../node/connections.js';
 import { createH2cServer } from './server.js';
@@ -31,7 +32,10 @@ export function protocolOf(head: Buffer): 'h1' | 'h2' | null {
 export function createH2cListener(opts: ListenerOptions, limits: Http2Limits, handler: RequestHandler, upgrade?: UpgradeOptions): HttpListener {
   const h1Sockets = new Map<Socket, number>();
   let closing = false;
+  // node:http times only connections it accepted itself: these are handed to it, so they are timed here
+  const deadlines = new ConnectionDeadlines(opts.limits, opts.onRefusal);
   const { server: h1, upgrades } = createHttpServer(opts, (req: IncomingMessage, res: ServerResponse) => {
+    deadlines.request(req, res);
     const socket = req.socket;
     h1Sockets.set(socket, (h1Sockets.get(socket) ?? 0) + 1);
     res.once('close', () => {
@@ -41,6 +45,8 @@ export function createH2cListener(opts: ListenerOptions, limits: Http2Limits, ha
     });
     handler(req, res);
   }, upgrade);
+  // a WebSocket tunnel is timed by the tunnel itself
+  if (upgrades !== null) h1.on('upgrade', (_req: IncomingMessage, socket: Socket) => deadlines.release(socket));
   const h2 = createH2cServer(limits, handler);
   const sessions = new Set<ServerHttp2Session>();
   h2.on('session', (s: ServerHttp2Session) => {
@@ -59,6 +65,7 @@ export function createH2cListener(opts: ListenerOptions, limits: Http2Limits, ha
     }
     h1Sockets.set(socket, 0);
     socket.once('close', () => h1Sockets.delete(socket));
+    deadlines.watch(socket);
     h1.emit('connection', socket);
     socket.resume();
   };

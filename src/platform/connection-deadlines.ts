@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { rawRefusal, refuse, type ListenerLimits, type OnRefusal } from '../listener-limits.js';
+import { rawRefusal, refuse, type ListenerLimits, type OnRefusal } from './listener-limits.js';
 
 interface Connection {
   /** requests whose answer is not yet closed */
