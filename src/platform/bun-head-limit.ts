@@ -6,8 +6,8 @@
  * answer 414/431 by `proxy.max_url_bytes` and `proxy.max_header_bytes`.
  */
 
-/** The parser limit for listener limits of `maxHeaderBytes` and `maxUrlBytes` (at least 128 KiB). */
-export function bunHeadLimit(maxHeaderBytes = 0, maxUrlBytes = 0): number {
+/** The parser head limit (Bun's, and Node's on the TLS listener) for listener limits of `maxHeaderBytes` and `maxUrlBytes` (at least 128 KiB). */
+export function parserHeadLimit(maxHeaderBytes = 0, maxUrlBytes = 0): number {
   return Math.max(128 * 1024, 2 * Math.max(maxHeaderBytes, maxUrlBytes));
 }
 

@@ -4,7 +4,7 @@
  * chosen runtime is not the one running, the server is started again on it (see relaunch).
  */
 import { spawn } from 'node:child_process';
-import { bunHeadLimit, withBunHeadLimit } from './bun-head-limit.js';
+import { parserHeadLimit, withBunHeadLimit } from './bun-head-limit.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { existsSync, readFileSync } from 'node:fs';
@@ -59,7 +59,7 @@ export function relaunch(executable: string, script: string, argv: readonly stri
   releaseHeap();
   return new Promise(() => {
     // The child's stdin is a pipe from this process: its end tells the child this process is gone.
-    const child = spawn(executable, [script, ...argv], { stdio: ['pipe', 'inherit', 'inherit'], env: { ...withBunHeadLimit(process.env, bunHeadLimit()), [RELAUNCHED]: '1' } });
+    const child = spawn(executable, [script, ...argv], { stdio: ['pipe', 'inherit', 'inherit'], env: { ...withBunHeadLimit(process.env, parserHeadLimit()), [RELAUNCHED]: '1' } });
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
     child.on('error', (err) => {
       process.stderr.write(`dgate-server: cannot start ${executable}: ${err.message}\n`);

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Change } from '../core/change.js';
-import { bunHeadLimit, withBunHeadLimit } from '../platform/bun-head-limit.js';
+import { parserHeadLimit, withBunHeadLimit } from '../platform/bun-head-limit.js';
 import { isBun } from '../platform/runtime.js';
 import type { State } from '../core/state.js';
 import type { Publication } from '../sync/syncer.js';
@@ -120,7 +120,7 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       const limits = this.#options.server.limits;
       // on Bun: a parser head limit above the listener's own (see bun-head-limit.ts); Node ignores BUN_OPTIONS
-      const worker = cluster.fork(isBun ? withBunHeadLimit(process.env, bunHeadLimit(limits.maxHeaderBytes, limits.maxUrlBytes)) : undefined);
+      const worker = cluster.fork(isBun ? withBunHeadLimit(process.env, parserHeadLimit(limits.maxHeaderBytes, limits.maxUrlBytes)) : undefined);
       const slot: Slot = { worker, following: false, acked: -1, retired: false };
       this.#slots.set(worker.id, slot);
       const options = this.#workerOptions();

@@ -55,14 +55,18 @@ export function createHttpServer(opts: ListenerOptions, handler: RequestHandler,
   return { server, upgrades };
 }
 
-/** node:http(s) server options enforcing the limits node:http knows itself. */
-export function serverOptions(limits: ListenerLimits): http.ServerOptions {
+/**
+ * node:http(s) server options enforcing the limits node:http knows itself. `parserHeadLimit`:
+ * the parser's own head limit when the listener checks `maxHeaderBytes` itself (guardHead with a
+ * lax parser); default `maxHeaderBytes`.
+ */
+export function serverOptions(limits: ListenerLimits, parserHeadLimit = limits.maxHeaderBytes): http.ServerOptions {
   return {
     ServerResponse: CountingResponse,
     keepAliveTimeout: limits.idleTimeoutMs,
     headersTimeout: limits.headerTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
-    maxHeaderSize: limits.maxHeaderBytes,
+    maxHeaderSize: parserHeadLimit,
     connectionsCheckingInterval: deadlineCheckMs(limits),
   };
 }

@@ -4,6 +4,7 @@ import { listen } from '../../net/listen.js';
 import type { RequestHandler, UpgradeOptions } from '../listener.js';
 import type { CertificateSelector, TlsCertificate, TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
+import { parserHeadLimit } from '../bun-head-limit.js';
 import { guardHead } from '../listener-limits.js';
 import { reportConnections } from './connections.js';
 import { guardServer, serverOptions } from './listener.js';
@@ -29,7 +30,9 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
     {
       ...(opts.fallback === null ? {} : { cert: opts.fallback.cert, key: opts.fallback.key }),
       minVersion: TLS_MIN_VERSION,
-      ...serverOptions(opts.limits),
+      // TLS records cut a long request line into pieces, so the parser's overflow cannot tell a long
+      // URL from big headers: its limit sits above the listener's, which guardHead checks (414/431)
+      ...serverOptions(opts.limits, parserHeadLimit(opts.limits.maxHeaderBytes, opts.limits.maxUrlBytes)),
       SNICallback: (servername, cb) => {
         let chosen: TlsCertificate | null = null;
         try {
@@ -41,7 +44,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
         }
       },
     },
-    guardHead(opts.limits, opts.onRefusal, handler, false),
+    guardHead(opts.limits, opts.onRefusal, handler, true),
   );
   reportConnections(server, opts.connections);
   guardServer(server, opts);
