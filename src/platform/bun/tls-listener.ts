@@ -1,13 +1,14 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
-import tls, { type SecureContext } from 'node:tls';
+import tls from 'node:tls';
 import { listen } from '../../net/listen.js';
 import type { ListenerOptions, RequestHandler, UpgradeOptions } from '../listener.js';
-import type { CertificateSelector, TlsCertificate, TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
+import type { TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
 import { reportConnections } from '../node/connections.js';
 import { createHttpServer } from '../node/listener.js';
 import { ConnectionDeadlines } from '../connection-deadlines.js';
+import { SniCertificates } from '../sni.js';
 
 /**
  * Bun's node:tls server, each connection handed once its handshake is done to Bun's node:http
@@ -20,17 +21,7 @@ import { ConnectionDeadlines } from '../connection-deadlines.js';
  * node:http does not time connections given to it: ConnectionDeadlines does.
  */
 export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): TlsHttpListener {
-  let selector: CertificateSelector | null = null;
-  const contexts = new WeakMap<TlsCertificate, SecureContext>();
-  const contextOf = (c: TlsCertificate): SecureContext => {
-    let ctx = contexts.get(c);
-    if (ctx === undefined) {
-      ctx = tls.createSecureContext({ cert: c.cert, key: c.key, minVersion: TLS_MIN_VERSION });
-      contexts.set(c, ctx);
-    }
-    return ctx;
-  };
-  const fallback = opts.fallback === null ? null : contextOf(opts.fallback);
+  const sni = new SniCertificates(opts.fallback);
 
   // connections handed to node:http, with their requests being answered (closed when idle on close)
   const sockets = new Map<Socket, number>();
@@ -57,17 +48,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
     {
       ...(opts.fallback === null ? {} : { cert: opts.fallback.cert, key: opts.fallback.key }),
       minVersion: TLS_MIN_VERSION,
-      SNICallback: (servername, cb) => {
-        try {
-          const chosen = selector?.select(servername.toLowerCase()) ?? null;
-          const ctx = chosen === null ? fallback : contextOf(chosen);
-          // no certificate for this name and no default: the handshake fails
-          if (ctx === null) cb(new Error(`no certificate for ${servername}`), undefined);
-          else cb(null, ctx);
-        } catch (err) {
-          cb(err as Error, undefined);
-        }
-      },
+      SNICallback: sni.callback,
     },
     (socket) => {
       sockets.set(socket, 0);
@@ -93,8 +74,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
         for (const [socket, n] of sockets) if (n === 0) socket.destroy();
       }),
     setCertificates: async (next) => {
-      // contexts of certificates no longer selected go with the old selector's objects
-      selector = next;
+      sni.use(next);
     },
   };
 }

@@ -5,40 +5,23 @@
  * The certificate is chosen per handshake by SNI, as the HTTP/1.1-only TLS listener does.
  */
 import http2, { type ServerHttp2Session } from 'node:http2';
-import tls, { type SecureContext } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listen } from '../../net/listen.js';
 import type { Http2Limits, RequestHandler } from '../listener.js';
-import type { CertificateSelector, TlsCertificate, TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
+import type { TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
 import { http2Settings, serveStreams } from './server.js';
+import { SniCertificates } from '../sni.js';
 
 export function createH2TlsListener(opts: TlsListenerOptions, limits: Http2Limits, handler: RequestHandler): TlsHttpListener {
-  let selector: CertificateSelector | null = null;
-  const contexts = new WeakMap<TlsCertificate, SecureContext>();
-  const contextOf = (c: TlsCertificate): SecureContext => {
-    let ctx = contexts.get(c);
-    if (ctx === undefined) {
-      ctx = tls.createSecureContext({ cert: c.cert, key: c.key, minVersion: TLS_MIN_VERSION });
-      contexts.set(c, ctx);
-    }
-    return ctx;
-  };
+  const sni = new SniCertificates(opts.fallback);
   const server = http2.createSecureServer({
     ...(opts.fallback === null ? {} : { cert: opts.fallback.cert, key: opts.fallback.key }),
     ...http2Settings(limits),
     minVersion: TLS_MIN_VERSION,
     allowHTTP1: true,
     ALPNProtocols: ['h2', 'http/1.1'],
-    SNICallback: (servername, cb) => {
-      try {
-        const chosen = selector?.select(servername.toLowerCase()) ?? null;
-        // undefined: the server's own (fallback) certificate
-        cb(null, chosen === null ? undefined : contextOf(chosen));
-      } catch (err) {
-        cb(err as Error, undefined);
-      }
-    },
+    SNICallback: sni.callback,
   });
   // HTTP/1.1 requests arrive as 'request' with node:http's objects. Listening to 'request' also
   // makes node:http2 wrap each HTTP/2 stream in its compatibility objects: that listener is
@@ -63,7 +46,7 @@ export function createH2TlsListener(opts: TlsListenerOptions, limits: Http2Limit
         for (const s of sessions) s.close();
       }),
     setCertificates: async (next) => {
-      selector = next;
+      sni.use(next);
     },
   };
 }

@@ -1,14 +1,14 @@
 import https from 'node:https';
-import tls, { type SecureContext } from 'node:tls';
 import { listen } from '../../net/listen.js';
 import type { RequestHandler, UpgradeOptions } from '../listener.js';
-import type { CertificateSelector, TlsCertificate, TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
+import type { TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
 import { parserHeadLimit } from '../bun-head-limit.js';
 import { guardHead } from '../listener-limits.js';
 import { reportConnections } from './connections.js';
 import { guardServer, serverOptions } from './listener.js';
 import { NodeUpgrades } from './upgrade.js';
+import { SniCertificates } from '../sni.js';
 
 /**
  * node:https. The SNI callback asks the current selector for each handshake, so replacing the
@@ -16,16 +16,7 @@ import { NodeUpgrades } from './upgrade.js';
  * A secure context is built once per certificate object and kept while that object is in use.
  */
 export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): TlsHttpListener {
-  let selector: CertificateSelector | null = null;
-  const contexts = new WeakMap<TlsCertificate, SecureContext>();
-  const contextOf = (c: TlsCertificate): SecureContext => {
-    let ctx = contexts.get(c);
-    if (ctx === undefined) {
-      ctx = tls.createSecureContext({ cert: c.cert, key: c.key, minVersion: TLS_MIN_VERSION });
-      contexts.set(c, ctx);
-    }
-    return ctx;
-  };
+  const sni = new SniCertificates(opts.fallback);
   const server = https.createServer(
     {
       ...(opts.fallback === null ? {} : { cert: opts.fallback.cert, key: opts.fallback.key }),
@@ -33,16 +24,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
       // TLS records cut a long request line into pieces, so the parser's overflow cannot tell a long
       // URL from big headers: its limit sits above the listener's, which guardHead checks (414/431)
       ...serverOptions(opts.limits, parserHeadLimit(opts.limits.maxHeaderBytes, opts.limits.maxUrlBytes)),
-      SNICallback: (servername, cb) => {
-        let chosen: TlsCertificate | null = null;
-        try {
-          chosen = selector?.select(servername.toLowerCase()) ?? null;
-          // undefined: the server's own (fallback) certificate
-          cb(null, chosen === null ? undefined : contextOf(chosen));
-        } catch (err) {
-          cb(err as Error, undefined);
-        }
-      },
+      SNICallback: sni.callback,
     },
     guardHead(opts.limits, opts.onRefusal, handler, true),
   );
@@ -61,8 +43,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
         void upgrades?.close();
       }),
     setCertificates: async (next) => {
-      // contexts of certificates no longer selected go with the old selector's objects
-      selector = next;
+      sni.use(next);
     },
   };
 }
