@@ -143,7 +143,7 @@ export class HookRunner {
     step();
   }
 
-  #settle(p: PromiseLike<unknown>, onOk: () => void, onErr: (err: unknown) => void, finish: Finish | null): void {
+  #settle(p: PromiseLike<unknown>, onOk: (value: unknown) => void, onErr: (err: unknown) => void, finish: Finish | null): void {
     let settled = false;
     const entry = {
       deadline: performance.now() + this.budgetMs,
@@ -157,13 +157,13 @@ export class HookRunner {
     this.#inflight.add(entry);
     this.#sweeper ??= this.#startSweeper();
     p.then(
-      () => {
+      (value) => {
         if (settled) return;
         settled = true;
         this.#inflight.delete(entry);
         finish?.(false);
         try {
-          onOk();
+          onOk(value);
         } catch (err) {
           onErr(err);
         }
@@ -179,36 +179,7 @@ export class HookRunner {
   }
 
   #budget(p: PromiseLike<unknown>, finish: Finish | null): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const entry = {
-        deadline: performance.now() + this.budgetMs,
-        reject: (err: Error) => {
-          if (settled) return;
-          settled = true;
-          finish?.(true);
-          reject(err);
-        },
-      };
-      this.#inflight.add(entry);
-      this.#sweeper ??= this.#startSweeper();
-      p.then(
-        (v) => {
-          this.#inflight.delete(entry);
-          if (settled) return;
-          settled = true;
-          finish?.(false);
-          resolve(v);
-        },
-        (e) => {
-          this.#inflight.delete(entry);
-          if (settled) return;
-          settled = true;
-          finish?.(true);
-          reject(e);
-        },
-      );
-    });
+    return new Promise((resolve, reject) => this.#settle(p, resolve, reject, finish));
   }
 
   /**

@@ -35,6 +35,11 @@ class CountingResponse<Req extends http.IncomingMessage = http.IncomingMessage> 
 export function createListener(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): HttpListener {
   const { server, upgrades } = createHttpServer(opts, handler, upgrade);
   reportConnections(server, opts.connections);
+  return serving(server, upgrades, opts);
+}
+
+/** Listens on the configured address; closing stops accepting, closes idle connections and tunnels, and waits for the rest. */
+export function serving(server: http.Server, upgrades: NodeUpgrades | null, opts: Pick<ListenerOptions, 'host' | 'port'>): HttpListener {
   return {
     listen: () => listen(server, opts.port, opts.host),
     close: () =>

@@ -1,12 +1,11 @@
 import https from 'node:https';
-import { listen } from '../../net/listen.js';
 import type { RequestHandler, UpgradeOptions } from '../listener.js';
 import type { TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
 import { parserHeadLimit } from '../bun-head-limit.js';
 import { guardHead } from '../listener-limits.js';
 import { reportConnections } from './connections.js';
-import { guardServer, serverOptions } from './listener.js';
+import { guardServer, serverOptions, serving } from './listener.js';
 import { NodeUpgrades } from './upgrade.js';
 import { SniCertificates } from '../sni.js';
 
@@ -35,13 +34,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
   const upgrades = upgrade === undefined ? null : new NodeUpgrades(upgrade, server);
   if (upgrades !== null) server.on('upgrade', upgrades.onUpgrade);
   return {
-    listen: () => listen(server, opts.port, opts.host),
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        void upgrades?.close();
-      }),
+    ...serving(server, upgrades, opts),
     setCertificates: async (next) => {
       sni.use(next);
     },
