@@ -150,6 +150,14 @@ describe('h2c on the proxy port', () => {
     assert.equal(JSON.parse(res.body).data.body, 'part one, part two');
   });
 
+  it("a streamed body past the route's maxBodyBytes is answered 413 (counted as DATA frames arrive)", async () => {
+    await gw.put('route', { name: 'small', paths: ['/small/*'], methods: ['*'], service: 'echo', maxBodyBytes: 100 });
+    const small = await h2request(gw.proxyUrl, '/small/ok', { method: 'POST', body: ['x'.repeat(50), 'y'.repeat(40)] });
+    assert.equal(small.status, 200, small.body);
+    const big = await h2request(gw.proxyUrl, '/small/big', { method: 'POST', body: ['x'.repeat(60), 'y'.repeat(60)] });
+    assert.equal(big.status, 413, big.body);
+  });
+
   it('a GET whose stream ends with an empty DATA frame is a GET without a body upstream', async () => {
     const session = http2.connect(gw.proxyUrl);
     try {

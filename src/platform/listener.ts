@@ -104,9 +104,20 @@ export type CreateListener = (opts: ListenerOptions, handler: RequestHandler, up
 export type LimitRequestBody = (req: IncomingMessage, max: number, onExceed: () => void) => void;
 
 const platform = isBun ? await import('./bun/listener.js') : await import('./node/listener.js');
+// node:http's IncomingMessage (Node, and Bun's node:http behind the h2c and TLS listeners)
+const { limitRequestBody: limitNodeRequestBody } = await import('./node/listener.js');
 const { createH2cListener } = await import('./http2/h2c-listener.js');
 
 /** HTTP/1.1 (the runtime's own listener), or HTTP/1.1 and h2c on one port (node:http and node:http2 behind a preface check). */
 export const createListener: CreateListener = (opts, handler, upgrade) =>
   opts.h2c === null ? platform.createListener(opts, handler, upgrade) : createH2cListener(opts, opts.h2c, handler, upgrade);
-export const limitRequestBody: LimitRequestBody = platform.limitRequestBody;
+/** Requests that count their own body (Bun.serve's and HTTP/2 streams' adapters); node:http's are counted by the Node adapter. */
+interface SelfLimiting {
+  limitBody(max: number, onExceed: () => void): void;
+}
+
+export const limitRequestBody: LimitRequestBody = (req, max, onExceed) => {
+  const own = (req as unknown as Partial<SelfLimiting>).limitBody;
+  if (typeof own === 'function') own.call(req, max, onExceed);
+  else limitNodeRequestBody(req, max, onExceed);
+};

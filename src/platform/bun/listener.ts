@@ -157,8 +157,13 @@ class BunRequest {
   readonly socket: { readonly remoteAddress: string; readonly encrypted: boolean; destroy: () => void };
   destroyed = false;
   readonly #body: ReadableStream<Uint8Array> | null;
-  /** set by limitRequestBody */
+  /** set by limitBody */
   bodyLimit: { max: number; onExceed: () => void } | null = null;
+
+  /** Caps the body as it streams (platform/listener.ts limitRequestBody). */
+  limitBody(max: number, onExceed: () => void): void {
+    this.bodyLimit = { max, onExceed };
+  }
   /** the whole-request deadline (proxy.read_timeout), while the body is being received */
   #deadline: ReturnType<typeof setTimeout> | null = null;
   #late = false;
@@ -241,10 +246,6 @@ class BunRequest {
   }
 }
 
-/** Caps a request's body as it streams (platform/listener.ts LimitRequestBody). */
-export function limitRequestBody(req: IncomingMessage, max: number, onExceed: () => void): void {
-  (req as unknown as BunRequest).bodyLimit = { max, onExceed };
-}
 
 function refusalResponse(status: number): Response {
   const raw = rawRefusal(status);

@@ -3,6 +3,7 @@
  * forwarder and the module `ctx` use (as the Bun listener does for fetch's Request/Response).
  * `:authority` plays the role of Host; pseudo-headers are not headers.
  */
+import { Errors } from '../../core/errors.js';
 import http2, { type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
@@ -85,8 +86,29 @@ export class H2Request {
     return this.#stream.destroyed;
   }
 
+  #limit: { max: number; onExceed: () => void } | null = null;
+
+  /** Caps the body as it streams (platform/listener.ts limitRequestBody): past `max` the reader fails. */
+  limitBody(max: number, onExceed: () => void): void {
+    this.#limit = { max, onExceed };
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    return this.#stream[Symbol.asyncIterator]();
+    const limit = this.#limit;
+    if (limit === null) return this.#stream[Symbol.asyncIterator]();
+    return this.#limited(limit);
+  }
+
+  async *#limited(limit: { max: number; onExceed: () => void }): AsyncGenerator<Buffer> {
+    let size = 0;
+    for await (const chunk of this.#stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit.max) {
+        limit.onExceed();
+        throw Errors.BODY_TOO_LARGE(limit.max);
+      }
+      yield chunk;
+    }
   }
 }
 
