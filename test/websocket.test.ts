@@ -385,6 +385,27 @@ describe('WebSocket tunnels', { timeout: 60_000 }, () => {
 });
 
 describe('wss:// clients', { timeout: 30_000 }, () => {
+  it('tunnels upgrades on a TLS listener that also offers h2 (proxy.enable_http2: WebSocket clients negotiate http/1.1)', async () => {
+    const cert = selfSignedCert();
+    const dir = tempDir('dgate-wss-h2-');
+    writeFileSync(join(dir, 'cert.pem'), cert.cert);
+    writeFileSync(join(dir, 'key.pem'), cert.key);
+    const g = await startTestGateway({ proxy: { enable_http2: true, tls: { port: 0, cert_file: join(dir, 'cert.pem'), key_file: join(dir, 'key.pem') } } });
+    try {
+      const host = await site(up.url, {}, {}, g);
+      const ws = await connect(`wss://127.0.0.1:${g.gateway.proxyTlsPort}/ws/secure-h2`, { host, ca: cert.cert });
+      assert.equal(up.seen.at(-1)!.url, '/secure-h2');
+      assert.equal(up.seen.at(-1)!.headers['x-forwarded-proto'], 'https');
+      ws.send('over tls, h2 offered');
+      assert.equal((await nextMessage(ws)).data.toString(), 'over tls, h2 offered');
+      const c = closed(ws);
+      ws.close(4006, 'bye');
+      assert.equal((await c).code, 4006);
+    } finally {
+      await g.close();
+    }
+  });
+
   it('tunnels upgrades arriving on the TLS listener (proxy.tls), with X-Forwarded-Proto https', async () => {
     const cert = selfSignedCert();
     const dir = tempDir('dgate-wss-');

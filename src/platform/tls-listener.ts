@@ -54,4 +54,4 @@ const { createH2TlsListener } = await import('./http2/tls-listener.js');
 
 /** HTTPS (the runtime's own listener), or with `h2` HTTP/2 and HTTP/1.1 by ALPN (node:http2's secure server, both runtimes). */
 export const createTlsListener: CreateTlsListener = (opts, handler, upgrade) =>
-  opts.h2 === null ? createHttp1TlsListener(opts, handler, upgrade) : createH2TlsListener(opts, opts.h2, handler);
+  opts.h2 === null ? createHttp1TlsListener(opts, handler, upgrade) : createH2TlsListener(opts, opts.h2, handler, upgrade);

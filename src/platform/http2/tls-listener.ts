@@ -5,15 +5,16 @@
  * The certificate is chosen per handshake by SNI, as the HTTP/1.1-only TLS listener does.
  */
 import http2, { type ServerHttp2Session } from 'node:http2';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { listen } from '../../net/listen.js';
-import type { Http2Limits, RequestHandler } from '../listener.js';
+import type { Http2Limits, RequestHandler, UpgradeOptions } from '../listener.js';
+import { NodeUpgrades } from '../node/upgrade.js';
 import type { TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
 import { http2Settings, serveStreams } from './server.js';
 import { SniCertificates } from '../sni.js';
 
-export function createH2TlsListener(opts: TlsListenerOptions, limits: Http2Limits, handler: RequestHandler): TlsHttpListener {
+export function createH2TlsListener(opts: TlsListenerOptions, limits: Http2Limits, handler: RequestHandler, upgrade?: UpgradeOptions): TlsHttpListener {
   const sni = new SniCertificates(opts.fallback);
   const server = http2.createSecureServer({
     ...(opts.fallback === null ? {} : { cert: opts.fallback.cert, key: opts.fallback.key }),
@@ -38,12 +39,16 @@ export function createH2TlsListener(opts: TlsListenerOptions, limits: Http2Limit
   });
   // a failed handshake (wrong protocol version, no certificate for the name) only closes that socket
   server.on('tlsClientError', (_err, socket) => socket.destroy());
+  // WebSocket upgrades of HTTP/1.1 clients (their HTTP/1.1 side emits 'upgrade' as node:http does)
+  const upgrades = upgrade === undefined ? null : new NodeUpgrades(upgrade, server as unknown as Server);
+  if (upgrades !== null) server.on('upgrade', upgrades.onUpgrade);
   return {
     listen: () => listen(server, opts.port, opts.host),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
         for (const s of sessions) s.close();
+        void upgrades?.close();
       }),
     setCertificates: async (next) => {
       sni.use(next);
