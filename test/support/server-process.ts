@@ -1,7 +1,7 @@
 /** Runs the real `dgate-server` binary as a child process, with a config file in a temp dir. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,13 +10,30 @@ import { Agent, request } from './http.js';
 
 export const SERVER_BIN = fileURLToPath(new URL('../../src/bin/dgate-server.js', import.meta.url));
 
-/** A port that was free a moment ago (the OS picked it). */
+/** Ports this process handed out: never twice. */
+const handedOut = new Set<number>();
+
+/**
+ * A port that was free a moment ago, for a server another process starts. Picked at random below
+ * the kernel's ephemeral range (32768-60999 by default), where no outgoing connection and no
+ * port-0 listener of the tests running beside can take it before that server binds it.
+ */
 export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('no free port found below the ephemeral range');
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 }
 
 export interface ServerProcess {
