@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { freePort, putJson, startServerProcess, stop, tempDir, type ServerProcess } from './support/server-process.js';
-import { opensslCert, peerCertificate, run, sClient } from './support/tls.js';
+import { opensslCert, peerCertificate, run, sClient, selfSignedCert } from './support/tls.js';
 import { until } from './support/until.js';
 
 const CLI_BIN = fileURLToPath(new URL('../src/bin/dgate-cli.js', import.meta.url));
@@ -373,5 +374,37 @@ describe('init_resources domains with certificate files', () => {
     writeFileSync(join(dir, 'a.crt'), a.cert);
     await assert.rejects(start({ cert: a.cert, cert_file: join(dir, 'a.crt'), key: a.key }), /proxy\.init_resources\.domains\[0\]\.cert_file: set cert or cert_file, not both/);
     await assert.rejects(start({ cert_file: join(dir, 'missing.crt'), key: a.key }), /proxy\.init_resources\.domains\[0\]\.cert_file: cannot read/);
+  });
+});
+
+describe('a client that does not finish its TLS handshake', { timeout: 30_000 }, () => {
+  it('is cut within proxy.read_header_timeout, plain TCP and half a handshake alike', async () => {
+    const cert = selfSignedCert();
+    const dir = mkdtempSync(join(tmpdir(), 'dgate-tls-hs-'));
+    writeFileSync(join(dir, 'cert.pem'), cert.cert);
+    writeFileSync(join(dir, 'key.pem'), cert.key);
+    const g = await startTestGateway({ proxy: { read_header_timeout: '1s', tls: { port: 0, cert_file: join(dir, 'cert.pem'), key_file: join(dir, 'key.pem') } } });
+    try {
+      const port = g.gateway.proxyTlsPort!;
+      const closedAfter = (first: Buffer | null) =>
+        new Promise<number>((resolve) => {
+          const started = Date.now();
+          const s = net.connect(port, '127.0.0.1', () => {
+            if (first !== null) s.write(first);
+          });
+          s.on('error', () => {});
+          s.on('close', () => resolve(Date.now() - started));
+          setTimeout(() => {
+            s.destroy();
+            resolve(-1);
+          }, 15_000).unref();
+        });
+      // the first bytes of a TLS record carrying a ClientHello, and nothing after them
+      const [silent, partial] = await Promise.all([closedAfter(null), closedAfter(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]))]);
+      assert.ok(silent >= 0 && silent < 8_000, `a silent connection closed after ${silent} ms`);
+      assert.ok(partial >= 0 && partial < 8_000, `half a handshake closed after ${partial} ms`);
+    } finally {
+      await g.close();
+    }
   });
 });

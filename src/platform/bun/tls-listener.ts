@@ -48,6 +48,8 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
     {
       ...(opts.fallback === null ? {} : { cert: opts.fallback.cert, key: opts.fallback.key }),
       minVersion: TLS_MIN_VERSION,
+      // a client that has not finished its handshake within the head deadline is cut, as a slow head is
+      handshakeTimeout: opts.limits.headerTimeoutMs,
       SNICallback: sni.callback,
     },
     (socket) => {

@@ -20,6 +20,8 @@ export function createH2TlsListener(opts: TlsListenerOptions, limits: Http2Limit
     ...(opts.fallback === null ? {} : { cert: opts.fallback.cert, key: opts.fallback.key }),
     ...http2Settings(limits),
     minVersion: TLS_MIN_VERSION,
+    // a client that has not finished its handshake within the head deadline is cut, as a slow head is
+    handshakeTimeout: opts.limits.headerTimeoutMs,
     allowHTTP1: true,
     ALPNProtocols: ['h2', 'http/1.1'],
     SNICallback: sni.callback,

@@ -20,6 +20,8 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
     {
       ...(opts.fallback === null ? {} : { cert: opts.fallback.cert, key: opts.fallback.key }),
       minVersion: TLS_MIN_VERSION,
+      // a client that has not finished its handshake within the head deadline is cut, as a slow head is
+      handshakeTimeout: opts.limits.headerTimeoutMs,
       // TLS records cut a long request line into pieces, so the parser's overflow cannot tell a long
       // URL from big headers: its limit sits above the listener's, which guardHead checks (414/431)
       ...serverOptions(opts.limits, parserHeadLimit(opts.limits.maxHeaderBytes, opts.limits.maxUrlBytes)),
