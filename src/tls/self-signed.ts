@@ -22,7 +22,8 @@ export function selfSignedCertificate(opts: SelfSignedOptions): TlsCertificate {
   const name = seq(set(seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(opts.commonName, 'utf8')))));
   const now = Date.now();
   const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f; // positive
+  // DER INTEGER: positive (high bit clear) and minimal (no leading zero byte): first byte 1..127
+  serial[0] = 1 + (serial[0]! % 127);
   const altNames = opts.hosts.map((h) => (isIP(h) === 0 ? tlv(0x82, Buffer.from(h, 'ascii')) : tlv(0x87, ipBytes(h))));
   const extensions = seq(
     seq(oid('2.5.29.17'), tlv(0x04, seq(...altNames))),
