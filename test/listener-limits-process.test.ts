@@ -1,7 +1,7 @@
 /**
  * The listener's URL and header limits in a dgate-server process with proxy workers, on the
  * runtime the tests run on: a 100 KiB URL is 414 and a 64 KiB header 431 on Node and on Bun
- * (whose workers get a parser head limit above the listener's own, see bun-head-limit.ts).
+ * (whose workers get a parser head limit above the listener's own, see parser-head-limit.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -4,7 +4,7 @@
  * chosen runtime is not the one running, the server is started again on it (see relaunch).
  */
 import { spawn } from 'node:child_process';
-import { parserHeadLimit, withBunHeadLimit } from './bun-head-limit.js';
+import { parserHeadLimit, withBunHeadLimit } from './parser-head-limit.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { existsSync, readFileSync } from 'node:fs';

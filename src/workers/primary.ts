@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Change } from '../core/change.js';
-import { parserHeadLimit, withBunHeadLimit } from '../platform/bun-head-limit.js';
+import { parserHeadLimit, withBunHeadLimit } from '../platform/parser-head-limit.js';
 import { isBun } from '../platform/runtime.js';
 import type { State } from '../core/state.js';
 import type { Publication } from '../sync/syncer.js';
@@ -119,7 +119,7 @@ export class WorkerPool {
   #fork(): Promise<{ port: number; tlsPort: number | null }> {
     return new Promise((resolve, reject) => {
       const limits = this.#options.server.limits;
-      // on Bun: a parser head limit above the listener's own (see bun-head-limit.ts); Node ignores BUN_OPTIONS
+      // on Bun: a parser head limit above the listener's own (see parser-head-limit.ts); Node ignores BUN_OPTIONS
       const worker = cluster.fork(isBun ? withBunHeadLimit(process.env, parserHeadLimit(limits.maxHeaderBytes, limits.maxUrlBytes)) : undefined);
       const slot: Slot = { worker, following: false, acked: -1, retired: false };
       this.#slots.set(worker.id, slot);

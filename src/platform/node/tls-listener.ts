@@ -2,7 +2,7 @@ import https from 'node:https';
 import type { RequestHandler, UpgradeOptions } from '../listener.js';
 import type { TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
-import { parserHeadLimit } from '../bun-head-limit.js';
+import { parserHeadLimit } from '../parser-head-limit.js';
 import { guardHead } from '../listener-limits.js';
 import { reportConnections } from './connections.js';
 import { guardServer, serverOptions, serving } from './listener.js';
