@@ -8,14 +8,17 @@ import type { NodeInfo } from './membership.js';
 
 const PREFIX = '/dgate-test/';
 
-/** Polls `list()` until `check` holds; fails with the last list after `timeoutMs`. */
+/**
+ * Polls `list()` until `check` holds; fails with the last list (or the last error) after
+ * `timeoutMs`. A list that fails on the way (etcd slow to answer on a busy machine) is read again.
+ */
 async function until(read: () => Promise<NodeInfo[]>, check: (nodes: NodeInfo[]) => boolean, what: string, timeoutMs = 15_000): Promise<NodeInfo[]> {
   const deadline = Date.now() + timeoutMs;
-  let last: NodeInfo[] = [];
+  let last: NodeInfo[] | Error = [];
   for (;;) {
-    last = await read();
-    if (check(last)) return last;
-    if (Date.now() > deadline) assert.fail(`${what}: not seen after ${timeoutMs} ms; last list: ${JSON.stringify(last)}`);
+    last = await read().catch((err: Error) => err);
+    if (!(last instanceof Error) && check(last)) return last;
+    if (Date.now() > deadline) assert.fail(`${what}: not seen after ${timeoutMs} ms; last list: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
