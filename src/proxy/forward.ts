@@ -32,11 +32,11 @@ export interface UpstreamRequestInfo {
 }
 
 /** Methods that may be sent again after a connection failure (RFC 9110 §9.2.2), when there is no body. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** Errors where the request never reached the upstream application: safe to retry. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
-const TIMEOUT_ERRORS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', Errors.UPSTREAM_TIMEOUT.code]);
+export const CONNECT_ERRORS: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+export const TIMEOUT_ERRORS: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', Errors.UPSTREAM_TIMEOUT.code]);
 
 function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
@@ -48,8 +48,24 @@ function hasBody(req: IncomingMessage): boolean {
  * hop-by-hop, plus forwarding and X-DGate headers.
  */
 export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], route: RouteRuntime<UpstreamPool>, target: Target<UpstreamPool>, opts: ForwardOptions, bodyReplaced = false): string[] {
+  return upstreamHeaderList(raw, req.headers.connection, req.socket, overTls(req), route, target, opts, bodyReplaced);
+}
+
+/**
+ * upstreamHeaders from the parts of a request it reads: `connection` is the client's Connection
+ * header; the client's address is read from `client` only when forwarding headers are sent.
+ */
+export function upstreamHeaderList(
+  raw: readonly string[],
+  connection: string | undefined,
+  client: { readonly remoteAddress?: string | undefined },
+  tls: boolean,
+  route: RouteRuntime<UpstreamPool>,
+  target: Target<UpstreamPool>,
+  opts: ForwardOptions,
+  bodyReplaced = false,
+): string[] {
   const out: string[] = [];
-  const connection = req.headers.connection;
   const extraHop = connection === undefined ? null : connectionTokens(connection);
   let xff: string | null = null;
   let clientHost = '';
@@ -74,8 +90,8 @@ export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], ro
   }
   out.push('Host', route.preserveHost && clientHost !== '' ? clientHost : target.host);
   if (opts.xForwarded) {
-    const ip = req.socket.remoteAddress ?? '';
-    out.push('X-Forwarded-For', xff === null ? ip : `${xff}, ${ip}`, 'X-Real-IP', ip, 'X-Forwarded-Proto', overTls(req) ? 'https' : 'http');
+    const ip = client.remoteAddress ?? '';
+    out.push('X-Forwarded-For', xff === null ? ip : `${xff}, ${ip}`, 'X-Real-IP', ip, 'X-Forwarded-Proto', tls ? 'https' : 'http');
     if (clientHost !== '') out.push('X-Forwarded-Host', clientHost);
   }
   for (let i = 0; i < route.dgateHeaders.length; i++) out.push(route.dgateHeaders[i]);

@@ -52,6 +52,30 @@ export function identify(req: IncomingMessage, res: ServerResponse, opts: Identi
   }
 }
 
+/**
+ * identify's rules for a request held as a flat [name, value, ...] list `raw` (edited in place)
+ * with the values identify reads from it: `id` (X-Request-Id), `traceparent`, and whether it
+ * has a tracestate. Returns the id the answer carries (undefined: request ids are off).
+ */
+export function identifyList(raw: string[], id: string | undefined, traceparent: string | undefined, tracestate: boolean, opts: IdentityOptions): string | undefined {
+  let answer: string | undefined;
+  if (opts.requestId) {
+    if (!isValidRequestId(id)) {
+      if (id !== undefined) dropRaw(raw, REQUEST_ID_KEY);
+      id = newRequestId();
+      raw.push(REQUEST_ID_HEADER, id);
+    }
+    answer = id;
+  }
+  if (traceparent === undefined ? !opts.startTraceparent : isValidTraceparent(traceparent)) return answer;
+  if (traceparent !== undefined || tracestate) {
+    dropRaw(raw, 'traceparent');
+    dropRaw(raw, 'tracestate');
+  }
+  if (opts.startTraceparent) raw.push('traceparent', newTraceparent());
+  return answer;
+}
+
 /** removes every `lower` header from a flat [name, value, ...] list, in place */
 function dropRaw(raw: string[], lower: string): void {
   for (let i = raw.length - 2; i >= 0; i -= 2) {

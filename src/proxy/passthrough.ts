@@ -1,0 +1,207 @@
+import { Errors } from '../core/errors.js';
+import { channels } from '../observability/channels.js';
+import { REQUEST_ID_HEADER } from '../observability/request-id.js';
+import type { FetchClient } from '../platform/listener.js';
+import type { ListenerLimits } from '../platform/listener-limits.js';
+import type { UpstreamPool } from '../platform/upstream.js';
+import { hostOf } from '../runtime/domains.js';
+import type { RouteRuntime } from '../runtime/route-runtime.js';
+import type { ServiceRuntime, Target } from '../runtime/service-runtime.js';
+import type { RuntimeTable } from '../runtime/table.js';
+import { upstreamPath, upstreamQuery } from '../runtime/upstream-url.js';
+import { CONNECT_ERRORS, IDEMPOTENT, TIMEOUT_ERRORS, upstreamHeaderList } from './forward.js';
+import { fetchReply } from './gateway-responses.js';
+import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
+import type { PipelineOptions } from './pipeline.js';
+import { identifyList } from './request-identity.js';
+import { publishEnd, startMeter, type RequestMeter } from './request-meter.js';
+
+/**
+ * The passthrough route served from the fetch API's objects (Bun.serve's Request, fetch's
+ * Response), without the node:http-shaped adapters: a request without a body, to a route with a
+ * service and no modules, on a pool that can `send`. Everything else (bodies, modules,
+ * WebSocket upgrades, redirects, gateway answers such as 404, requests the listener refuses) is
+ * left to the pipeline: `passthrough` returns null before anything is sent or published.
+ *
+ * It does what handleRequest and Forward do for such a request: request id and trace context,
+ * hop-by-hop and forwarding headers, retries of connection failures (every method taken here
+ * is idempotent or has no body), the service's request timeout (504), 502 on failure, global
+ * headers and X-Request-Id on the answer, the request and upstream observability events. The
+ * upstream's Response is passed on as it is, its headers edited in place and its body untouched.
+ */
+export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: Request, target: string, client: FetchClient, opts: PipelineOptions, limits: ListenerLimits): Promise<Response> | null {
+  if (table === null || opts.onUpstreamRequest !== null || target.length > limits.maxUrlBytes) return null;
+  const method = request.method;
+  const raw: string[] = [];
+  request.headers.forEach((value, name) => {
+    raw.push(name, value);
+  });
+  let host: string | undefined;
+  let connection: string | undefined;
+  let id: string | undefined;
+  let traceparent: string | undefined;
+  let tracestate = false;
+  // the head's size as guardHead counts it: request line, then each header line
+  let size = method.length + target.length + 12;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    size += name.length + raw[i + 1].length + 4;
+    switch (name) {
+      case 'host':
+        host = raw[i + 1];
+        break;
+      case 'connection':
+        connection = raw[i + 1];
+        break;
+      case 'content-length':
+      case 'transfer-encoding':
+        return null; // a body: limits, deadlines and streaming are the pipeline's
+      case 'x-request-id':
+        id = raw[i + 1];
+        break;
+      case 'traceparent':
+        traceparent = raw[i + 1];
+        break;
+      case 'tracestate':
+        tracestate = true;
+        break;
+    }
+  }
+  if (size > limits.maxHeaderBytes) return null;
+  const hostName = hostOf(host);
+  if (table.allowedDomain !== null && !table.allowedDomain(hostName)) return null;
+  const nsName = table.resolver.resolve(hostName);
+  if (nsName === null) return null;
+  if (table.redirectHttps !== null && !client.encrypted && table.redirectHttps(hostName)) return null;
+  const ns = table.namespaces.get(nsName);
+  if (ns === undefined || ns.router === null) return null;
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
+  const match = ns.router.find(method, path);
+  if (match.kind !== 'found') return null;
+  const route = match.value;
+  const service = route.service;
+  if (route.hooks !== null || service === null || service.targets[0].pool.send === undefined) return null;
+
+  const answerId = identifyList(raw, id, traceparent, tracestate, opts.identity);
+  const meter = channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers ? startMeter() : null;
+  if (meter !== null) {
+    meter.namespace = nsName;
+    meter.route = route.name;
+    meter.service = service.name;
+  }
+  const exchange: Exchange = {
+    request,
+    method,
+    raw,
+    connection,
+    client,
+    route,
+    service,
+    path,
+    query: q === -1 ? '' : target.slice(q + 1),
+    rest: match.params === null ? null : (match.params['*'] ?? null),
+    answerId,
+    meter,
+    opts,
+  };
+  return send(exchange).then((response) => {
+    if (meter !== null) publishEnd(meter, method, request.signal.aborted ? 499 : response.status, 0, Number(response.headers.get('content-length') ?? 0) || 0, answerId ?? id ?? null);
+    return response;
+  });
+}
+
+interface Exchange {
+  readonly request: Request;
+  readonly method: string;
+  /** the client's headers, request id and trace context settled */
+  readonly raw: readonly string[];
+  readonly connection: string | undefined;
+  readonly client: FetchClient;
+  readonly route: RouteRuntime<UpstreamPool>;
+  readonly service: ServiceRuntime<UpstreamPool>;
+  readonly path: string;
+  readonly query: string;
+  /** the catch-all part of the path (stripPath) */
+  readonly rest: string | null;
+  readonly answerId: string | undefined;
+  readonly meter: RequestMeter | null;
+  readonly opts: PipelineOptions;
+}
+
+/** Sends the request to the service's targets (retrying connection failures) and answers with the upstream's Response, or 502/504. */
+async function send(x: Exchange): Promise<Response> {
+  const { request, service, route } = x;
+  const retryable = IDEMPOTENT.has(x.method);
+  for (let attempt = 0; ; attempt++) {
+    const target = service.next();
+    const path = upstreamPath(target, x.path, route.stripPath, x.rest) + upstreamQuery(target, x.query, service.disableQueryParams);
+    const headers = upstreamHeaderList(x.raw, x.connection, x.client, x.client.encrypted, route, target, x.opts);
+    const observed = x.meter !== null || channels.upstream.hasSubscribers;
+    const sentAt = observed ? performance.now() : 0;
+    // the client going away stops the exchange; the service's request timeout too (until the upstream's head)
+    let signal = request.signal;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let timedOut: Error | null = null;
+    let stop: (() => void) | null = null;
+    if (service.requestTimeoutMs > 0) {
+      const ms = service.requestTimeoutMs;
+      const ac = new AbortController();
+      stop = () => ac.abort(request.signal.reason);
+      request.signal.addEventListener('abort', stop, { once: true });
+      timer = setTimeout(() => {
+        timedOut = Errors.UPSTREAM_TIMEOUT(ms);
+        ac.abort(timedOut);
+      }, ms);
+      signal = ac.signal;
+    }
+    let response: Response;
+    try {
+      response = await target.pool.send!(path, x.method, headers, signal);
+    } catch (e) {
+      const err = timedOut ?? (e instanceof Error ? e : new Error(String(e)));
+      if (request.signal.aborted) {
+        // the client went away: nothing to answer
+        if (observed) upstreamEnded(x, target, sentAt, null, attempt);
+        return new Response(null, { status: 502 });
+      }
+      if (observed) upstreamEnded(x, target, sentAt, err, attempt);
+      const code = (err as { code?: string }).code ?? '';
+      if (retryable && CONNECT_ERRORS.has(code) && attempt < service.retries) {
+        const wait = service.retryTimeoutMs;
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (request.signal.aborted) return new Response(null, { status: 502 });
+        continue;
+      }
+      x.opts.onUpstreamError(err, route, target);
+      return fetchReply(TIMEOUT_ERRORS.has(code) ? 504 : 502, x.answerId);
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+      if (stop !== null) request.signal.removeEventListener('abort', stop);
+    }
+    if (observed) upstreamEnded(x, target, sentAt, null, attempt);
+    // the upstream's answer is not used otherwise: its headers are edited in place
+    const h = response.headers;
+    const connection = h.get('connection');
+    const extraHop = connection === null ? null : connectionTokens(connection);
+    for (const name of HOP_BY_HOP) h.delete(name);
+    if (extraHop !== null) for (const name of extraHop) h.delete(name);
+    const global = x.opts.globalHeaders;
+    for (let i = 0; i < global.length; i += 2) h.append(global[i], global[i + 1]);
+    if (x.answerId !== undefined) h.set(REQUEST_ID_HEADER, x.answerId);
+    return response;
+  }
+}
+
+/** One attempt is over: its time goes to the request's meter and the upstream channel (as Forward.upstreamEnded). */
+function upstreamEnded(x: Exchange, target: Target<UpstreamPool>, sentAt: number, err: Error | null, attempt: number): void {
+  const durationMs = performance.now() - sentAt;
+  const m = x.meter;
+  if (m !== null) {
+    m.upstream = target.origin;
+    m.upstreamMs += durationMs;
+  }
+  if (!channels.upstream.hasSubscribers) return;
+  const code = err === null ? null : (err as { code?: string }).code || err.name || 'Error';
+  channels.upstream.publish({ namespace: x.route.namespace, service: x.service.name, upstream: target.origin, durationMs, error: code, retry: attempt > 0 });
+}
