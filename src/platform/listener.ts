@@ -16,6 +16,12 @@ export interface FetchClient {
   /** the client's address, looked up when read */
   readonly remoteAddress: string;
   readonly encrypted: boolean;
+  /**
+   * The handler's answer as it goes out (the handler resolves with what this returns):
+   * `Connection: close` added when the client's `connection` header asked for it, the
+   * connection's idle limit set again once the answer completes.
+   */
+  finish(response: Response, connection: string | undefined): Response;
 }
 
 /**
@@ -23,7 +29,7 @@ export interface FetchClient {
  * where that skips the node:http-shaped adapters), or returns null, synchronously, to have it
  * served by the RequestHandler instead. `target` is the request target (path and query). It
  * must return null for any request the RequestHandler's head checks (listener-limits.ts guardHead)
- * would refuse; the listener applies its connection cap, idle limit and Connection: close.
+ * would refuse, and pass its answer through `client.finish`.
  */
 export type FetchHandler = (request: Request, target: string, client: FetchClient) => Promise<Response> | null;
 

@@ -105,10 +105,7 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
     meter,
     opts,
   };
-  return send(exchange).then((response) => {
-    if (meter !== null) publishEnd(meter, method, request.signal.aborted ? 499 : response.status, 0, Number(response.headers.get('content-length') ?? 0) || 0, answerId ?? id ?? null);
-    return response;
-  });
+  return send(exchange, id);
 }
 
 interface Exchange {
@@ -130,8 +127,10 @@ interface Exchange {
 }
 
 /** Sends the request to the service's targets (retrying connection failures) and answers with the upstream's Response, or 502/504. */
-async function send(x: Exchange): Promise<Response> {
-  const { request, service, route } = x;
+async function send(x: Exchange, clientId: string | undefined): Promise<Response> {
+  const { service, route } = x;
+  // aborted when the client goes away
+  const clientSignal = x.request.signal;
   const retryable = IDEMPOTENT.has(x.method);
   for (let attempt = 0; ; attempt++) {
     const target = service.next();
@@ -140,15 +139,15 @@ async function send(x: Exchange): Promise<Response> {
     const observed = x.meter !== null || channels.upstream.hasSubscribers;
     const sentAt = observed ? performance.now() : 0;
     // the client going away stops the exchange; the service's request timeout too (until the upstream's head)
-    let signal = request.signal;
+    let signal = clientSignal;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let timedOut: Error | null = null;
     let stop: (() => void) | null = null;
     if (service.requestTimeoutMs > 0) {
       const ms = service.requestTimeoutMs;
       const ac = new AbortController();
-      stop = () => ac.abort(request.signal.reason);
-      request.signal.addEventListener('abort', stop, { once: true });
+      stop = () => ac.abort(clientSignal.reason);
+      clientSignal.addEventListener('abort', stop, { once: true });
       timer = setTimeout(() => {
         timedOut = Errors.UPSTREAM_TIMEOUT(ms);
         ac.abort(timedOut);
@@ -160,24 +159,24 @@ async function send(x: Exchange): Promise<Response> {
       response = await target.pool.send!(path, x.method, headers, signal);
     } catch (e) {
       const err = timedOut ?? (e instanceof Error ? e : new Error(String(e)));
-      if (request.signal.aborted) {
+      if (clientSignal.aborted) {
         // the client went away: nothing to answer
         if (observed) upstreamEnded(x, target, sentAt, null, attempt);
-        return new Response(null, { status: 502 });
+        return answered(x, new Response(null, { status: 502 }), clientId);
       }
       if (observed) upstreamEnded(x, target, sentAt, err, attempt);
       const code = (err as { code?: string }).code ?? '';
       if (retryable && CONNECT_ERRORS.has(code) && attempt < service.retries) {
         const wait = service.retryTimeoutMs;
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        if (request.signal.aborted) return new Response(null, { status: 502 });
+        if (clientSignal.aborted) return answered(x, new Response(null, { status: 502 }), clientId);
         continue;
       }
       x.opts.onUpstreamError(err, route, target);
-      return fetchReply(TIMEOUT_ERRORS.has(code) ? 504 : 502, x.answerId);
+      return answered(x, fetchReply(TIMEOUT_ERRORS.has(code) ? 504 : 502, x.answerId), clientId);
     } finally {
       if (timer !== null) clearTimeout(timer);
-      if (stop !== null) request.signal.removeEventListener('abort', stop);
+      if (stop !== null) clientSignal.removeEventListener('abort', stop);
     }
     if (observed) upstreamEnded(x, target, sentAt, null, attempt);
     // the upstream's answer is not used otherwise: its headers are edited in place
@@ -189,8 +188,18 @@ async function send(x: Exchange): Promise<Response> {
     const global = x.opts.globalHeaders;
     for (let i = 0; i < global.length; i += 2) h.append(global[i], global[i + 1]);
     if (x.answerId !== undefined) h.set(REQUEST_ID_HEADER, x.answerId);
-    return response;
+    return answered(x, response, clientId);
   }
+}
+
+/** The answer as it goes out: the request's end event, then the listener's finish. */
+function answered(x: Exchange, response: Response, clientId: string | undefined): Response {
+  if (x.meter !== null) {
+    // 499 (as nginx): the client went away before an answer was sent
+    const status = x.request.signal.aborted ? 499 : response.status;
+    publishEnd(x.meter, x.method, status, 0, Number(response.headers.get('content-length') ?? 0) || 0, x.answerId ?? clientId ?? null);
+  }
+  return x.client.finish(response, x.connection);
 }
 
 /** One attempt is over: its time goes to the request's meter and the upstream channel (as Forward.upstreamEnded). */

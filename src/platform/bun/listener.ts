@@ -139,50 +139,50 @@ function targetOf(url: string): string {
 
 const CLOSE = /(^|,)\s*close\s*(,|$)/i;
 
-/** The client of a request the direct handler serves; its address is looked up when read. */
+/**
+ * The client of a request the direct handler serves; its address is looked up when read. Its
+ * answer gets `Connection: close` when the client asked for it (Bun closes such a connection
+ * without saying so), and the connection's idle limit is set again once the answer completes
+ * (a body of known length, or none: now; a streamed one: after its end).
+ */
 class DirectClient implements FetchClient {
   readonly encrypted: boolean;
   readonly #request: Request;
   readonly #server: BunServer;
+  readonly #idleSeconds: number;
   #address: string | null = null;
 
-  constructor(request: Request, server: BunServer, encrypted: boolean) {
+  constructor(request: Request, server: BunServer, encrypted: boolean, idleSeconds: number) {
     this.#request = request;
     this.#server = server;
     this.encrypted = encrypted;
+    this.#idleSeconds = idleSeconds;
   }
 
   get remoteAddress(): string {
     return (this.#address ??= this.#server.requestIP(this.#request)?.address ?? '');
   }
-}
 
-/**
- * A direct handler's answer as it goes out: `Connection: close` when the client asked for it
- * (Bun closes such a connection without saying so), and the connection's idle limit set again
- * once the answer completes (a body of known length, or none, now; a streamed one after its end).
- */
-function finishDirect(response: Response, request: Request, srv: BunServer, idleSeconds: number): Response {
-  const connection = request.headers.get('connection');
-  if (connection !== null && CLOSE.test(connection)) response.headers.set('Connection', 'close');
-  if (idleSeconds === 0) return response;
-  const body = response.body;
-  if (body === null || response.headers.has('content-length')) {
-    try {
-      srv.timeout(request, idleSeconds);
-    } catch {
-      // the connection is gone
+  finish(response: Response, connection: string | undefined): Response {
+    if (connection !== undefined && CLOSE.test(connection)) response.headers.set('Connection', 'close');
+    if (this.#idleSeconds === 0) return response;
+    // the body is looked at only without a length: a fetch Response's body untouched is sent by Bun without a JS stream
+    if (response.headers.has('content-length') || response.body === null) {
+      this.#settle();
+      return response;
     }
-    return response;
+    const body = response.body;
+    const flush = () => this.#settle();
+    return new Response(body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush })), { status: response.status, statusText: response.statusText, headers: response.headers });
   }
-  const settle = () => {
+
+  #settle(): void {
     try {
-      srv.timeout(request, idleSeconds);
+      this.#server.timeout(this.#request, this.#idleSeconds);
     } catch {
       // the connection is gone
     }
-  };
-  return new Response(body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: settle })), { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
 }
 
 /** Hands a request to the shared handler; `encrypted` says whether it came over TLS. */
@@ -195,10 +195,10 @@ export function dispatch(request: Request, srv: BunServer, serving: BunServing, 
   const target = targetOf(request.url);
   const direct = serving.direct;
   if (direct !== null) {
-    const answer = direct(request, target, new DirectClient(request, srv, encrypted));
+    const answer = direct(request, target, new DirectClient(request, srv, encrypted, idleSeconds));
     if (answer !== null) {
       if (idleSeconds > 0) srv.timeout(request, 0);
-      return answer.then((response) => finishDirect(response, request, srv, idleSeconds));
+      return answer;
     }
   }
   let settle: (() => void) | null = null;
