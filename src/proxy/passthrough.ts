@@ -9,11 +9,11 @@ import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { ServiceRuntime, Target } from '../runtime/service-runtime.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { upstreamPath, upstreamQuery } from '../runtime/upstream-url.js';
-import { CONNECT_ERRORS, IDEMPOTENT, TIMEOUT_ERRORS, upstreamHeaderList } from './forward.js';
+import { CONNECT_ERRORS, IDEMPOTENT, TIMEOUT_ERRORS } from './forward.js';
 import { fetchReply } from './gateway-responses.js';
 import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
 import type { PipelineOptions } from './pipeline.js';
-import { identifyList } from './request-identity.js';
+import { identifyHeaders } from './request-identity.js';
 import { publishEnd, startMeter, type RequestMeter } from './request-meter.js';
 
 /**
@@ -32,42 +32,50 @@ import { publishEnd, startMeter, type RequestMeter } from './request-meter.js';
 export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: Request, target: string, client: FetchClient, opts: PipelineOptions, limits: ListenerLimits): Promise<Response> | null {
   if (table === null || opts.onUpstreamRequest !== null || target.length > limits.maxUrlBytes) return null;
   const method = request.method;
-  const raw: string[] = [];
-  request.headers.forEach((value, name) => {
-    raw.push(name, value);
-  });
+  const clientHeaders = request.headers;
   let host: string | undefined;
   let connection: string | undefined;
   let id: string | undefined;
   let traceparent: string | undefined;
   let tracestate = false;
+  let xff: string | undefined;
+  let hasBody = false;
+  /** hop-by-hop headers the client sent */
+  let hop: string[] | null = null;
   // the head's size as guardHead counts it: request line, then each header line
   let size = method.length + target.length + 12;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    size += name.length + raw[i + 1].length + 4;
+  clientHeaders.forEach((value, name) => {
+    size += name.length + value.length + 4;
     switch (name) {
       case 'host':
-        host = raw[i + 1];
-        break;
-      case 'connection':
-        connection = raw[i + 1];
-        break;
-      case 'content-length':
-      case 'transfer-encoding':
-        return null; // a body: limits, deadlines and streaming are the pipeline's
+        host = value;
+        return;
       case 'x-request-id':
-        id = raw[i + 1];
-        break;
+        id = value;
+        return;
       case 'traceparent':
-        traceparent = raw[i + 1];
-        break;
+        traceparent = value;
+        return;
       case 'tracestate':
         tracestate = true;
+        return;
+      case 'x-forwarded-for':
+        xff = value;
+        return;
+      case 'content-length':
+        hasBody = true;
+        return;
+      case 'connection':
+        connection = value;
+        break;
+      case 'transfer-encoding':
+        hasBody = true;
         break;
     }
-  }
-  if (size > limits.maxHeaderBytes) return null;
+    if (HOP_BY_HOP.has(name)) (hop ??= []).push(name);
+  });
+  // a body: limits, deadlines and streaming are the pipeline's
+  if (hasBody || size > limits.maxHeaderBytes) return null;
   const hostName = hostOf(host);
   if (table.allowedDomain !== null && !table.allowedDomain(hostName)) return null;
   const nsName = table.resolver.resolve(hostName);
@@ -83,7 +91,28 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
   const service = route.service;
   if (route.hooks !== null || service === null || service.targets[0].pool.send === undefined) return null;
 
-  const answerId = identifyList(raw, id, traceparent, tracestate, opts.identity);
+  // the upstream's headers: the client's, request id and trace context settled, minus hop-by-hop, plus forwarding and X-DGate ones (as upstreamHeaderList)
+  const headers = new Headers(clientHeaders);
+  const answerId = identifyHeaders(headers, id, traceparent, tracestate, opts.identity);
+  if (hop !== null) for (const name of hop as string[]) headers.delete(name);
+  const extraHop = connection === undefined ? null : connectionTokens(connection);
+  if (extraHop !== null) {
+    for (const name of extraHop) headers.delete(name);
+    if (extraHop.has('host')) host = undefined;
+    if (extraHop.has('x-forwarded-for')) xff = undefined;
+  }
+  const clientHost = host ?? '';
+  if (opts.xForwarded) {
+    const ip = client.remoteAddress;
+    headers.set('X-Forwarded-For', xff === undefined ? ip : `${xff}, ${ip}`);
+    headers.set('X-Real-IP', ip);
+    headers.set('X-Forwarded-Proto', client.encrypted ? 'https' : 'http');
+    if (clientHost !== '') headers.set('X-Forwarded-Host', clientHost);
+    else headers.delete('x-forwarded-host');
+  }
+  const dgate = route.dgateHeaders;
+  for (let i = 0; i < dgate.length; i += 2) headers.append(dgate[i], dgate[i + 1]);
+
   const meter = channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers ? startMeter() : null;
   if (meter !== null) {
     meter.namespace = nsName;
@@ -93,7 +122,8 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
   const exchange: Exchange = {
     request,
     method,
-    raw,
+    headers,
+    clientHost: route.preserveHost && clientHost !== '' ? clientHost : null,
     connection,
     client,
     route,
@@ -111,8 +141,10 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
 interface Exchange {
   readonly request: Request;
   readonly method: string;
-  /** the client's headers, request id and trace context settled */
-  readonly raw: readonly string[];
+  /** the upstream request's headers but Host */
+  readonly headers: Headers;
+  /** the Host sent upstream when the route preserves the client's; null: each target's */
+  readonly clientHost: string | null;
   readonly connection: string | undefined;
   readonly client: FetchClient;
   readonly route: RouteRuntime<UpstreamPool>;
@@ -135,7 +167,8 @@ async function send(x: Exchange, clientId: string | undefined): Promise<Response
   for (let attempt = 0; ; attempt++) {
     const target = service.next();
     const path = upstreamPath(target, x.path, route.stripPath, x.rest) + upstreamQuery(target, x.query, service.disableQueryParams);
-    const headers = upstreamHeaderList(x.raw, x.connection, x.client, x.client.encrypted, route, target, x.opts);
+    const headers = x.headers;
+    headers.set('Host', x.clientHost ?? target.host);
     const observed = x.meter !== null || channels.upstream.hasSubscribers;
     const sentAt = observed ? performance.now() : 0;
     // the client going away stops the exchange; the service's request timeout too (until the upstream's head)

@@ -53,26 +53,25 @@ export function identify(req: IncomingMessage, res: ServerResponse, opts: Identi
 }
 
 /**
- * identify's rules for a request held as a flat [name, value, ...] list `raw` (edited in place)
- * with the values identify reads from it: `id` (X-Request-Id), `traceparent`, and whether it
- * has a tracestate. Returns the id the answer carries (undefined: request ids are off).
+ * identify's rules on a fetch Headers `headers` (edited in place), given the values identify
+ * reads: `id` (X-Request-Id), `traceparent`, and whether there is a tracestate. Returns the id
+ * the answer carries (undefined: request ids are off).
  */
-export function identifyList(raw: string[], id: string | undefined, traceparent: string | undefined, tracestate: boolean, opts: IdentityOptions): string | undefined {
+export function identifyHeaders(headers: Headers, id: string | undefined, traceparent: string | undefined, tracestate: boolean, opts: IdentityOptions): string | undefined {
   let answer: string | undefined;
   if (opts.requestId) {
     if (!isValidRequestId(id)) {
-      if (id !== undefined) dropRaw(raw, REQUEST_ID_KEY);
       id = newRequestId();
-      raw.push(REQUEST_ID_HEADER, id);
+      headers.set(REQUEST_ID_HEADER, id);
     }
     answer = id;
   }
   if (traceparent === undefined ? !opts.startTraceparent : isValidTraceparent(traceparent)) return answer;
   if (traceparent !== undefined || tracestate) {
-    dropRaw(raw, 'traceparent');
-    dropRaw(raw, 'tracestate');
+    headers.delete('traceparent');
+    headers.delete('tracestate');
   }
-  if (opts.startTraceparent) raw.push('traceparent', newTraceparent());
+  if (opts.startTraceparent) headers.set('traceparent', newTraceparent());
   return answer;
 }
 

@@ -139,13 +139,11 @@ class FetchPool implements UpstreamPool {
     return init;
   }
 
-  async send(path: string, method: string, headers: readonly string[], signal: AbortSignal): Promise<Response> {
+  async send(path: string, method: string, headers: Headers, signal: AbortSignal): Promise<Response> {
     const o = this.#opts;
     if (o.refuse !== null) throw o.refuse;
     if (!TOKEN.test(method)) throw new UpstreamError(`invalid request method ${JSON.stringify(method)}`, 'UND_ERR_INVALID_ARG');
-    const pairs: Array<[string, string]> = [];
-    for (let i = 0; i < headers.length; i += 2) pairs.push([headers[i], headers[i + 1]]);
-    const init: RequestInit & Record<string, unknown> = { method, headers: pairs, redirect: 'manual', decompress: false, keepalive: o.keepAlive, signal };
+    const init: RequestInit & Record<string, unknown> = { method, headers, redirect: 'manual', decompress: false, keepalive: o.keepAlive, signal };
     if (this.#tls !== undefined) init.tls = this.#tls;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let timedOut: Error | null = null;
