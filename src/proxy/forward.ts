@@ -48,24 +48,8 @@ function hasBody(req: IncomingMessage): boolean {
  * hop-by-hop, plus forwarding and X-DGate headers.
  */
 export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], route: RouteRuntime<UpstreamPool>, target: Target<UpstreamPool>, opts: ForwardOptions, bodyReplaced = false): string[] {
-  return upstreamHeaderList(raw, req.headers.connection, req.socket, overTls(req), route, target, opts, bodyReplaced);
-}
-
-/**
- * upstreamHeaders from the parts of a request it reads: `connection` is the client's Connection
- * header; the client's address is read from `client` only when forwarding headers are sent.
- */
-export function upstreamHeaderList(
-  raw: readonly string[],
-  connection: string | undefined,
-  client: { readonly remoteAddress?: string | undefined },
-  tls: boolean,
-  route: RouteRuntime<UpstreamPool>,
-  target: Target<UpstreamPool>,
-  opts: ForwardOptions,
-  bodyReplaced = false,
-): string[] {
   const out: string[] = [];
+  const connection = req.headers.connection;
   const extraHop = connection === undefined ? null : connectionTokens(connection);
   let xff: string | null = null;
   let clientHost = '';
@@ -90,8 +74,8 @@ export function upstreamHeaderList(
   }
   out.push('Host', route.preserveHost && clientHost !== '' ? clientHost : target.host);
   if (opts.xForwarded) {
-    const ip = client.remoteAddress ?? '';
-    out.push('X-Forwarded-For', xff === null ? ip : `${xff}, ${ip}`, 'X-Real-IP', ip, 'X-Forwarded-Proto', tls ? 'https' : 'http');
+    const ip = req.socket.remoteAddress ?? '';
+    out.push('X-Forwarded-For', xff === null ? ip : `${xff}, ${ip}`, 'X-Real-IP', ip, 'X-Forwarded-Proto', overTls(req) ? 'https' : 'http');
     if (clientHost !== '') out.push('X-Forwarded-Host', clientHost);
   }
   for (let i = 0; i < route.dgateHeaders.length; i++) out.push(route.dgateHeaders[i]);

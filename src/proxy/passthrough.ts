@@ -91,7 +91,7 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
   const service = route.service;
   if (route.hooks !== null || service === null || service.targets[0].pool.send === undefined) return null;
 
-  // the upstream's headers: the client's, request id and trace context settled, minus hop-by-hop, plus forwarding and X-DGate ones (as upstreamHeaderList)
+  // the upstream's headers: the client's, request id and trace context settled, minus hop-by-hop, plus forwarding and X-DGate ones (the rules of forward.ts upstreamHeaders)
   const headers = new Headers(clientHeaders);
   const answerId = identifyHeaders(headers, id, traceparent, tracestate, opts.identity);
   if (hop !== null) for (const name of hop as string[]) headers.delete(name);
