@@ -39,6 +39,8 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
   let traceparent: string | undefined;
   let tracestate = false;
   let xff: string | undefined;
+  /** the client sent X-Real-IP, X-Forwarded-Proto or X-Forwarded-Host */
+  let forwarded = false;
   let hasBody = false;
   /** hop-by-hop headers the client sent */
   let hop: string[] | null = null;
@@ -61,6 +63,11 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
         return;
       case 'x-forwarded-for':
         xff = value;
+        return;
+      case 'x-real-ip':
+      case 'x-forwarded-proto':
+      case 'x-forwarded-host':
+        forwarded = true;
         return;
       case 'content-length':
         hasBody = true;
@@ -102,13 +109,19 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
     if (extraHop.has('x-forwarded-for')) xff = undefined;
   }
   const clientHost = host ?? '';
+  // appended where the client sent none (cheaper than set); names as the pipeline sends them (fetch keeps their case)
   if (opts.xForwarded) {
     const ip = client.remoteAddress;
-    headers.set('X-Forwarded-For', xff === undefined ? ip : `${xff}, ${ip}`);
-    headers.set('X-Real-IP', ip);
-    headers.set('X-Forwarded-Proto', client.encrypted ? 'https' : 'http');
-    if (clientHost !== '') headers.set('X-Forwarded-Host', clientHost);
-    else headers.delete('x-forwarded-host');
+    if (xff === undefined) headers.append('X-Forwarded-For', ip);
+    else headers.set('X-Forwarded-For', `${xff}, ${ip}`);
+    if (forwarded) {
+      headers.delete('x-real-ip');
+      headers.delete('x-forwarded-proto');
+      headers.delete('x-forwarded-host');
+    }
+    headers.append('X-Real-IP', ip);
+    headers.append('X-Forwarded-Proto', client.encrypted ? 'https' : 'http');
+    if (clientHost !== '') headers.append('X-Forwarded-Host', clientHost);
   }
   const dgate = route.dgateHeaders;
   for (let i = 0; i < dgate.length; i += 2) headers.append(dgate[i], dgate[i + 1]);
@@ -247,3 +260,4 @@ function upstreamEnded(x: Exchange, target: Target<UpstreamPool>, sentAt: number
   const code = err === null ? null : (err as { code?: string }).code || err.name || 'Error';
   channels.upstream.publish({ namespace: x.route.namespace, service: x.service.name, upstream: target.origin, durationMs, error: code, retry: attempt > 0 });
 }
+

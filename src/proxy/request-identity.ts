@@ -61,8 +61,10 @@ export function identifyHeaders(headers: Headers, id: string | undefined, tracep
   let answer: string | undefined;
   if (opts.requestId) {
     if (!isValidRequestId(id)) {
-      id = newRequestId();
-      headers.set(REQUEST_ID_HEADER, id);
+      const fresh = newRequestId();
+      if (id === undefined) headers.append(REQUEST_ID_HEADER, fresh);
+      else headers.set(REQUEST_ID_HEADER, fresh);
+      id = fresh;
     }
     answer = id;
   }
@@ -71,7 +73,7 @@ export function identifyHeaders(headers: Headers, id: string | undefined, tracep
     headers.delete('traceparent');
     headers.delete('tracestate');
   }
-  if (opts.startTraceparent) headers.set('traceparent', newTraceparent());
+  if (opts.startTraceparent) headers.append('traceparent', newTraceparent());
   return answer;
 }
 
