@@ -344,3 +344,41 @@ describe('the HTTP/1.1 side of a port that also takes h2c keeps the deadlines', 
     assert.ok(idle.ms < 8_000, `closed after ${idle.ms} ms`);
   });
 });
+
+describe(`head limits below the parser's own (${runtimeName})`, () => {
+  let up: Awaited<ReturnType<typeof recordingUpstream>>;
+  let gw: TestGateway;
+  let port: number;
+
+  before(async () => {
+    up = await recordingUpstream();
+    ({ gw, port } = await gatewayWith({ max_header_bytes: 4096, max_url_bytes: 1024 }, up.url));
+  });
+  after(async () => {
+    await gw?.close();
+    await new Promise((r) => up?.server.close(r));
+  });
+
+  it('a GET whose head is over max_header_bytes is answered 431 and never reaches the upstream', async () => {
+    up.seen.length = 0;
+    const r = await rawExchange(port, `GET /p HTTP/1.1\r\n${H}X-Fill: ${'f'.repeat(6000)}\r\n\r\n`);
+    assert.equal(r.status, 431, r.data.slice(0, 200));
+    assert.ok(r.closed, 'connection left open');
+    assert.equal(up.seen.length, 0);
+  });
+
+  it('a GET whose URL is over max_url_bytes is answered 414 and never reaches the upstream', async () => {
+    up.seen.length = 0;
+    const r = await rawExchange(port, `GET /${'u'.repeat(2000)} HTTP/1.1\r\n${H}\r\n`);
+    assert.equal(r.status, 414, r.data.slice(0, 200));
+    assert.ok(r.closed);
+    assert.equal(up.seen.length, 0);
+  });
+
+  it('a GET within both limits reaches the upstream', async () => {
+    up.seen.length = 0;
+    const r = await rawExchange(port, `GET /p HTTP/1.1\r\n${H}X-Fill: ${'f'.repeat(3000)}\r\nConnection: close\r\n\r\n`);
+    assert.equal(r.status, 200, r.data.slice(0, 200));
+    assert.equal(up.seen.length, 1);
+  });
+});

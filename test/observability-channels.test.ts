@@ -101,6 +101,21 @@ describe('request path channels', () => {
     assert.ok(e.upstreamMs > 0 && e.totalMs >= e.upstreamMs, `upstream ${e.upstreamMs} ms within total ${e.totalMs} ms`);
   });
 
+  it('publishes the end of a proxied request without a body (the passthrough route) with every field', async () => {
+    ends.length = 0;
+    const before = starts;
+    const r = await gw.proxy('/pass/y', { headers: { 'x-request-id': 'rid-2' } });
+    assert.equal(r.status, 200);
+    await until(() => ends.length === 1, 'the request end event');
+    const e = ends[0]!;
+    assert.equal(starts, before + 1);
+    assert.deepEqual(
+      { namespace: e.namespace, route: e.route, service: e.service, upstream: e.upstream, method: e.method, status: e.status, bytesIn: e.bytesIn, bytesOut: e.bytesOut, moduleMs: e.moduleMs, requestId: e.requestId },
+      { namespace: 'default', route: 'pass', service: 'up', upstream: upstreamOrigin, method: 'GET', status: 200, bytesIn: 0, bytesOut: 5, moduleMs: 0, requestId: 'rid-2' },
+    );
+    assert.ok(e.upstreamMs > 0 && e.totalMs >= e.upstreamMs, `upstream ${e.upstreamMs} ms within total ${e.totalMs} ms`);
+  });
+
   it('publishes a gateway answer (no route) with the namespace and no route', async () => {
     ends.length = 0;
     const r = await gw.proxy('/nowhere');

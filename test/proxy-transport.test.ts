@@ -144,6 +144,34 @@ describe('timeouts', () => {
   });
 });
 
+describe('a client that goes away', () => {
+  it('stops the upstream request it was waiting on', async () => {
+    let seen!: () => void;
+    const arrived = new Promise<void>((r) => (seen = r));
+    let closed!: () => void;
+    const upstreamClosed = new Promise<void>((r) => (closed = r));
+    // answers nothing: the only way the exchange ends is the gateway dropping it
+    const server = http.createServer((req) => {
+      req.socket.once('close', closed);
+      seen();
+    });
+    const port = await listen(server);
+    try {
+      await gw.put('service', { name: 'silent', urls: [`http://127.0.0.1:${port}`], retries: 0 });
+      await gw.put('route', { name: 'silent', paths: ['/silent'], methods: ['GET'], service: 'silent' });
+      const client = net.connect((new URL(gw.proxyUrl).port as unknown as number) * 1, '127.0.0.1');
+      await once(client, 'connect');
+      client.write('GET /silent HTTP/1.1\r\nHost: x\r\n\r\n');
+      await arrived;
+      client.destroy();
+      await upstreamClosed; // the test times out if the upstream request is left open
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
 describe('https upstreams', () => {
   let port: number;
   let server: https.Server;

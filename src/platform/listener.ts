@@ -11,6 +11,28 @@ import { isBun } from './runtime.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** The client of a request served from the fetch API's objects (FetchHandler). */
+export interface FetchClient {
+  /** the client's address, looked up when read */
+  readonly remoteAddress: string;
+  readonly encrypted: boolean;
+  /**
+   * The handler's answer as it goes out (the handler resolves with what this returns):
+   * `Connection: close` added when the client's `connection` header asked for it, the
+   * connection's idle limit set again once the answer completes.
+   */
+  finish(response: Response, connection: string | undefined): Response;
+}
+
+/**
+ * Serves a request straight from the fetch API's Request, answering with a Response (Bun.serve,
+ * where that skips the node:http-shaped adapters), or returns null, synchronously, to have it
+ * served by the RequestHandler instead. `target` is the request target (path and query). It
+ * must return null for any request the RequestHandler's head checks (listener-limits.ts guardHead)
+ * would refuse, and pass its answer through `client.finish`.
+ */
+export type FetchHandler = (request: Request, target: string, client: FetchClient) => Promise<Response> | null;
+
 /** What both listeners' responses count: the body bytes sent (an upstream body passed on as a stream: its Content-Length). */
 export interface CountedResponse {
   readonly bodyBytes: number;
@@ -44,6 +66,8 @@ export interface ListenerOptions {
   onRefusal: OnRefusal;
   /** cleartext HTTP/2 (prior knowledge) on the same port, under these limits; null = HTTP/1.1 only */
   h2c: Http2Limits | null;
+  /** tried first for each request by listeners built on the fetch API (Bun's); the others ignore it */
+  direct?: FetchHandler | null;
 }
 
 /** Limits of a client's HTTP/2 connection (proxy.http2). */

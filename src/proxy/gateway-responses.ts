@@ -32,3 +32,15 @@ export const reply = {
   gatewayTimeout: (res: ServerResponse) => send(res, 504, 'Gateway Timeout\n'),
   redirect: (res: ServerResponse, location: string) => send(res, 307, '', ['Location', location]),
 };
+
+/** The gateway's own answers as fetch Responses, for requests served from fetch API objects (passthrough.ts). */
+export function fetchReply(status: 502 | 504, requestId: string | undefined): Response {
+  const body = status === 502 ? 'Bad Gateway\n' : 'Gateway Timeout\n';
+  const headers = new Headers([
+    ['Content-Type', TEXT],
+    ['Content-Length', String(Buffer.byteLength(body))],
+    ['X-Content-Type-Options', 'nosniff'],
+  ]);
+  if (requestId !== undefined) headers.set(REQUEST_ID_HEADER, requestId);
+  return new Response(body, { status, headers });
+}

@@ -52,6 +52,31 @@ export function identify(req: IncomingMessage, res: ServerResponse, opts: Identi
   }
 }
 
+/**
+ * identify's rules on a fetch Headers `headers` (edited in place), given the values identify
+ * reads: `id` (X-Request-Id), `traceparent`, and whether there is a tracestate. Returns the id
+ * the answer carries (undefined: request ids are off).
+ */
+export function identifyHeaders(headers: Headers, id: string | undefined, traceparent: string | undefined, tracestate: boolean, opts: IdentityOptions): string | undefined {
+  let answer: string | undefined;
+  if (opts.requestId) {
+    if (!isValidRequestId(id)) {
+      const fresh = newRequestId();
+      if (id === undefined) headers.append(REQUEST_ID_HEADER, fresh);
+      else headers.set(REQUEST_ID_HEADER, fresh);
+      id = fresh;
+    }
+    answer = id;
+  }
+  if (traceparent === undefined ? !opts.startTraceparent : isValidTraceparent(traceparent)) return answer;
+  if (traceparent !== undefined || tracestate) {
+    headers.delete('traceparent');
+    headers.delete('tracestate');
+  }
+  if (opts.startTraceparent) headers.append('traceparent', newTraceparent());
+  return answer;
+}
+
 /** removes every `lower` header from a flat [name, value, ...] list, in place */
 function dropRaw(raw: string[], lower: string): void {
   for (let i = raw.length - 2; i >= 0; i -= 2) {

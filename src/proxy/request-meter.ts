@@ -48,20 +48,31 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse): void 
   res.once('close', () => {
     const cl = req.headers['content-length'];
     const id = req.headers['x-request-id'];
-    channels.requestEnd.publish({
-      namespace: m.namespace,
-      route: m.route,
-      service: m.service,
-      upstream: m.upstream,
-      method: req.method ?? '',
-      // 499 (as nginx): the client went away before an answer was sent
-      status: res.headersSent ? res.statusCode : 499,
-      bytesIn: cl === undefined ? 0 : Number(cl) || 0,
-      bytesOut: (res as unknown as Partial<CountedResponse>).bodyBytes ?? 0,
-      moduleMs: m.moduleMs,
-      upstreamMs: m.upstreamMs,
-      totalMs: performance.now() - m.start,
-      requestId: typeof id === 'string' ? id : null,
-    });
+    // 499 (as nginx): the client went away before an answer was sent
+    publishEnd(m, req.method ?? '', res.headersSent ? res.statusCode : 499, cl === undefined ? 0 : Number(cl) || 0, (res as unknown as Partial<CountedResponse>).bodyBytes ?? 0, typeof id === 'string' ? id : null);
   });
+}
+
+/** Publishes the end event of the request `m` metered (a request served from fetch API objects calls it itself). */
+export function publishEnd(m: RequestMeter, method: string, status: number, bytesIn: number, bytesOut: number, requestId: string | null): void {
+  channels.requestEnd.publish({
+    namespace: m.namespace,
+    route: m.route,
+    service: m.service,
+    upstream: m.upstream,
+    method,
+    status,
+    bytesIn,
+    bytesOut,
+    moduleMs: m.moduleMs,
+    upstreamMs: m.upstreamMs,
+    totalMs: performance.now() - m.start,
+    requestId,
+  });
+}
+
+/** Publishes a request's start; the meter of its end when someone listens to that, else null. */
+export function startMeter(): RequestMeter | null {
+  if (channels.requestStart.hasSubscribers) channels.requestStart.publish(START);
+  return channels.requestEnd.hasSubscribers ? new RequestMeter() : null;
 }

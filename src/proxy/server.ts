@@ -1,11 +1,12 @@
 import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createListener, type Http2Limits, type HttpListener, type UpgradeOptions, type WebSocketUpgrade } from '../platform/listener.js';
+import { createListener, type FetchClient, type Http2Limits, type HttpListener, type UpgradeOptions, type WebSocketUpgrade } from '../platform/listener.js';
 import { createTlsListener, type TlsCertificate, type TlsHttpListener } from '../platform/tls-listener.js';
 import type { ListenerLimits, OnRefusal } from '../platform/listener-limits.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { channels } from '../observability/channels.js';
+import { passthrough } from './passthrough.js';
 import { handleRequest, type PipelineOptions } from './pipeline.js';
 import { observeRequest } from './request-meter.js';
 
@@ -77,7 +78,10 @@ export class ProxyServer {
     const upgrade: UpgradeOptions = { handler: serve, idleTimeoutMs: opts.websocket.idleTimeoutMs, maxMessageBytes: opts.websocket.maxMessageBytes };
     // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).
     const reusePort = cluster.isWorker;
-    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, h2c: listen.h2c, limits: listen.limits, onRefusal: listen.onRefusal, connections: channels.connection }, handler, upgrade);
+    // the passthrough route straight from fetch API objects, where the listener is built on them (Bun)
+    const limits = listen.limits;
+    const direct = (request: Request, target: string, client: FetchClient) => passthrough(this.#table, request, target, client, this.#opts, limits);
+    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, h2c: listen.h2c, limits, onRefusal: listen.onRefusal, connections: channels.connection, direct }, handler, upgrade);
     this.#tls = listen.tls === null ? null : createTlsListener({ host: listen.host, port: listen.tls.port, reusePort, limits: listen.limits, onRefusal: listen.onRefusal, connections: channels.connection, fallback: listen.tls.fallback, h2: listen.http2, h2c: null }, handler, upgrade);
   }
 

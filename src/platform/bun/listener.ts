@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Errors } from '../../core/errors.js';
-import type { HttpListener, ListenerOptions, RequestHandler, StreamingResponse, UpgradeOptions, WebSocketUpgrade } from '../listener.js';
+import type { FetchClient, FetchHandler, HttpListener, ListenerOptions, RequestHandler, StreamingResponse, UpgradeOptions, WebSocketUpgrade } from '../listener.js';
 import { guardHead, rawRefusal, refuse, type OnRefusal } from '../listener-limits.js';
 import { BunTunnels, type BunTunnel } from './websocket.js';
 
@@ -78,7 +78,7 @@ const HANDSHAKE_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-accep
 export function serveUpgrade(request: Request, srv: BunServer, tunnels: BunTunnels, upgrade: UpgradeOptions, serving: BunServing, encrypted: boolean): Promise<Response> {
   return new Promise<Response>((resolve) => {
     const res = new BunResponse(resolve, null);
-    const req = new BunRequest(request, srv, res, encrypted, serving.limits.requestTimeoutMs, serving.onRefusal);
+    const req = new BunRequest(request, targetOf(request.url), srv, res, encrypted, serving.limits.requestTimeoutMs, serving.onRefusal);
     const ws: WebSocketUpgrade = {
       relay: 'messages',
       accept: (headers, upstream, head) => {
@@ -114,6 +114,8 @@ export interface BunServing {
   /** Bun.serve has no connection count: the cap applies to requests in flight */
   readonly maxInFlight: number;
   readonly handler: RequestHandler;
+  /** tried before `handler` (see FetchHandler) */
+  readonly direct: FetchHandler | null;
 }
 
 export function servingOf(opts: ListenerOptions, handler: RequestHandler): BunServing {
@@ -125,7 +127,62 @@ export function servingOf(opts: ListenerOptions, handler: RequestHandler): BunSe
     maxInFlight: limits.maxConnections,
     // Bun's parser has a fixed head limit of its own (16 KiB unless --max-http-header-size): smaller limits are checked here
     handler: guardHead(limits, opts.onRefusal, handler, true),
+    direct: opts.direct ?? null,
   };
+}
+
+/** The request target (path and query) of a fetch Request's absolute URL. */
+function targetOf(url: string): string {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  return slash < 0 ? '/' : url.slice(slash);
+}
+
+const CLOSE = /(^|,)\s*close\s*(,|$)/i;
+
+/**
+ * The client of a request the direct handler serves; its address is looked up when read. Its
+ * answer gets `Connection: close` when the client asked for it (Bun closes such a connection
+ * without saying so), and the connection's idle limit is set again once the answer completes
+ * (a body of known length, or none: now; a streamed one: after its end).
+ */
+class DirectClient implements FetchClient {
+  readonly encrypted: boolean;
+  readonly #request: Request;
+  readonly #server: BunServer;
+  readonly #idleSeconds: number;
+  #address: string | null = null;
+
+  constructor(request: Request, server: BunServer, encrypted: boolean, idleSeconds: number) {
+    this.#request = request;
+    this.#server = server;
+    this.encrypted = encrypted;
+    this.#idleSeconds = idleSeconds;
+  }
+
+  get remoteAddress(): string {
+    return (this.#address ??= this.#server.requestIP(this.#request)?.address ?? '');
+  }
+
+  finish(response: Response, connection: string | undefined): Response {
+    if (connection !== undefined && CLOSE.test(connection)) response.headers.set('Connection', 'close');
+    if (this.#idleSeconds === 0) return response;
+    // the body is looked at only without a length: a fetch Response's body untouched is sent by Bun without a JS stream
+    if (response.headers.has('content-length') || response.body === null) {
+      this.#settle();
+      return response;
+    }
+    const body = response.body;
+    const flush = () => this.#settle();
+    return new Response(body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush })), { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
+
+  #settle(): void {
+    try {
+      this.#server.timeout(this.#request, this.#idleSeconds);
+    } catch {
+      // the connection is gone
+    }
+  }
 }
 
 /** Hands a request to the shared handler; `encrypted` says whether it came over TLS. */
@@ -134,15 +191,24 @@ export function dispatch(request: Request, srv: BunServer, serving: BunServing, 
     serving.onRefusal('connection_limit');
     return refusalResponse(503);
   }
-  let settle: (() => void) | null = null;
   const idleSeconds = serving.idleSeconds;
+  const target = targetOf(request.url);
+  const direct = serving.direct;
+  if (direct !== null) {
+    const answer = direct(request, target, new DirectClient(request, srv, encrypted, idleSeconds));
+    if (answer !== null) {
+      if (idleSeconds > 0) srv.timeout(request, 0);
+      return answer;
+    }
+  }
+  let settle: (() => void) | null = null;
   if (idleSeconds > 0) {
     srv.timeout(request, 0);
     settle = () => srv.timeout(request, idleSeconds);
   }
   return new Promise<Response>((resolve) => {
     const res = new BunResponse(resolve, settle);
-    const req = new BunRequest(request, srv, res, encrypted, serving.limits.requestTimeoutMs, serving.onRefusal);
+    const req = new BunRequest(request, target, srv, res, encrypted, serving.limits.requestTimeoutMs, serving.onRefusal);
     serving.handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
   });
 }
@@ -170,18 +236,16 @@ class BunRequest {
   readonly #timeoutMs: number;
   #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
 
-  constructor(request: Request, server: BunServer, res: BunResponse, encrypted: boolean, requestTimeoutMs: number, onRefusal: OnRefusal) {
+  constructor(request: Request, target: string, server: BunServer, res: BunResponse, encrypted: boolean, requestTimeoutMs: number, onRefusal: OnRefusal) {
     this.method = request.method;
-    const u = request.url;
-    const slash = u.indexOf('/', u.indexOf('//') + 2);
-    this.url = slash < 0 ? '/' : u.slice(slash);
+    this.url = target;
     request.headers.forEach((value, name) => {
       this.headers[name] = value;
       this.rawHeaders.push(name, value);
     });
     // Bun closes such a connection after the answer without saying so; clients must know (RFC 9112 §9.6)
     const connection = this.headers['connection'];
-    if (connection !== undefined && /(^|,)\s*close\s*(,|$)/i.test(connection)) res.closing = true;
+    if (connection !== undefined && CLOSE.test(connection)) res.closing = true;
     this.#body = request.body;
     let address: string | null = null;
     this.socket = {

@@ -30,10 +30,13 @@ class FetchPool implements UpstreamPool {
   readonly #opts: UpstreamPoolOptions;
   readonly #lookup: ((host: string, opts: object) => Promise<unknown>) | null;
   readonly #active = new Set<AbortController>();
+  /** fetch's TLS options (https origins only: fetch reads them per request) */
+  readonly #tls: { rejectUnauthorized: boolean } | undefined;
 
   constructor(opts: UpstreamPoolOptions) {
     this.#origin = opts.origin.replace(/\/$/, '');
     this.#opts = opts;
+    this.#tls = this.#origin.startsWith('https:') ? { rejectUnauthorized: opts.rejectUnauthorized } : undefined;
     this.#lookup = opts.lookup === null ? null : (promisify(opts.lookup) as unknown as (host: string, opts: object) => Promise<unknown>);
   }
 
@@ -127,13 +130,51 @@ class FetchPool implements UpstreamPool {
       decompress: false,
       keepalive: this.#opts.keepAlive,
       signal,
-      tls: { rejectUnauthorized: this.#opts.rejectUnauthorized },
     };
+    if (this.#tls !== undefined) init.tls = this.#tls;
     if (body !== null) {
       init.body = (Buffer.isBuffer(body) ? body : streamOf(body)) as unknown as BodyInit;
       init.duplex = 'half';
     }
     return init;
+  }
+
+  async send(path: string, method: string, headers: Headers, signal: AbortSignal): Promise<Response> {
+    const o = this.#opts;
+    if (o.refuse !== null) throw o.refuse;
+    if (!TOKEN.test(method)) throw new UpstreamError(`invalid request method ${JSON.stringify(method)}`, 'UND_ERR_INVALID_ARG');
+    const init: RequestInit & Record<string, unknown> = { method, headers, redirect: 'manual', decompress: false, keepalive: o.keepAlive, signal };
+    if (this.#tls !== undefined) init.tls = this.#tls;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let timedOut: Error | null = null;
+    let ac: AbortController | null = null;
+    const stop = () => ac!.abort(signal.reason);
+    try {
+      if (this.#lookup !== null) await this.#lookup(new URL(this.#origin).hostname, { all: true });
+      if (o.headersTimeoutMs !== undefined) {
+        const ms = o.headersTimeoutMs;
+        ac = new AbortController();
+        signal.addEventListener('abort', stop, { once: true });
+        init.signal = ac.signal;
+        timer = setTimeout(() => {
+          timedOut = new UpstreamError(`upstream sent no response head within ${ms} ms`, 'UND_ERR_HEADERS_TIMEOUT');
+          ac!.abort(timedOut);
+        }, ms);
+      }
+      return await fetch(this.#origin + path, init);
+    } catch (err) {
+      if (timedOut !== null) throw timedOut;
+      if (signal.aborted) throw signal.reason ?? err;
+      // fetch refuses a header name or value before sending anything
+      const code = (err as { code?: unknown }).code;
+      if (err instanceof TypeError && (code === undefined || (typeof code === 'string' && code.startsWith('ERR_INVALID')))) {
+        throw new UpstreamError(`invalid request: ${err.message}`, 'UND_ERR_INVALID_ARG', err);
+      }
+      throw toUpstreamError(err);
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+      if (ac !== null) signal.removeEventListener('abort', stop);
+    }
   }
 
   async close(): Promise<void> {}
