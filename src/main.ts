@@ -198,10 +198,11 @@ function localSnapshotKeeper(dir: string, syncer: Syncer, logger: Logger): Local
 }
 
 /**
- * A revision that goes live in a state of at least this many items is followed by a full
- * collection once writes stop (see collectWhenIdle): with 10,000 routes, each write leaves
- * ~100 KB of garbage in this process (admin request, check table, store, publication, local
- * snapshot), which Bun would leave in place after a burst of writes.
+ * In a primary with proxy workers, a revision that goes live in a state of at least this many
+ * items is followed by a full collection once writes stop (see collectWhenIdle): with 10,000
+ * routes, each write leaves 100-150 KB of garbage in this process (admin request, check table,
+ * store, publication to the workers, local snapshot), which Bun would leave in place after a
+ * burst of writes (an etcd node went from 130 to 200-230 MB over 800-2,000 writes).
  */
 const LARGE_STATE_ITEMS = 1000;
 
@@ -348,10 +349,12 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     }
   }
   const membership = joined;
+  // not when this process serves the proxy: a full collection holds the event loop 40-150 ms
+  const collectAfterWrites = config.proxy.workers > 0;
   syncer.onLive((rev) => {
     membership.report({ rev, error: syncer.status().error });
     keeper?.live();
-    if (itemCount(syncer.state) >= LARGE_STATE_ITEMS) collectWhenIdle();
+    if (collectAfterWrites && itemCount(syncer.state) >= LARGE_STATE_ITEMS) collectWhenIdle();
   });
   syncer.onStatus((status) => membership.report({ rev: Math.max(syncer.liveRev, 0), error: status.error }));
   keeper?.live();

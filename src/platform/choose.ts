@@ -99,11 +99,12 @@ let pendingSince = 0;
 
 /**
  * A full collection once the process is quiet (no call for 1.5 s), or every 10 s while calls keep
- * coming: for garbage made by work that comes in bursts. Bun leaves such garbage for long: a node
- * on etcd with 10,000 routes grew from 130 to 200 MB over 800 writes and stayed there while idle
- * (a non-blocking `Bun.gc(false)` changed nothing); a full collection brings it back to ~140 MB.
- * It holds the event loop for 30-200 ms with that state, hence only when quiet or rarely. Nothing
- * on Node, whose generational collector reclaims such garbage at once.
+ * coming: for garbage made by work that comes in bursts. Bun leaves such garbage for long: the
+ * primary of a node on etcd with 10,000 routes grew from 130 to 160-230 MB over 800-2,000 admin
+ * writes and stayed there while idle (a non-blocking `Bun.gc(false)` after each local snapshot
+ * changed nothing measurable); a full collection brings it back to 134-140 MB. It holds the event
+ * loop for 40-150 ms with that state (measured on a loaded 2-core machine), hence only when quiet
+ * or rarely. Nothing on Node, whose generational collector reclaims such garbage at once.
  */
 export function collectWhenIdle(): void {
   if ((globalThis as { Bun?: unknown }).Bun === undefined) return;
