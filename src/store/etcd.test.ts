@@ -215,7 +215,7 @@ describe('EtcdStore', () => {
   });
 
   it('a large state is snapshotted again only once the revisions since reach a tenth of its items', async () => {
-    const { make, e, prefix } = await open({ historyLimit: 1, snapshotEvery: 2 });
+    const { make, e, prefix } = await open({ historyLimit: 10, snapshotEvery: 2 });
     const pointer = async () => JSON.parse((await e.get(`${prefix}snapshot`).string()) ?? 'null') as { rev: number; items?: number } | null;
     let store = make();
     await store.commit(Array.from({ length: 100 }, (_, i) => route(i)));
@@ -231,8 +231,20 @@ describe('EtcdStore', () => {
     await store.commit([ns('n10')]);
     await store.close();
     assert.deepEqual(await pointer().then((p) => [p?.rev, p?.items]), [11, 110]);
-    assert.deepEqual(await e.getAll().prefix(`${prefix}log/`).keys(), [`${prefix}log/${String(11).padStart(16, '0')}`]);
+    // the last 10 revisions (storage.history) are kept
+    const log = await e.getAll().prefix(`${prefix}log/`).keys();
+    assert.deepEqual([log.length, log[0]], [10, `${prefix}log/${String(2).padStart(16, '0')}`]);
     assert.equal((await make().load()).items.length, 110);
+  });
+
+  it('a large state is still snapshotted every storage.history revisions', async () => {
+    const { make, e, prefix } = await open({ historyLimit: 4, snapshotEvery: 2 });
+    const store = make();
+    await store.commit(Array.from({ length: 100 }, (_, i) => route(i)));
+    await store.compactNow();
+    for (let i = 1; i <= 4; i++) await store.commit([ns(`n${i}`)]);
+    await store.close(); // waits for a compaction under way
+    assert.equal(JSON.parse((await e.get(`${prefix}snapshot`).string()) ?? 'null')?.rev, 5);
   });
 
   it('a watcher following from a revision older than the compacted history gets onReset', async () => {

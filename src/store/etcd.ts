@@ -18,7 +18,8 @@
  * load() = the snapshot + the log entries after it, read at one etcd revision. Every
  * `snapshotEvery` revisions (for a snapshot of more than 10 x snapshotEvery items: once the
  * revisions since it reach a tenth of its items, so that rewriting a large state costs at most
- * ~10 items per revision) a node writes a new snapshot and deletes the log entries (and their
+ * ~10 items per revision, but at least every `storage.history` revisions, so that the log never
+ * holds more than twice the history) a node writes a new snapshot and deletes the log entries (and their
  * chunks) older than `storage.history` revisions, in one transaction guarded by the snapshot
  * key's modification revision, so two nodes compacting at once stay correct. history() and
  * oldestRev() show exactly the last `storage.history` revisions.
@@ -408,10 +409,10 @@ export class EtcdStore implements ChangeStore {
   /**
    * Revisions after a snapshot of `items` items before the next one: snapshotEvery, or a tenth of
    * the items for a large state (10,000 routes are ~2.5 MB of JSON to write, and garbage to
-   * collect, each time).
+   * collect, each time), up to the history kept.
    */
   #interval(items: number): number {
-    return Math.max(this.#snapshotEvery, Math.ceil(items / ITEMS_PER_REVISION));
+    return Math.max(this.#snapshotEvery, Math.min(Math.ceil(items / ITEMS_PER_REVISION), this.#historyLimit));
   }
 
   #sawSnapshot(rev: number, items: number): void {
