@@ -1,25 +1,42 @@
-/** How many maps a table's items are spread over: a change copies one of them, not the whole table. */
-const SHARDS = 32;
+/**
+ * A table's items are spread over maps (shards) of ~16-64 items: a change copies one of them, not
+ * the whole table. The number of shards is a power of two that follows the table's size (1 for
+ * up to 64 items, 256 for 10,000), so that a small table costs one map and a write into a large
+ * one copies few entries (with 32 shards, each route write into 10,000 routes copied ~300 entries:
+ * ~20 KB of garbage per write in every process, which Bun left in place for long).
+ */
+const SHARD_ITEMS_MAX = 64;
+/** a table shrinks to fewer shards once it averages fewer items per shard than this */
+const SHARD_ITEMS_MIN = 16;
+const MAX_SHARDS = 4096;
 
 type Shard = ReadonlyMap<string, unknown>;
 
-function shardOf(name: string): number {
-  // FNV-1a over the UTF-16 code units, folded to a shard index
+function shardOf(name: string, count: number): number {
+  if (count === 1) return 0;
+  // FNV-1a over the UTF-16 code units, folded to a shard index (count is a power of two)
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) {
     h ^= name.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % SHARDS;
+  return (h >>> 0) & (count - 1);
+}
+
+/** shards for a table of `size` items: the fewest that keep them at SHARD_ITEMS_MAX or under */
+function shardsFor(size: number): number {
+  let n = 1;
+  while (n < MAX_SHARDS && size > n * SHARD_ITEMS_MAX) n *= 2;
+  return n;
 }
 
 /**
  * The items of one (kind, namespace), by name: an immutable map whose `with` returns a new table
  * sharing every shard the changes do not touch. Writing one item into a table of 10,000 copies
- * about 300 entries instead of 10,000.
+ * about 40 entries instead of 10,000.
  */
 export class ItemTable implements ReadonlyMap<string, unknown> {
-  static readonly EMPTY = new ItemTable(new Array<Shard | undefined>(SHARDS).fill(undefined), 0);
+  static readonly EMPTY = new ItemTable([undefined], 0);
 
   readonly size: number;
   readonly #shards: ReadonlyArray<Shard | undefined>;
@@ -30,11 +47,11 @@ export class ItemTable implements ReadonlyMap<string, unknown> {
   }
 
   get(name: string): unknown {
-    return this.#shards[shardOf(name)]?.get(name);
+    return this.#shards[shardOf(name, this.#shards.length)]?.get(name);
   }
 
   has(name: string): boolean {
-    return this.#shards[shardOf(name)]?.has(name) ?? false;
+    return this.#shards[shardOf(name, this.#shards.length)]?.has(name) ?? false;
   }
 
   /** A table with `edits` applied in order: an item puts, undefined deletes. */
@@ -43,7 +60,7 @@ export class ItemTable implements ReadonlyMap<string, unknown> {
     const copied = new Set<number>();
     let size = this.size;
     for (const [name, item] of edits) {
-      const i = shardOf(name);
+      const i = shardOf(name, shards.length);
       let shard = shards[i] as Map<string, unknown> | undefined;
       if (!copied.has(i)) {
         shard = new Map(shard ?? []);
@@ -59,6 +76,21 @@ export class ItemTable implements ReadonlyMap<string, unknown> {
         shard!.set(name, item);
       }
     }
+    const want = shardsFor(size);
+    if (want > shards.length || (shards.length > 1 && size < shards.length * SHARD_ITEMS_MIN)) return ItemTable.#spread(shards, want, size);
+    return new ItemTable(shards, size);
+  }
+
+  /** The same items over `count` shards (a table that grew or shrank past its shards' bounds). */
+  static #spread(from: ReadonlyArray<Shard | undefined>, count: number, size: number): ItemTable {
+    const shards = new Array<Map<string, unknown> | undefined>(count).fill(undefined);
+    for (const shard of from) {
+      if (shard === undefined) continue;
+      for (const [name, item] of shard) {
+        const i = shardOf(name, count);
+        (shards[i] ??= new Map()).set(name, item);
+      }
+    }
     return new ItemTable(shards, size);
   }
 
@@ -68,7 +100,13 @@ export class ItemTable implements ReadonlyMap<string, unknown> {
    */
   changedNames(previous: ItemTable): string[] {
     const out: string[] = [];
-    for (let i = 0; i < SHARDS; i++) {
+    if (previous.#shards.length !== this.#shards.length) {
+      // spread differently: every item is compared
+      for (const [name, item] of this) if (previous.get(name) !== item || (item === undefined && !previous.has(name))) out.push(name);
+      for (const name of previous.keys()) if (!this.has(name)) out.push(name);
+      return out;
+    }
+    for (let i = 0; i < this.#shards.length; i++) {
       const a = previous.#shards[i];
       const b = this.#shards[i];
       if (a === b) continue;

@@ -214,6 +214,39 @@ describe('EtcdStore', () => {
     await store.close();
   });
 
+  it('a large state is snapshotted again only once the revisions since reach a tenth of its items', async () => {
+    const { make, e, prefix } = await open({ historyLimit: 10, snapshotEvery: 2 });
+    const pointer = async () => JSON.parse((await e.get(`${prefix}snapshot`).string()) ?? 'null') as { rev: number; items?: number } | null;
+    let store = make();
+    await store.commit(Array.from({ length: 100 }, (_, i) => route(i)));
+    await store.compactNow();
+    assert.deepEqual(await pointer().then((p) => [p?.rev, p?.items]), [1, 100]);
+    // 9 revisions after a snapshot of 100 items: below 100 / 10, no snapshot (2 would do for a small state)
+    for (let i = 1; i <= 9; i++) await store.commit([ns(`n${i}`)]);
+    await store.close(); // waits for a compaction under way
+    assert.equal((await pointer())?.rev, 1);
+    assert.equal((await e.getAll().prefix(`${prefix}log/`).keys()).length, 10);
+    // the 10th: a node that never saw the snapshot reads its size from the pointer and compacts
+    store = make();
+    await store.commit([ns('n10')]);
+    await store.close();
+    assert.deepEqual(await pointer().then((p) => [p?.rev, p?.items]), [11, 110]);
+    // the last 10 revisions (storage.history) are kept
+    const log = await e.getAll().prefix(`${prefix}log/`).keys();
+    assert.deepEqual([log.length, log[0]], [10, `${prefix}log/${String(2).padStart(16, '0')}`]);
+    assert.equal((await make().load()).items.length, 110);
+  });
+
+  it('a large state is still snapshotted every storage.history revisions', async () => {
+    const { make, e, prefix } = await open({ historyLimit: 4, snapshotEvery: 2 });
+    const store = make();
+    await store.commit(Array.from({ length: 100 }, (_, i) => route(i)));
+    await store.compactNow();
+    for (let i = 1; i <= 4; i++) await store.commit([ns(`n${i}`)]);
+    await store.close(); // waits for a compaction under way
+    assert.equal(JSON.parse((await e.get(`${prefix}snapshot`).string()) ?? 'null')?.rev, 5);
+  });
+
   it('a watcher following from a revision older than the compacted history gets onReset', async () => {
     const { make } = await open({ historyLimit: 2, snapshotEvery: 3 });
     const store = make();

@@ -6,7 +6,7 @@
  *   P log/<rev, 16 digits>              one committed batch: {"at", "changes"} or, when too large
  *                                       for one etcd request, {"at", "chunks": {"id", "count"}}
  *   P chunk/<rev>/<id>/<i, 6 digits>    pieces of a large batch's JSON (concatenated in key order)
- *   P snapshot                          {"rev", "id", "count", "at"}: the newest compacted state
+ *   P snapshot                          {"rev", "id", "count", "items", "at"}: the newest compacted state
  *   P snap/<rev>/<id>/<i, 6 digits>     pieces of that state's JSON (StoredItem[])
  *
  * A commit is ONE etcd transaction: `if rev == expected then put rev = expected + 1, put log/<rev>`.
@@ -16,7 +16,10 @@
  * those of a crashed one when compaction passes their revision.
  *
  * load() = the snapshot + the log entries after it, read at one etcd revision. Every
- * `snapshotEvery` revisions a node writes a new snapshot and deletes the log entries (and their
+ * `snapshotEvery` revisions (for a snapshot of more than 10 x snapshotEvery items: once the
+ * revisions since it reach a tenth of its items, so that rewriting a large state costs at most
+ * ~10 items per revision, but at least every `storage.history` revisions, so that the log never
+ * holds more than twice the history) a node writes a new snapshot and deletes the log entries (and their
  * chunks) older than `storage.history` revisions, in one transaction guarded by the snapshot
  * key's modification revision, so two nodes compacting at once stay correct. history() and
  * oldestRev() show exactly the last `storage.history` revisions.
@@ -58,6 +61,8 @@ const COMMIT_ATTEMPT_MS = 600;
 const COMMIT_RETRY_MIN_MS = 150;
 const COMMIT_RETRY_PAUSE_MS = 50;
 const CHUNK_DIGITS = 6;
+/** A snapshot is not rewritten before revisions since it reach its item count / this. */
+const ITEMS_PER_REVISION = 10;
 
 interface LogValue {
   at: string;
@@ -69,6 +74,8 @@ interface SnapshotPointer {
   rev: number;
   id: string;
   count: number;
+  /** items in the snapshot (absent from snapshots written by older versions) */
+  items?: number;
   at: string;
 }
 
@@ -92,8 +99,9 @@ export class EtcdStore implements ChangeStore {
   readonly #closeClient: boolean;
   readonly #subs = new Set<Subscription>();
   #compaction: Promise<unknown> | null = null;
-  /** revision of the newest snapshot this node has seen: spares a read per commit */
+  /** revision and items of the newest snapshot this node has seen: spare a read per commit */
   #knownSnapRev = 0;
+  #knownSnapItems = 0;
   #closed = false;
 
   constructor(opts: EtcdStoreOptions) {
@@ -398,15 +406,32 @@ export class EtcdStore implements ChangeStore {
     });
   }
 
+  /**
+   * Revisions after a snapshot of `items` items before the next one: snapshotEvery, or a tenth of
+   * the items for a large state (10,000 routes are ~2.5 MB of JSON to write, and garbage to
+   * collect, each time), up to the history kept.
+   */
+  #interval(items: number): number {
+    return Math.max(this.#snapshotEvery, Math.min(Math.ceil(items / ITEMS_PER_REVISION), this.#historyLimit));
+  }
+
+  #sawSnapshot(rev: number, items: number): void {
+    if (rev < this.#knownSnapRev) return;
+    this.#knownSnapRev = rev;
+    this.#knownSnapItems = items;
+  }
+
   /** One compaction attempt; false when another node's compaction got in first. */
   async #compact(hint: number, force: boolean): Promise<boolean> {
-    if (!force && hint - this.#knownSnapRev < this.#snapshotEvery) return true;
+    if (!force && hint - this.#knownSnapRev < this.#interval(this.#knownSnapItems)) return true;
     const pointer = await this.#range({ key: this.#k('snapshot') });
-    const snapRev = pointer[0] ? (JSON.parse(pointer[0].value.toString()) as SnapshotPointer).rev : 0;
-    this.#knownSnapRev = Math.max(this.#knownSnapRev, snapRev);
-    if (!force && hint - snapRev < this.#snapshotEvery) return true;
+    const current = pointer[0] ? (JSON.parse(pointer[0].value.toString()) as SnapshotPointer) : null;
+    const snapRev = current?.rev ?? 0;
+    const every = this.#interval(current?.items ?? 0);
+    this.#sawSnapshot(snapRev, current?.items ?? 0);
+    if (!force && hint - snapRev < every) return true;
     const state = await this.#readState();
-    if (!force && state.rev - state.snapRev < this.#snapshotEvery) return true;
+    if (!force && state.rev - state.snapRev < every) return true;
     if (state.rev === state.snapRev) return true;
     const S = state.rev;
     const id = randomUUID();
@@ -418,7 +443,7 @@ export class EtcdStore implements ChangeStore {
       .map((k) => k.it);
     const count = await this.#writeChunks(chunkPrefix, Buffer.from(JSON.stringify(items)));
     const keepFrom = Math.max(1, S - this.#historyLimit + 1);
-    const pointerValue: SnapshotPointer = { rev: S, id, count, at: new Date().toISOString() };
+    const pointerValue: SnapshotPointer = { rev: S, id, count, items: items.length, at: new Date().toISOString() };
     const res = await this.#client.kv.txn({
       compare: [
         state.pointerModRev === 0
@@ -434,7 +459,7 @@ export class EtcdStore implements ChangeStore {
       failure: [],
     });
     if (res.succeeded) {
-      this.#knownSnapRev = Math.max(this.#knownSnapRev, S);
+      this.#sawSnapshot(S, items.length);
       return true;
     }
     await this.#deleteQuietly(chunkPrefix);
