@@ -5,7 +5,7 @@
 // sees it), measured in the same run on the same etcd.
 // Manual tool, never run in CI. See bench/README.md.
 //
-//   node bench/cluster-propagation.mjs [--writes 500] [--workers 0] [--ask-after-answer]
+//   node bench/cluster-propagation.mjs [--writes 500] [--workers 0] [--ask-after-answer] [--runtime node|bun]
 //
 // Needs: etcd and etcdctl (apt-get install -y etcd-server etcd-client), a built tree (npx tsc -p .).
 import { spawn } from 'node:child_process';
@@ -27,6 +27,8 @@ const WRITES = opt('--writes', 500);
 const WORKERS = opt('--workers', 0);
 /** --ask-after-answer: node 3 is asked only once node 1 answered (fewer requests while the write is in flight) */
 const ASK_AFTER_ANSWER = args.includes('--ask-after-answer');
+/** --runtime node|bun: the gateway nodes' runtime (default: the gateway's own choice) */
+const RUNTIME = args.includes('--runtime') ? args[args.indexOf('--runtime') + 1] : null;
 
 const { startEtcdCluster } = await import(path.join(ROOT, 'dist/test/support/etcd-cluster.js'));
 
@@ -43,7 +45,7 @@ async function startNode(id, endpoints, prefix, dir) {
   fs.writeFileSync(
     file,
     `log_level: warn
-node_id: ${id}
+${RUNTIME === null ? '' : `runtime: ${RUNTIME}\n`}node_id: ${id}
 storage: { type: etcd, endpoints: [${endpoints.map((e) => JSON.stringify(e)).join(', ')}], prefix: "${prefix}", dir: ${dir}/data }
 proxy: { host: 127.0.0.1, port: ${proxy}, workers: ${WORKERS} }
 admin: { host: 127.0.0.1, port: ${adminPort} }
@@ -154,18 +156,23 @@ try {
   c.close();
 
   const row = (name, xs) => `${name.padEnd(44)} p50 ${f(median(xs), 2).padStart(7)} ms   p99 ${f(pct(xs, 99), 2).padStart(7)} ms   max ${f(Math.max(...xs), 2).padStart(7)} ms`;
-  console.log(`\n${WRITES} writes, 3 etcd members, 3 gateway nodes (proxy.workers: ${WORKERS}), node 3 asked ${ASK_AFTER_ANSWER ? 'after the answer' : 'from the write'}, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`\n${WRITES} writes, 3 etcd members, 3 gateway nodes (proxy.workers: ${WORKERS}, runtime: ${RUNTIME ?? 'default'}), node 3 asked ${ASK_AFTER_ANSWER ? 'after the answer' : 'from the write'}, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(row('admin write on node 1 answered', ack));
   console.log(row('admin write on node 1 → served by node 3', gw));
   const known = (xs) => xs.filter((x) => x !== null);
   console.log(row('  write → log entry seen by a watcher', known(commit)));
   console.log(row('  log entry seen → served by node 3', known(follow)));
   console.log(row('etcd put → another client\'s watch event', et));
+  // node 3's own figure: from its syncer seeing a revision to its proxy serving it
+  const metrics = await (await request(`${n3.adminUrl}/metrics`)).body.text();
+  const metric = (name) => Number(metrics.match(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm'))?.[1] ?? NaN);
+  const applied = metric('dgate_config_apply_seconds_count');
+  console.log(`node 3: revision seen → served, mean ${f((metric('dgate_config_apply_seconds_sum') / applied) * 1000, 2)} ms over ${applied} revisions`);
   console.log(`node 3 served the write before node 1 answered it: ${before.reduce((a, b) => a + b, 0)} of ${WRITES} writes`);
   const out = path.join(BENCH_DIR, 'results');
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, `cluster-propagation-${stampOf(new Date())}.json`);
-  fs.writeFileSync(file, JSON.stringify({ git: gitHead(), writes: WRITES, workers: WORKERS, ask_after_answer: ASK_AFTER_ANSWER, loadavg: os.loadavg(), per_write: { rev: revs, served_before_answer: before, ack_ms: ack, served_ms: gw, commit_ms: commit, follow_ms: follow, etcd_watch_ms: et } }));
+  fs.writeFileSync(file, JSON.stringify({ git: gitHead(), writes: WRITES, workers: WORKERS, ask_after_answer: ASK_AFTER_ANSWER, runtime: RUNTIME, loadavg: os.loadavg(), per_write: { rev: revs, served_before_answer: before, ack_ms: ack, served_ms: gw, commit_ms: commit, follow_ms: follow, etcd_watch_ms: et } }));
   console.log(`written ${path.relative(process.cwd(), file)}`);
   console.log(`target: gateway p99 <= etcd watch p99 + 5 ms = ${f(pct(et, 99) + 5, 2)} ms → ${pct(gw, 99) <= pct(et, 99) + 5 ? 'met' : 'NOT met'}`);
 } finally {
