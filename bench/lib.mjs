@@ -657,3 +657,15 @@ export function summarizeRuns(rounds, name) {
     median_others_on_proxy_cpu_pct: median(runs.map((r) => r.others_on_proxy_cpu_pct)),
   };
 }
+
+/**
+ * init_resources of `size` routes (`/r/<i>` and `/r/<i>/{rest}`, GET) on one service `up` at the
+ * given upstream port, and a collection `notes`: the large state of the write-path and memory benches.
+ */
+export function manyRoutesResources(size, upstreamPort) {
+  return {
+    services: [{ name: 'up', namespace: 'default', urls: [`http://127.0.0.1:${upstreamPort}`] }],
+    collections: [{ name: 'notes', namespace: 'default' }],
+    routes: Array.from({ length: size }, (_, i) => ({ name: `r${i}`, namespace: 'default', paths: [`/r/${i}`, `/r/${i}/{rest}`], methods: ['GET'], service: 'up' })),
+  };
+}
