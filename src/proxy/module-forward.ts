@@ -13,6 +13,12 @@ import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 /** Body bytes held while asynchronous responseModifiers run, before the upstream is paused. */
 const HOLD_LIMIT = 64 * 1024;
 
+/** A body stream's reading: paused while the client is slow, `wake` restarts it. */
+interface Flow {
+  paused: boolean;
+  wake: (() => void) | null;
+}
+
 /** Where a module route's failures go (the pipeline's errorHandler logic). */
 export type OnModuleFailure = (err: unknown, status: number) => void;
 
@@ -50,6 +56,13 @@ export class ModuleForward extends Forward {
    */
   #handOff: { body: ReadableStream<Uint8Array> | null } | null = null;
   #handedOver = false;
+  /**
+   * Bun: the upstream's body stream, left unread while asynchronous responseModifiers run; when
+   * they finish it is handed over as it is, or read (a modifier reads the body, or replaces the
+   * head only), or cancelled (the answer was replaced). Reading it meanwhile would cost a JS
+   * stream per answer for nothing.
+   */
+  #waiting: { body: ReadableStream<Uint8Array> | null; flow: Flow } | null = null;
 
   constructor(
     req: IncomingMessage,
@@ -122,6 +135,7 @@ export class ModuleForward extends Forward {
           return;
         }
         this.#modifying = false;
+        if (this.#waiting !== null) return this.#afterWaiting(this.#waiting);
         const held = this.#held;
         this.#held = [];
         if (!this.#afterModifiers() || this.#collecting) return;
@@ -152,6 +166,43 @@ export class ModuleForward extends Forward {
     // would cost more than the modifiers.
     this.#modifying = true;
     return true;
+  }
+
+  /** Bun, asynchronous modifiers done while the body was left unread: hand it over, read it or drop it. */
+  #afterWaiting(waiting: { body: ReadableStream<Uint8Array> | null; flow: Flow }): void {
+    if (this.done) {
+      // the client went away meanwhile
+      this.#dropWaiting();
+      return;
+    }
+    this.#handOff = { body: waiting.body };
+    const go = this.#afterModifiers();
+    this.#handOff = null;
+    if (this.#handedOver) {
+      this.#waiting = null;
+      this.upstreamEnded(null);
+      return;
+    }
+    if (this.done) return this.#dropWaiting();
+    waiting.flow.paused = !go;
+    this.#startPump();
+  }
+
+  /** reads the waiting body (onData/onComplete), once */
+  #startPump(): void {
+    const waiting = this.#waiting;
+    if (waiting === null) return;
+    this.#waiting = null;
+    void this.#pump(waiting.body, waiting.flow);
+  }
+
+  /** the waiting body is not needed: the upstream exchange is over */
+  #dropWaiting(): void {
+    const waiting = this.#waiting;
+    if (waiting === null) return;
+    this.#waiting = null;
+    this.upstreamEnded(null);
+    void waiting.body?.cancel().catch(() => undefined);
   }
 
   /** Sends what the modifiers left; true to keep streaming the upstream body. */
@@ -199,7 +250,7 @@ export class ModuleForward extends Forward {
   override onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null): boolean {
     const res = this.res as unknown as Partial<StreamingResponse>;
     if (res.sendStream === undefined || statusCode < 200) return false;
-    const flow = { paused: false, wake: null as (() => void) | null };
+    const flow: Flow = { paused: false, wake: null };
     this.headArrived(() => {
       flow.paused = false;
       const w = flow.wake;
@@ -207,24 +258,27 @@ export class ModuleForward extends Forward {
       w?.();
     });
     this.#handOff = { body };
+    this.#waiting = { body, flow };
     const go = this.respond(statusCode, responseHeaders(headerList(upstream), this.dropHeader));
     this.#handOff = null;
     if (this.#handedOver) {
+      this.#waiting = null;
       this.upstreamEnded(null);
       return true;
     }
     if (this.done) {
-      this.upstreamEnded(null);
-      void body?.cancel().catch(() => undefined);
+      this.#dropWaiting();
       return true;
     }
+    // asynchronous modifiers run: the body waits for them unread (unless one reads it)
+    if (this.#modifying && !this.#collecting) return true;
     flow.paused = !go;
-    void this.#pump(body, flow);
+    this.#startPump();
     return true;
   }
 
   /** Feeds the body stream to onData/onComplete, pausing while onData says so. */
-  async #pump(body: ReadableStream<Uint8Array> | null, flow: { paused: boolean; wake: (() => void) | null }): Promise<void> {
+  async #pump(body: ReadableStream<Uint8Array> | null, flow: Flow): Promise<void> {
     try {
       if (body !== null) {
         const reader = body.getReader();
@@ -254,6 +308,11 @@ export class ModuleForward extends Forward {
   }
 
   #stopUpstream(): void {
+    if (this.#waiting !== null && this.#handOff === null) {
+      this.done = true;
+      this.abortUpstream(new Error('answer replaced by a module'));
+      return this.#dropWaiting();
+    }
     if (this.#complete || this.#endedWhileModifying) return;
     this.done = true;
     this.abortUpstream(new Error('answer replaced by a module'));
@@ -269,6 +328,8 @@ export class ModuleForward extends Forward {
     this.#chunks.push(...this.#held);
     this.#held = [];
     this.#collecting = true;
+    // Bun: a body left waiting is read now (not while respond() decides: onResponse starts it then)
+    if (this.#modifying) this.#startPump();
     if (this.#endedWhileModifying) {
       this.#complete = true;
       return Promise.resolve(Buffer.concat(this.#chunks));
