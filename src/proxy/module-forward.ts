@@ -1,17 +1,39 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamPool } from '../platform/upstream.js';
-import { HOP_BY_HOP_AND_LENGTH } from './hop-headers.js';
+import { connectionTokens, HOP_BY_HOP, HOP_BY_HOP_AND_LENGTH } from './hop-headers.js';
 import type { ModuleContext } from '../modules/ctx/context.js';
+import type { HeaderMap } from '../modules/ctx/header-map.js';
 import { UpstreamResponse } from '../modules/ctx/upstream.js';
 import type { HookRunner } from '../modules/hook-runner.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
 import type { StreamingResponse } from '../platform/listener.js';
-import { Forward, headerList, headersOf, responseHeaders, upstreamHeaders, type ForwardOptions } from './forward.js';
+import { Forward, headerList, responseHeaders, upstreamHeaders, type ForwardOptions } from './forward.js';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 
 /** Body bytes held while asynchronous responseModifiers run, before the upstream is paused. */
 const HOLD_LIMIT = 64 * 1024;
+
+const NONE: readonly string[] = [];
+
+/**
+ * Puts `a` then `b` (flat [name, value, ...] lists) before the values `h` already has under the
+ * same names, as a list [...a, ...b, ...h] turned into Headers would.
+ */
+function putFirst(h: Headers, a: readonly string[], b: readonly string[]): void {
+  if (a.length === 0 && b.length === 0) return;
+  const front = a.length === 0 ? b : b.length === 0 ? a : [...a, ...b];
+  const seen = new Set<string>();
+  for (let i = 0; i < front.length; i += 2) {
+    const key = front[i].toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const after = key === 'set-cookie' ? h.getSetCookie() : h.has(key) ? [h.get(key)!] : NONE;
+    h.delete(key);
+    for (let j = i; j < front.length; j += 2) if (front[j].toLowerCase() === key) h.append(front[j], front[j + 1]);
+    for (const v of after) h.append(key, v);
+  }
+}
 
 /** A body stream's reading: paused while the client is slow, `wake` restarts it. */
 interface Flow {
@@ -54,7 +76,7 @@ export class ModuleForward extends Forward {
    * While the head is decided (Bun): the upstream's body stream, handed to the client as it is
    * if the modifiers leave the body alone and finish at once; null = the body goes chunk by chunk.
    */
-  #handOff: { body: ReadableStream<Uint8Array> | null } | null = null;
+  #handOff: { body: ReadableStream<Uint8Array> | null; headers: Headers } | null = null;
   #handedOver = false;
   /**
    * Bun: the upstream's body stream, left unread while asynchronous responseModifiers run; when
@@ -62,7 +84,7 @@ export class ModuleForward extends Forward {
    * head only), or cancelled (the answer was replaced). Reading it meanwhile would cost a JS
    * stream per answer for nothing.
    */
-  #waiting: { body: ReadableStream<Uint8Array> | null; flow: Flow } | null = null;
+  #waiting: { body: ReadableStream<Uint8Array> | null; headers: Headers; flow: Flow } | null = null;
 
   constructor(
     req: IncomingMessage,
@@ -116,7 +138,7 @@ export class ModuleForward extends Forward {
 
   protected override respond(statusCode: number, headers: string[]): boolean {
     const modifiers = this.route.hooks!.responseModifiers;
-    if (modifiers.length === 0) return this.#head(statusCode, this.#clientHeaders(headers));
+    if (modifiers.length === 0) return this.#handOff !== null ? this.#handOver(statusCode, null) : this.#head(statusCode, this.#clientHeaders(headers));
     const ctx = this.#ctx;
     ctx.upstreamResponse = new UpstreamResponse(statusCode, headers, this.#collectBody, this.#query);
     // Synchronous modifiers finish before run() returns: the answer goes on in this call.
@@ -169,13 +191,13 @@ export class ModuleForward extends Forward {
   }
 
   /** Bun, asynchronous modifiers done while the body was left unread: hand it over, read it or drop it. */
-  #afterWaiting(waiting: { body: ReadableStream<Uint8Array> | null; flow: Flow }): void {
+  #afterWaiting(waiting: { body: ReadableStream<Uint8Array> | null; headers: Headers; flow: Flow }): void {
     if (this.done) {
       // the client went away meanwhile
       this.#dropWaiting();
       return;
     }
-    this.#handOff = { body: waiting.body };
+    this.#handOff = { body: waiting.body, headers: waiting.headers };
     const go = this.#afterModifiers();
     this.#handOff = null;
     if (this.#handedOver) {
@@ -225,22 +247,40 @@ export class ModuleForward extends Forward {
       else this.#flushOnComplete = true;
       return true;
     }
+    if (this.#handOff !== null) return this.#handOver(up.statusCode, up.headers);
     return this.#head(up.statusCode, this.#clientHeaders(up.headers.flat()));
   }
 
-  /** Writes the answer's head; true to stream the body after it (false: the body was handed over). */
-  #head(statusCode: number, headers: string[]): boolean {
-    const handOff = this.#handOff;
-    if (handOff === null) {
-      this.res.writeHead(statusCode, headers);
-      return true;
-    }
+  /**
+   * Bun: the upstream's answer goes on with its body stream untouched and its own Headers edited
+   * in place (as the passthrough route does): hop-by-hop names and its request id out, the
+   * modifiers' edits, global headers and those set on ctx.response() before the upstream's
+   * values of the same name, the request id. The same header values as #clientHeaders gives.
+   */
+  #handOver(statusCode: number, edits: HeaderMap | null): boolean {
+    const handOff = this.#handOff!;
     this.#handOff = null;
     this.#handedOver = true;
     this.done = true;
-    (this.res as unknown as StreamingResponse).sendStream(statusCode, headersOf(headers), handOff.body);
+    const h = handOff.headers;
+    const connection = h.get('connection');
+    const extraHop = connection === null ? null : connectionTokens(connection);
+    for (const name of HOP_BY_HOP) h.delete(name);
+    if (extraHop !== null) for (const name of extraHop) h.delete(name);
+    if (this.dropHeader !== null) h.delete(this.dropHeader);
+    edits?.applyTo(h);
+    putFirst(h, this.opts.globalHeaders, this.#ctx.touchedResponse?.headers.flat() ?? NONE);
+    if (this.answerId !== undefined) h.append(REQUEST_ID_HEADER, this.answerId);
+    (this.res as unknown as StreamingResponse).sendStream(statusCode, h, handOff.body);
     return false;
   }
+
+  /** Writes the answer's head; true to stream the body after it. */
+  #head(statusCode: number, headers: string[]): boolean {
+    this.res.writeHead(statusCode, headers);
+    return true;
+  }
+
 
   /**
    * The answer as a fetch Response (Bun): the head goes through the responseModifiers as in
@@ -257,9 +297,11 @@ export class ModuleForward extends Forward {
       flow.wake = null;
       w?.();
     });
-    this.#handOff = { body };
-    this.#waiting = { body, flow };
-    const go = this.respond(statusCode, responseHeaders(headerList(upstream), this.dropHeader));
+    this.#handOff = { body, headers: upstream };
+    this.#waiting = { body, headers: upstream, flow };
+    // the list is for ctx.upstream(); without responseModifiers the Headers are edited in place only
+    const list = this.route.hooks!.responseModifiers.length === 0 ? [] : responseHeaders(headerList(upstream), this.dropHeader);
+    const go = this.respond(statusCode, list);
     this.#handOff = null;
     if (this.#handedOver) {
       this.#waiting = null;
