@@ -73,8 +73,9 @@ export class ModuleForward extends Forward {
   /** the upstream was paused because too much was held */
   #pausedForHold = false;
   /**
-   * While the head is decided (Bun): the upstream's body stream, handed to the client as it is
-   * if the modifiers leave the body alone and finish at once; null = the body goes chunk by chunk.
+   * While the head is decided (Bun): the upstream's body stream and Headers, handed to the client
+   * (the Headers edited in place) if the modifiers leave the body alone; null = the body goes
+   * chunk by chunk.
    */
   #handOff: { body: ReadableStream<Uint8Array> | null; headers: Headers } | null = null;
   #handedOver = false;
@@ -280,7 +281,6 @@ export class ModuleForward extends Forward {
     this.res.writeHead(statusCode, headers);
     return true;
   }
-
 
   /**
    * The answer as a fetch Response (Bun): the head goes through the responseModifiers as in
