@@ -77,7 +77,7 @@ export class ModuleForward extends Forward {
    * (the Headers edited in place) if the modifiers leave the body alone; null = the body goes
    * chunk by chunk.
    */
-  #handOff: { body: ReadableStream<Uint8Array> | null; headers: Headers } | null = null;
+  #handOff: { body: ReadableStream<Uint8Array> | null; headers: Headers; response: Response | undefined } | null = null;
   #handedOver = false;
   /**
    * Bun: the upstream's body stream, left unread while asynchronous responseModifiers run; when
@@ -85,7 +85,7 @@ export class ModuleForward extends Forward {
    * head only), or cancelled (the answer was replaced). Reading it meanwhile would cost a JS
    * stream per answer for nothing.
    */
-  #waiting: { body: ReadableStream<Uint8Array> | null; headers: Headers; flow: Flow } | null = null;
+  #waiting: { body: ReadableStream<Uint8Array> | null; headers: Headers; response: Response | undefined; flow: Flow } | null = null;
 
   constructor(
     req: IncomingMessage,
@@ -192,13 +192,13 @@ export class ModuleForward extends Forward {
   }
 
   /** Bun, asynchronous modifiers done while the body was left unread: hand it over, read it or drop it. */
-  #afterWaiting(waiting: { body: ReadableStream<Uint8Array> | null; headers: Headers; flow: Flow }): void {
+  #afterWaiting(waiting: { body: ReadableStream<Uint8Array> | null; headers: Headers; response: Response | undefined; flow: Flow }): void {
     if (this.done) {
       // the client went away meanwhile
       this.#dropWaiting();
       return;
     }
-    this.#handOff = { body: waiting.body, headers: waiting.headers };
+    this.#handOff = { body: waiting.body, headers: waiting.headers, response: waiting.response };
     const go = this.#afterModifiers();
     this.#handOff = null;
     if (this.#handedOver) {
@@ -272,7 +272,7 @@ export class ModuleForward extends Forward {
     edits?.applyTo(h);
     putFirst(h, this.opts.globalHeaders, this.#ctx.touchedResponse?.headers.flat() ?? NONE);
     if (this.answerId !== undefined) h.append(REQUEST_ID_HEADER, this.answerId);
-    (this.res as unknown as StreamingResponse).sendStream(statusCode, h, handOff.body);
+    (this.res as unknown as StreamingResponse).sendStream(statusCode, h, handOff.body, handOff.response);
     return false;
   }
 
@@ -287,7 +287,7 @@ export class ModuleForward extends Forward {
    * onHeaders; when they finish at once without touching the body, the body stream is handed to
    * the client untouched, else it is read chunk by chunk as from undici.
    */
-  override onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null): boolean {
+  override onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null, response?: Response): boolean {
     const res = this.res as unknown as Partial<StreamingResponse>;
     if (res.sendStream === undefined || statusCode < 200) return false;
     const flow: Flow = { paused: false, wake: null };
@@ -297,8 +297,8 @@ export class ModuleForward extends Forward {
       flow.wake = null;
       w?.();
     });
-    this.#handOff = { body, headers: upstream };
-    this.#waiting = { body, headers: upstream, flow };
+    this.#handOff = { body, headers: upstream, response };
+    this.#waiting = { body, headers: upstream, response, flow };
     // the list is for ctx.upstream(); without responseModifiers the Headers are edited in place only
     const list = this.route.hooks!.responseModifiers.length === 0 ? [] : responseHeaders(headerList(upstream), this.dropHeader);
     const go = this.respond(statusCode, list);

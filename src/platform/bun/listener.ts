@@ -386,13 +386,15 @@ class BunResponse implements StreamingResponse {
     return this;
   }
 
-  #respond(body: ReadableStream<Uint8Array> | Uint8Array | string | null): void {
+  #respond(body: ReadableStream<Uint8Array> | Uint8Array | string | null, original?: Response): void {
     const resolve = this.#resolve;
     this.#resolve = null;
     const headers = this.#headers ?? new Headers();
     if (this.closing) headers.set('Connection', 'close');
     if (!(body instanceof ReadableStream)) this.#settled();
-    resolve?.(new Response(body as BodyInit | null, { status: this.#status, headers }));
+    // an upstream answer whose status, headers and body are its own goes out as it is (no new Response)
+    if (original !== undefined && original.status === this.#status && original.headers === headers && original.body === body) resolve?.(original);
+    else resolve?.(new Response(body as BodyInit | null, { status: this.#status, headers }));
   }
 
   /** starts the streamed answer (the head goes out with the first chunk) */
@@ -465,7 +467,7 @@ class BunResponse implements StreamingResponse {
     return this;
   }
 
-  sendStream(status: number, headers: Headers, body: ReadableStream<Uint8Array> | null): void {
+  sendStream(status: number, headers: Headers, body: ReadableStream<Uint8Array> | null, response?: Response): void {
     this.bodyBytes += Number(headers.get('content-length') ?? 0) || 0;
     this.#status = status;
     this.#headers = headers;
@@ -474,7 +476,7 @@ class BunResponse implements StreamingResponse {
     // a body of known length (or none) completes without long pauses; a streamed one (SSE) may pause: the idle limit applies after it
     if (body === null || headers.has('content-length')) this.#settled();
     else if (this.#settle !== null) body = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => this.#settled() }));
-    this.#respond(body);
+    this.#respond(body, response);
     if (this.#onClose !== null) queueMicrotask(() => this.emit('close'));
   }
 

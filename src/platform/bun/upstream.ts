@@ -78,7 +78,7 @@ class FetchPool implements UpstreamPool {
       if (timer !== null) clearTimeout(timer);
       timer = null;
       if (aborted() !== null) throw aborted();
-      if (handler.onResponse?.(res.status, res.headers, res.body) === true) return;
+      if (handler.onResponse?.(res.status, res.headers, res.body, res) === true) return;
       const raw: string[] = [];
       res.headers.forEach((value, name) => {
         if (name !== 'set-cookie') raw.push(name, value);
