@@ -93,6 +93,47 @@ describe('headers', () => {
       up.close();
     }
   });
+  it('a module route answers with the same headers whether its responseModifiers are synchronous or not', async () => {
+    // the upstream repeats names the gateway and the module set too
+    const up = http.createServer((req, res) => {
+      res.writeHead(200, [
+        ['Connection', 'X-Up-Private'], ['X-Up-Private', '1'], ['X-Up-Kept', '1'], ['X-Up-Dropped', '1'], ['X-Dup', 'up'],
+        ['X-Global', 'up'], ['Set-Cookie', 'u=1'], ['Content-Length', '2'],
+      ].flat());
+      res.end('ok');
+    });
+    const port = await listen(up);
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    const body = `(ctx: any) {
+  ctx.response().headers.set('X-Dup', 'own');
+  ctx.response().cookie('m', '2');
+  ctx.upstream().headers.set('X-Edited', '1');
+  ctx.upstream().headers.del('X-Up-Dropped');
+}`;
+    try {
+      await gw.put('service', { name: 'hdrs', urls: [`http://127.0.0.1:${port}`] });
+      await gw.put('module', { name: 'hdrs-sync', payload: b64(`export function responseModifier${body}\n`), moduleType: 'typescript' });
+      await gw.put('module', { name: 'hdrs-async', payload: b64(`export async function responseModifier${body}\n`), moduleType: 'typescript' });
+      await gw.put('route', { name: 'hdrs-sync', paths: ['/hdrs-sync'], methods: ['GET'], service: 'hdrs', modules: ['hdrs-sync'] });
+      await gw.put('route', { name: 'hdrs-async', paths: ['/hdrs-async'], methods: ['GET'], service: 'hdrs', modules: ['hdrs-async'] });
+      for (const path of ['/hdrs-sync', '/hdrs-async']) {
+        const res = await gw.proxy(path);
+        assert.equal(res.status, 200, path);
+        assert.equal(res.text, 'ok', path);
+        const h = res.headers;
+        assert.equal(h['x-up-private'], undefined, path);
+        assert.equal(h['x-up-dropped'], undefined, path);
+        assert.equal(h['x-up-kept'], '1', path);
+        assert.equal(h['x-edited'], '1', path);
+        // global headers first, then the module's own, then the upstream's
+        assert.equal(h['x-global'], 'yes, up', path);
+        assert.equal(h['x-dup'], 'own, up', path);
+        assert.deepEqual(h['set-cookie'], ['m=2; Path=/', 'u=1'], path);
+      }
+    } finally {
+      up.close();
+    }
+  });
 });
 
 describe('load balancing and retries', () => {

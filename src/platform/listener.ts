@@ -43,8 +43,11 @@ export interface CountedResponse {
  * Offered by listeners that can (Bun's); the body is a web ReadableStream.
  */
 export interface StreamingResponse {
-  /** `headers` is the client's to keep (the listener may use it as it is) */
-  sendStream(status: number, headers: Headers, body: ReadableStream<Uint8Array> | null): void;
+  /**
+   * `headers` is the client's to keep (the listener may use it as it is); `response`: the fetch
+   * Response that status, headers and body come from, sent as it is when they are still its own
+   */
+  sendStream(status: number, headers: Headers, body: ReadableStream<Uint8Array> | null, response?: Response): void;
 }
 
 /** Where a listener reports client connections opened (+1) and closed (-1); a diagnostics channel. */

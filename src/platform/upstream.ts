@@ -18,9 +18,10 @@ export interface UpstreamHandler {
   /**
    * Offered first by clients that receive the answer as a web stream (fetch): true takes the
    * whole answer (status, headers and the body stream, to be passed on as it is) and no other
-   * callback follows. Optional; undici never calls it.
+   * callback follows. Optional; undici never calls it. `response` is the answer the three come
+   * from, which a listener may send on as it is when status, headers and body are still its own.
    */
-  onResponse?(statusCode: number, headers: Headers, body: ReadableStream<Uint8Array> | null): boolean;
+  onResponse?(statusCode: number, headers: Headers, body: ReadableStream<Uint8Array> | null, response?: Response): boolean;
   onComplete(trailers: unknown): void;
   onError(err: Error): void;
 }

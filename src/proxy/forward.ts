@@ -212,7 +212,7 @@ export class Forward implements UpstreamHandler {
   }
 
   /** A passthrough answer goes to a listener that takes web streams as it is, body untouched. */
-  onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null): boolean {
+  onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null, response?: Response): boolean {
     const res = this.res as unknown as Partial<StreamingResponse>;
     if (res.sendStream === undefined || statusCode < 200) return false;
     this.#clearTimer();
@@ -227,7 +227,7 @@ export class Forward implements UpstreamHandler {
     const global = this.opts.globalHeaders;
     for (let i = 0; i < global.length; i += 2) headers.append(global[i], global[i + 1]);
     if (this.answerId !== undefined) headers.set(REQUEST_ID_HEADER, this.answerId);
-    res.sendStream(statusCode, headers, body);
+    res.sendStream(statusCode, headers, body, response);
     return true;
   }
 

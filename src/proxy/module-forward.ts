@@ -1,17 +1,45 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamPool } from '../platform/upstream.js';
-import { HOP_BY_HOP_AND_LENGTH } from './hop-headers.js';
+import { connectionTokens, HOP_BY_HOP, HOP_BY_HOP_AND_LENGTH } from './hop-headers.js';
 import type { ModuleContext } from '../modules/ctx/context.js';
+import type { HeaderMap } from '../modules/ctx/header-map.js';
 import { UpstreamResponse } from '../modules/ctx/upstream.js';
 import type { HookRunner } from '../modules/hook-runner.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
 import type { StreamingResponse } from '../platform/listener.js';
-import { Forward, headerList, headersOf, responseHeaders, upstreamHeaders, type ForwardOptions } from './forward.js';
+import { Forward, headerList, responseHeaders, upstreamHeaders, type ForwardOptions } from './forward.js';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 
 /** Body bytes held while asynchronous responseModifiers run, before the upstream is paused. */
 const HOLD_LIMIT = 64 * 1024;
+
+const NONE: readonly string[] = [];
+
+/**
+ * Puts `a` then `b` (flat [name, value, ...] lists) before the values `h` already has under the
+ * same names, as a list [...a, ...b, ...h] turned into Headers would.
+ */
+function putFirst(h: Headers, a: readonly string[], b: readonly string[]): void {
+  if (a.length === 0 && b.length === 0) return;
+  const front = a.length === 0 ? b : b.length === 0 ? a : [...a, ...b];
+  const seen = new Set<string>();
+  for (let i = 0; i < front.length; i += 2) {
+    const key = front[i].toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const after = key === 'set-cookie' ? h.getSetCookie() : h.has(key) ? [h.get(key)!] : NONE;
+    h.delete(key);
+    for (let j = i; j < front.length; j += 2) if (front[j].toLowerCase() === key) h.append(front[j], front[j + 1]);
+    for (const v of after) h.append(key, v);
+  }
+}
+
+/** A body stream's reading: paused while the client is slow, `wake` restarts it. */
+interface Flow {
+  paused: boolean;
+  wake: (() => void) | null;
+}
 
 /** Where a module route's failures go (the pipeline's errorHandler logic). */
 export type OnModuleFailure = (err: unknown, status: number) => void;
@@ -45,11 +73,19 @@ export class ModuleForward extends Forward {
   /** the upstream was paused because too much was held */
   #pausedForHold = false;
   /**
-   * While the head is decided (Bun): the upstream's body stream, handed to the client as it is
-   * if the modifiers leave the body alone and finish at once; null = the body goes chunk by chunk.
+   * While the head is decided (Bun): the upstream's body stream and Headers, handed to the client
+   * (the Headers edited in place) if the modifiers leave the body alone; null = the body goes
+   * chunk by chunk.
    */
-  #handOff: { body: ReadableStream<Uint8Array> | null } | null = null;
+  #handOff: { body: ReadableStream<Uint8Array> | null; headers: Headers; response: Response | undefined } | null = null;
   #handedOver = false;
+  /**
+   * Bun: the upstream's body stream, left unread while asynchronous responseModifiers run; when
+   * they finish it is handed over as it is, or read (a modifier reads the body, or replaces the
+   * head only), or cancelled (the answer was replaced). Reading it meanwhile would cost a JS
+   * stream per answer for nothing.
+   */
+  #waiting: { body: ReadableStream<Uint8Array> | null; headers: Headers; response: Response | undefined; flow: Flow } | null = null;
 
   constructor(
     req: IncomingMessage,
@@ -103,7 +139,7 @@ export class ModuleForward extends Forward {
 
   protected override respond(statusCode: number, headers: string[]): boolean {
     const modifiers = this.route.hooks!.responseModifiers;
-    if (modifiers.length === 0) return this.#head(statusCode, this.#clientHeaders(headers));
+    if (modifiers.length === 0) return this.#handOff !== null ? this.#handOver(statusCode, null) : this.#head(statusCode, this.#clientHeaders(headers));
     const ctx = this.#ctx;
     ctx.upstreamResponse = new UpstreamResponse(statusCode, headers, this.#collectBody, this.#query);
     // Synchronous modifiers finish before run() returns: the answer goes on in this call.
@@ -122,6 +158,7 @@ export class ModuleForward extends Forward {
           return;
         }
         this.#modifying = false;
+        if (this.#waiting !== null) return this.#afterWaiting(this.#waiting);
         const held = this.#held;
         this.#held = [];
         if (!this.#afterModifiers() || this.#collecting) return;
@@ -154,6 +191,43 @@ export class ModuleForward extends Forward {
     return true;
   }
 
+  /** Bun, asynchronous modifiers done while the body was left unread: hand it over, read it or drop it. */
+  #afterWaiting(waiting: { body: ReadableStream<Uint8Array> | null; headers: Headers; response: Response | undefined; flow: Flow }): void {
+    if (this.done) {
+      // the client went away meanwhile
+      this.#dropWaiting();
+      return;
+    }
+    this.#handOff = { body: waiting.body, headers: waiting.headers, response: waiting.response };
+    const go = this.#afterModifiers();
+    this.#handOff = null;
+    if (this.#handedOver) {
+      this.#waiting = null;
+      this.upstreamEnded(null);
+      return;
+    }
+    if (this.done) return this.#dropWaiting();
+    waiting.flow.paused = !go;
+    this.#startPump();
+  }
+
+  /** reads the waiting body (onData/onComplete), once */
+  #startPump(): void {
+    const waiting = this.#waiting;
+    if (waiting === null) return;
+    this.#waiting = null;
+    void this.#pump(waiting.body, waiting.flow);
+  }
+
+  /** the waiting body is not needed: the upstream exchange is over */
+  #dropWaiting(): void {
+    const waiting = this.#waiting;
+    if (waiting === null) return;
+    this.#waiting = null;
+    this.upstreamEnded(null);
+    void waiting.body?.cancel().catch(() => undefined);
+  }
+
   /** Sends what the modifiers left; true to keep streaming the upstream body. */
   #afterModifiers(): boolean {
     const ctx = this.#ctx;
@@ -174,21 +248,38 @@ export class ModuleForward extends Forward {
       else this.#flushOnComplete = true;
       return true;
     }
+    if (this.#handOff !== null) return this.#handOver(up.statusCode, up.headers);
     return this.#head(up.statusCode, this.#clientHeaders(up.headers.flat()));
   }
 
-  /** Writes the answer's head; true to stream the body after it (false: the body was handed over). */
-  #head(statusCode: number, headers: string[]): boolean {
-    const handOff = this.#handOff;
-    if (handOff === null) {
-      this.res.writeHead(statusCode, headers);
-      return true;
-    }
+  /**
+   * Bun: the upstream's answer goes on with its body stream untouched and its own Headers edited
+   * in place (as the passthrough route does): hop-by-hop names and its request id out, the
+   * modifiers' edits, global headers and those set on ctx.response() before the upstream's
+   * values of the same name, the request id. The same header values as #clientHeaders gives.
+   */
+  #handOver(statusCode: number, edits: HeaderMap | null): boolean {
+    const handOff = this.#handOff!;
     this.#handOff = null;
     this.#handedOver = true;
     this.done = true;
-    (this.res as unknown as StreamingResponse).sendStream(statusCode, headersOf(headers), handOff.body);
+    const h = handOff.headers;
+    const connection = h.get('connection');
+    const extraHop = connection === null ? null : connectionTokens(connection);
+    for (const name of HOP_BY_HOP) h.delete(name);
+    if (extraHop !== null) for (const name of extraHop) h.delete(name);
+    if (this.dropHeader !== null) h.delete(this.dropHeader);
+    edits?.applyTo(h);
+    putFirst(h, this.opts.globalHeaders, this.#ctx.touchedResponse?.headers.flat() ?? NONE);
+    if (this.answerId !== undefined) h.append(REQUEST_ID_HEADER, this.answerId);
+    (this.res as unknown as StreamingResponse).sendStream(statusCode, h, handOff.body, handOff.response);
     return false;
+  }
+
+  /** Writes the answer's head; true to stream the body after it. */
+  #head(statusCode: number, headers: string[]): boolean {
+    this.res.writeHead(statusCode, headers);
+    return true;
   }
 
   /**
@@ -196,35 +287,40 @@ export class ModuleForward extends Forward {
    * onHeaders; when they finish at once without touching the body, the body stream is handed to
    * the client untouched, else it is read chunk by chunk as from undici.
    */
-  override onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null): boolean {
+  override onResponse(statusCode: number, upstream: Headers, body: ReadableStream<Uint8Array> | null, response?: Response): boolean {
     const res = this.res as unknown as Partial<StreamingResponse>;
     if (res.sendStream === undefined || statusCode < 200) return false;
-    const flow = { paused: false, wake: null as (() => void) | null };
+    const flow: Flow = { paused: false, wake: null };
     this.headArrived(() => {
       flow.paused = false;
       const w = flow.wake;
       flow.wake = null;
       w?.();
     });
-    this.#handOff = { body };
-    const go = this.respond(statusCode, responseHeaders(headerList(upstream), this.dropHeader));
+    this.#handOff = { body, headers: upstream, response };
+    this.#waiting = { body, headers: upstream, response, flow };
+    // the list is for ctx.upstream(); without responseModifiers the Headers are edited in place only
+    const list = this.route.hooks!.responseModifiers.length === 0 ? [] : responseHeaders(headerList(upstream), this.dropHeader);
+    const go = this.respond(statusCode, list);
     this.#handOff = null;
     if (this.#handedOver) {
+      this.#waiting = null;
       this.upstreamEnded(null);
       return true;
     }
     if (this.done) {
-      this.upstreamEnded(null);
-      void body?.cancel().catch(() => undefined);
+      this.#dropWaiting();
       return true;
     }
+    // asynchronous modifiers run: the body waits for them unread (unless one reads it)
+    if (this.#modifying && !this.#collecting) return true;
     flow.paused = !go;
-    void this.#pump(body, flow);
+    this.#startPump();
     return true;
   }
 
   /** Feeds the body stream to onData/onComplete, pausing while onData says so. */
-  async #pump(body: ReadableStream<Uint8Array> | null, flow: { paused: boolean; wake: (() => void) | null }): Promise<void> {
+  async #pump(body: ReadableStream<Uint8Array> | null, flow: Flow): Promise<void> {
     try {
       if (body !== null) {
         const reader = body.getReader();
@@ -254,6 +350,11 @@ export class ModuleForward extends Forward {
   }
 
   #stopUpstream(): void {
+    if (this.#waiting !== null && this.#handOff === null) {
+      this.done = true;
+      this.abortUpstream(new Error('answer replaced by a module'));
+      return this.#dropWaiting();
+    }
     if (this.#complete || this.#endedWhileModifying) return;
     this.done = true;
     this.abortUpstream(new Error('answer replaced by a module'));
@@ -269,6 +370,8 @@ export class ModuleForward extends Forward {
     this.#chunks.push(...this.#held);
     this.#held = [];
     this.#collecting = true;
+    // Bun: a body left waiting is read now (not while respond() decides: onResponse starts it then)
+    if (this.#modifying) this.#startPump();
     if (this.#endedWhileModifying) {
       this.#complete = true;
       return Promise.resolve(Buffer.concat(this.#chunks));

@@ -336,6 +336,8 @@ class BunResponse implements StreamingResponse {
   /** called once as the answer completes (the connection's idle limit applies again) */
   #settle: (() => void) | null;
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  /** chunks written before the stream started (see write) */
+  #pending: Uint8Array[] | null = null;
 
   /** 'close' and 'drain' listeners (the only events the pipeline waits for), each called once */
   #onClose: Listener[] | null = null;
@@ -384,13 +386,15 @@ class BunResponse implements StreamingResponse {
     return this;
   }
 
-  #respond(body: ReadableStream<Uint8Array> | Uint8Array | string | null): void {
+  #respond(body: ReadableStream<Uint8Array> | Uint8Array | string | null, original?: Response): void {
     const resolve = this.#resolve;
     this.#resolve = null;
     const headers = this.#headers ?? new Headers();
     if (this.closing) headers.set('Connection', 'close');
     if (!(body instanceof ReadableStream)) this.#settled();
-    resolve?.(new Response(body as BodyInit | null, { status: this.#status, headers }));
+    // an upstream answer whose status, headers and body are its own goes out as it is (no new Response)
+    if (original !== undefined && original.status === this.#status && original.headers === headers && original.body === body) resolve?.(original);
+    else resolve?.(new Response(body as BodyInit | null, { status: this.#status, headers }));
   }
 
   /** starts the streamed answer (the head goes out with the first chunk) */
@@ -417,11 +421,29 @@ class BunResponse implements StreamingResponse {
   write(chunk: Uint8Array | string): boolean {
     if (this.writableEnded || this.destroyed) return false;
     if (!this.headersSent) this.writeHead(200);
-    const c = this.#stream();
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     this.bodyBytes += bytes.byteLength;
+    if (this.#controller === null) {
+      // The first chunks wait for the end of the current job: an answer ended right after them
+      // (a requestHandler's ctx.response().json()) goes out whole with its length, without a stream.
+      if (this.#pending === null) {
+        this.#pending = [bytes];
+        queueMicrotask(() => this.#flushPending());
+      } else this.#pending.push(bytes);
+      return true;
+    }
+    const c = this.#controller;
     c.enqueue(bytes);
     return (c.desiredSize ?? 0) > 0;
+  }
+
+  /** the answer goes on past the chunks written so far: they start the stream */
+  #flushPending(): void {
+    const pending = this.#pending;
+    if (pending === null || this.writableEnded || this.destroyed) return;
+    this.#pending = null;
+    const c = this.#stream();
+    for (const bytes of pending) c.enqueue(bytes);
   }
 
   end(chunk?: Uint8Array | string): this {
@@ -430,7 +452,12 @@ class BunResponse implements StreamingResponse {
     this.writableEnded = true;
     if (chunk !== undefined) this.bodyBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     if (this.#controller === null) {
-      this.#respond(chunk === undefined || chunk.length === 0 ? null : chunk);
+      const pending = this.#pending;
+      this.#pending = null;
+      if (pending !== null) {
+        if (chunk !== undefined && chunk.length > 0) pending.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        this.#respond(pending.length === 1 ? pending[0]! : Buffer.concat(pending));
+      } else this.#respond(chunk === undefined || chunk.length === 0 ? null : chunk);
     } else {
       if (chunk !== undefined && chunk.length > 0) this.#controller.enqueue(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
       this.#settled();
@@ -440,7 +467,7 @@ class BunResponse implements StreamingResponse {
     return this;
   }
 
-  sendStream(status: number, headers: Headers, body: ReadableStream<Uint8Array> | null): void {
+  sendStream(status: number, headers: Headers, body: ReadableStream<Uint8Array> | null, response?: Response): void {
     this.bodyBytes += Number(headers.get('content-length') ?? 0) || 0;
     this.#status = status;
     this.#headers = headers;
@@ -449,7 +476,7 @@ class BunResponse implements StreamingResponse {
     // a body of known length (or none) completes without long pauses; a streamed one (SSE) may pause: the idle limit applies after it
     if (body === null || headers.has('content-length')) this.#settled();
     else if (this.#settle !== null) body = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => this.#settled() }));
-    this.#respond(body);
+    this.#respond(body, response);
     if (this.#onClose !== null) queueMicrotask(() => this.emit('close'));
   }
 
@@ -466,6 +493,7 @@ class BunResponse implements StreamingResponse {
   destroy(): this {
     if (this.destroyed) return this;
     this.destroyed = true;
+    this.#pending = null;
     if (this.#controller !== null) this.#controller.error(new Error('response destroyed'));
     else {
       this.headersSent = true;

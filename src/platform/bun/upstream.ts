@@ -78,7 +78,7 @@ class FetchPool implements UpstreamPool {
       if (timer !== null) clearTimeout(timer);
       timer = null;
       if (aborted() !== null) throw aborted();
-      if (handler.onResponse?.(res.status, res.headers, res.body) === true) return;
+      if (handler.onResponse?.(res.status, res.headers, res.body, res) === true) return;
       const raw: string[] = [];
       res.headers.forEach((value, name) => {
         if (name !== 'set-cookie') raw.push(name, value);
@@ -119,9 +119,15 @@ class FetchPool implements UpstreamPool {
 
   #init(request: UpstreamRequest, signal: AbortSignal): RequestInit {
     if (!TOKEN.test(request.method)) throw new UpstreamError(`invalid request method ${JSON.stringify(request.method)}`, 'UND_ERR_INVALID_ARG');
+    // a Headers costs fetch less than a list of pairs (~3-5 µs per request for a dozen headers)
     const h = request.headers;
-    const headers: Array<[string, string]> = [];
-    for (let i = 0; i < h.length; i += 2) headers.push([h[i], h[i + 1]]);
+    const headers = new Headers();
+    try {
+      for (let i = 0; i < h.length; i += 2) headers.append(h[i], h[i + 1]);
+    } catch (err) {
+      // a header name or value set by module code that HTTP does not allow
+      throw new UpstreamError(`invalid request: ${(err as Error).message}`, 'UND_ERR_INVALID_ARG', err);
+    }
     const body = request.body;
     const init: RequestInit & Record<string, unknown> = {
       method: request.method,
