@@ -1,13 +1,13 @@
-import net from 'node:net';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import { listen } from '../../net/listen.js';
-import type { ListenerOptions, RequestHandler, UpgradeOptions } from '../listener.js';
+import type { RequestHandler, UpgradeOptions } from '../listener.js';
 import type { TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
 import { reportConnections } from '../node/connections.js';
 import { createHttpServer } from '../node/listener.js';
 import { ConnectionDeadlines } from '../connection-deadlines.js';
+import { HandedConnections } from '../handed-connections.js';
 import { SniCertificates } from '../sni.js';
 
 /**
@@ -23,20 +23,12 @@ import { SniCertificates } from '../sni.js';
 export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): TlsHttpListener {
   const sni = new SniCertificates(opts.fallback);
 
-  // connections handed to node:http, with their requests being answered (closed when idle on close)
-  const sockets = new Map<Socket, number>();
+  const handed = new HandedConnections();
   const deadlines = new ConnectionDeadlines(opts.limits, opts.onRefusal);
-  let closing = false;
   const { server: http, upgrades } = createHttpServer(
     opts,
     (req, res) => {
-      const socket = req.socket;
-      sockets.set(socket, (sockets.get(socket) ?? 0) + 1);
-      res.once('close', () => {
-        const n = (sockets.get(socket) ?? 1) - 1;
-        if (sockets.has(socket)) sockets.set(socket, n);
-        if (closing && n === 0) socket.destroy();
-      });
+      handed.request(req, res);
       deadlines.request(req, res);
       handler(req, res);
     },
@@ -53,8 +45,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
       SNICallback: sni.callback,
     },
     (socket) => {
-      sockets.set(socket, 0);
-      socket.once('close', () => sockets.delete(socket));
+      handed.add(socket);
       deadlines.watch(socket);
       http.emit('connection', socket);
     },
@@ -67,26 +58,15 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
 
   return {
     // Bun's workers bind the port each (SO_REUSEPORT)
-    listen: () => (opts.reusePort ? listenReusingPort(front, opts) : listen(front, opts.port, opts.host)),
+    listen: () => listen(front, opts.port, opts.host, opts.reusePort),
     close: () =>
       new Promise((resolve) => {
-        closing = true;
         front.close(() => resolve());
         void upgrades?.close();
-        for (const [socket, n] of sockets) if (n === 0) socket.destroy();
+        handed.close();
       }),
     setCertificates: async (next) => {
       sni.use(next);
     },
   };
-}
-
-function listenReusingPort(server: net.Server, opts: ListenerOptions): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: opts.port, host: opts.host, reusePort: true } as net.ListenOptions, () => {
-      server.off('error', reject);
-      resolve((server.address() as net.AddressInfo).port);
-    });
-  });
 }

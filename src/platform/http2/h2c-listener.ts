@@ -12,6 +12,7 @@ import { listen } from '../../net/listen.js';
 import { isBun } from '../runtime.js';
 import type { Http2Limits, HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } from '../listener.js';
 import { ConnectionDeadlines } from '../connection-deadlines.js';
+import { HandedConnections } from '../handed-connections.js';
 import { createHttpServer } from '../node/listener.js';
 import { reportConnections } from '../node/connections.js';
 import { createH2cServer } from './server.js';
@@ -30,19 +31,12 @@ export function protocolOf(head: Buffer): 'h1' | 'h2' | null {
 }
 
 export function createH2cListener(opts: ListenerOptions, limits: Http2Limits, handler: RequestHandler, upgrade?: UpgradeOptions): HttpListener {
-  const h1Sockets = new Map<Socket, number>();
-  let closing = false;
+  const handed = new HandedConnections();
   // node:http times only connections it accepted itself: these are handed to it, so they are timed here
   const deadlines = new ConnectionDeadlines(opts.limits, opts.onRefusal);
   const { server: h1, upgrades } = createHttpServer(opts, (req: IncomingMessage, res: ServerResponse) => {
     deadlines.request(req, res);
-    const socket = req.socket;
-    h1Sockets.set(socket, (h1Sockets.get(socket) ?? 0) + 1);
-    res.once('close', () => {
-      const n = (h1Sockets.get(socket) ?? 1) - 1;
-      if (h1Sockets.has(socket)) h1Sockets.set(socket, n);
-      if (closing && n === 0) socket.destroy();
-    });
+    handed.request(req, res);
     handler(req, res);
   }, upgrade);
   // a WebSocket tunnel is timed by the tunnel itself
@@ -52,7 +46,7 @@ export function createH2cListener(opts: ListenerOptions, limits: Http2Limits, ha
   h2.on('session', (s: ServerHttp2Session) => {
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
-    if (closing) s.close();
+    if (handed.closing) s.close();
   });
 
   const dispatch = (socket: Socket, protocol: 'h1' | 'h2') => {
@@ -63,8 +57,7 @@ export function createH2cListener(opts: ListenerOptions, limits: Http2Limits, ha
       if (isBun) socket.resume();
       return;
     }
-    h1Sockets.set(socket, 0);
-    socket.once('close', () => h1Sockets.delete(socket));
+    handed.add(socket);
     deadlines.watch(socket);
     h1.emit('connection', socket);
     socket.resume();
@@ -90,24 +83,13 @@ export function createH2cListener(opts: ListenerOptions, limits: Http2Limits, ha
 
   return {
     // Bun's workers bind the port each (SO_REUSEPORT); Node's share the primary's socket (node:cluster)
-    listen: () => (isBun && opts.reusePort ? listenReusingPort(front, opts) : listen(front, opts.port, opts.host)),
+    listen: () => listen(front, opts.port, opts.host, isBun && opts.reusePort),
     close: () =>
       new Promise((resolve) => {
-        closing = true;
+        handed.close();
         front.close(() => resolve());
         for (const s of sessions) s.close();
         void upgrades?.close();
-        for (const [socket, n] of h1Sockets) if (n === 0) socket.destroy();
       }),
   };
-}
-
-function listenReusingPort(server: net.Server, opts: ListenerOptions): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: opts.port, host: opts.host, reusePort: true } as net.ListenOptions, () => {
-      server.off('error', reject);
-      resolve((server.address() as net.AddressInfo).port);
-    });
-  });
 }
