@@ -12,10 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  BENCH_DIR, ROOT, CLK_TCK, die, installCleanup, makeTmpDir, getTmpDir, keepsTmp, startProcess, cleanup, freePort, waitFor,
-  expectOk, which, versionOf, gitHead, median, ratio, f, pad, stampOf, startNginx, startUpstream, gatewaySnapshot,
+  BENCH_DIR, ROOT, die, installCleanup, makeTmpDir, getTmpDir, keepsTmp, startProcess, cleanup, freePort, waitFor,
+  expectOk, which, median, ratio, f, pad, stampOf, startNginx, startUpstream, gatewaySnapshot,
   startGateway, adminPut, eventually, runWrk, measure,
-  parseBenchArgs, listOption,
+  parseBenchArgs, listOption, runMeta,
   summarizeRuns,
 } from './lib.mjs';
 
@@ -213,21 +213,8 @@ async function main() {
 
   makeTmpDir(opts.keepTmp);
   const startedAt = new Date();
-  const meta = {
-    date: startedAt.toISOString(),
-    command: `node bench/proxy-vs-nginx.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-    options: { ...opts, out: path.relative(ROOT, opts.out) || '.' },
-    nproc: ncpu,
-    cpu_model: os.cpus()[0]?.model ?? null,
-    kernel: os.release(),
-    node: process.version,
-    nginx: versionOf('nginx', ['-v']),
-    wrk: versionOf('wrk', ['-v']),
-    clk_tck: CLK_TCK,
-    loadavg_start: os.loadavg().map((x) => Math.round(x * 100) / 100),
-    // HEAD only: the checkout may hold uncommitted work; gateway_dist_sha256 names the build that ran
-    git_head: gitHead(),
-  };
+  // git_head only: the checkout may hold uncommitted work; gateway_dist_sha256 names the build that ran
+  const meta = runMeta('proxy-vs-nginx', opts, startedAt);
   console.log(`proxy-vs-nginx: ${opts.rounds} rounds x ${opts.duration}s, wrk -t${opts.threads} -c${opts.connections}, proxies on CPU ${opts.proxyCpu}, wrk+upstream on CPU ${opts.loadCpu}`);
   console.log(`  ${meta.nproc} CPUs (${meta.cpu_model}), ${meta.node}, ${meta.nginx}, loadavg ${meta.loadavg_start.join(' ')}`);
 
