@@ -32,7 +32,9 @@ import { LocalSnapshotKeeper } from './sync/local-snapshot-keeper.js';
 import { Syncer } from './sync/syncer.js';
 import { ChangeWriter } from './sync/writer.js';
 import { collectWhenIdle } from './platform/choose.js';
-import { runtimeName, runtimeVersion } from './platform/runtime.js';
+import { bunListenerFor } from './platform/bun-listener-choice.js';
+import { DEFAULT_LISTENER_LIMITS } from './platform/listener-limits.js';
+import { isBun, runtimeName, runtimeVersion } from './platform/runtime.js';
 import { applyStartupResources } from './startup-resources.js';
 import { startEchoServer } from './testserver/echo.js';
 import { WorkerPool } from './workers/primary.js';
@@ -97,6 +99,15 @@ export function nodeIdentity(config: Config, adminPort: number): NodeIdentity {
   };
 }
 
+/** On Bun, which server takes the plain port's HTTP/1.1 (`bun_listener`), for the ready line. */
+function readyListener(config: Config): { bunListener?: string } {
+  const p = config.proxy;
+  if (!isBun) return {};
+  if (p.enableH2c) return { bunListener: 'node_http (enable_h2c)' };
+  const limits = { ...DEFAULT_LISTENER_LIMITS, headerTimeoutMs: p.readHeaderTimeoutMs, maxConnections: p.maxConnections };
+  return { bunListener: bunListenerFor(p.bunListener, limits) };
+}
+
 function dataPlaneOptions(config: Config): DataPlaneOptions {
   const p = config.proxy;
   const t = p.clientTransport;
@@ -123,6 +134,7 @@ function dataPlaneOptions(config: Config): DataPlaneOptions {
       maxBodyBytes: p.maxBodyBytes,
       h2c: p.enableH2c ? { ...p.http2 } : null,
       http2: p.enableHttp2 ? { ...p.http2 } : null,
+      bunListener: p.bunListener,
     },
     accessLog: p.accessLog.enabled ? { sampleRate: p.accessLog.sampleRate, file: p.accessLog.file, nodeId: config.nodeId } : null,
     moduleLogLevel: p.consoleLogLevel,
@@ -364,7 +376,7 @@ export async function startGateway(config: Config, logger: Logger, tooling: Gate
     echo = await startEchoServer({ host: config.testServer.host, port: config.testServer.port, globalHeaders: { ...config.testServer.globalHeaders } });
   }
   ready = true;
-  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, proxyTls: proxyTlsPort, adminTls: adminTlsPort, storage: store.type, rev: syncer.rev, workers: config.proxy.workers, node: config.nodeId, tags: config.tags, runtime: `${runtimeName} ${runtimeVersion}` }, 'dgate ready');
+  logger.info({ proxy: `${config.proxy.host}:${proxyPort}`, admin: `${config.admin.host}:${adminPort}`, proxyTls: proxyTlsPort, adminTls: adminTlsPort, storage: store.type, rev: syncer.rev, workers: config.proxy.workers, node: config.nodeId, tags: config.tags, runtime: `${runtimeName} ${runtimeVersion}`, ...readyListener(config) }, 'dgate ready');
 
   return {
     proxyPort,

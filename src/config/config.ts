@@ -13,6 +13,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const RUNTIMES = ['auto', 'node', 'bun'] as const;
 export type RuntimeChoice = (typeof RUNTIMES)[number];
+/** `proxy.bun_listener`: the server of the plain port's HTTP/1.1 on Bun (Node always uses node:http). */
+export const BUN_LISTENERS = ['auto', 'bun_serve', 'node_http'] as const;
+export type BunListenerChoice = (typeof BUN_LISTENERS)[number];
 
 export const STORAGE_TYPES = ['memory', 'file', 'etcd'] as const;
 export type StorageType = (typeof STORAGE_TYPES)[number];
@@ -120,6 +123,8 @@ export interface ProxyConfig {
   readonly idleTimeoutMs: number;
   /** Client connections per proxy process; 0 = no limit. */
   readonly maxConnections: number;
+  /** `bun_listener`: on Bun, Bun.serve or Bun's node:http on the plain port (auto: by the limits above). */
+  readonly bunListener: BunListenerChoice;
   readonly initResources: InitResources;
   /** `enable_http2`: h2 (ALPN) on the TLS listener. */
   readonly enableHttp2: boolean;

@@ -39,3 +39,10 @@ test('bad listener limits stop start-up naming the key', () => {
   throwsConfig({ idle_timeout: '5m' }, 'config: proxy.idle_timeout: must be at most 4m15s, got 300000ms');
   throwsConfig({ idle_timeout: '100ms' }, 'config: proxy.idle_timeout: must be 0 or at least 1s, got 100ms');
 });
+
+test('proxy.bun_listener takes auto (default), bun_serve or node_http; anything else stops start-up naming it', () => {
+  assert.equal(build({}).bunListener, 'auto');
+  assert.equal(build({ bun_listener: 'node_http' }).bunListener, 'node_http');
+  assert.equal(build({ bun_listener: 'bun_serve' }).bunListener, 'bun_serve');
+  assert.throws(() => build({ bun_listener: 'uws' }), /proxy\.bun_listener/);
+});

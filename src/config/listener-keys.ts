@@ -6,6 +6,7 @@
  */
 import { configError } from './config-error.js';
 import type { KeySpec } from './keys.js';
+import { BUN_LISTENERS } from './config.js';
 
 /** Bun's idleTimeout takes whole seconds up to 255. */
 export const MAX_IDLE_TIMEOUT_MS = 255_000;
@@ -34,7 +35,7 @@ export const LISTENER_LIMIT_KEYS: Readonly<Record<string, KeySpec>> = {
   read_header_timeout: {
     kind: 'duration',
     default: 10_000,
-    doc: 'time a client has to send a request head (from its first byte on Node; Bun applies its own 10 s); then 408 and the connection closed',
+    doc: 'time a client has to send a request head; then 408 and the connection closed (under `bun_listener: bun_serve`, Bun.serve\'s own 10 s and no answer)',
   },
   read_timeout: {
     kind: 'duration',
@@ -50,7 +51,13 @@ export const LISTENER_LIMIT_KEYS: Readonly<Record<string, KeySpec>> = {
     kind: 'int',
     min: 0,
     default: 10_000,
-    doc: 'client connections per proxy process (Bun: requests in flight); more are closed (Bun: 503); 0 = no limit',
+    doc: 'client connections per proxy process; more are closed at once; 0 = no limit (with `bun_listener: bun_serve`: requests in flight, more get 503)',
+  },
+  bun_listener: {
+    kind: 'string',
+    enum: BUN_LISTENERS,
+    default: 'auto',
+    doc: 'Bun only, the plain port\'s HTTP/1.1 server: bun_serve (fastest; its parser keeps a fixed 10 s head deadline, answers a bare LF after the request line with 505 and does not count idle connections), node_http (Bun\'s node:http: every limit as on Node, at about half the requests per second), auto (node_http when read_header_timeout is not 10s or max_connections is neither 10000 nor 0, else bun_serve)',
   },
 };
 

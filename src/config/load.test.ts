@@ -76,6 +76,7 @@ test('no file anywhere: built-in defaults', () => {
       readTimeoutMs: 60_000,
       idleTimeoutMs: 60_000,
       maxConnections: 10_000,
+      bunListener: 'auto',
       moduleLogs: { bufferLines: 1000, rateLimit: 200, maxLineLength: 8192 },
       clientTransport: {
         dialTimeoutMs: 10_000,

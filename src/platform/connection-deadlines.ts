@@ -56,7 +56,8 @@ export class ConnectionDeadlines {
     c.inHead = false;
     this.#clear(c);
     const requestMs = this.#limits.requestTimeoutMs;
-    if (requestMs > 0 && !req.complete) {
+    // a request without a body is whole with its head (Bun's node:http ends it only once read)
+    if (requestMs > 0 && !req.complete && hasBody(req)) {
       const timer = setTimeout(() => {
         this.#onRefusal('request_timeout');
         // the pipeline's answer becomes the refusal (its upstream request is aborted when the answer closes)
@@ -104,4 +105,9 @@ export class ConnectionDeadlines {
     c.done = true;
     this.#clear(c);
   }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
 }

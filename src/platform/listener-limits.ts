@@ -81,27 +81,37 @@ export function urlOverflowed(packet: Buffer | undefined, maxUrlBytes: number): 
   return lf < 0 ? packet.length > maxUrlBytes : lf > maxUrlBytes;
 }
 
+/** What a parser lets through that the listener then refuses itself (guardHead). */
+export interface ParserGaps {
+  /** its head limit is not maxHeaderBytes (Bun.serve's is fixed; a lax node:http parser's is set above it) */
+  readonly headSize: boolean;
+  /** it takes repeated Content-Length lines (Bun.serve joins them: "5, 5"; Bun's node:http keeps one) */
+  readonly repeatedContentLength: boolean;
+}
+
+/** Node's node:http parser (llhttp): it refuses repeated Content-Length and enforces maxHeaderSize. */
+export const NO_PARSER_GAPS: ParserGaps = { headSize: false, repeatedContentLength: false };
+
 /**
- * The handler behind the head checks: a request target longer than maxUrlBytes → 414; with
- * `laxParser` (Bun's, whose head limit is fixed and which takes repeated Content-Length lines),
- * a head larger than maxHeaderBytes → 431 and a Content-Length list → 400.
+ * The handler behind the head checks: a request target longer than maxUrlBytes → 414; where
+ * the parser lets them through (`gaps`), repeated Content-Length lines → 400 (RFC 9112 §6.3
+ * allows refusing them) and a head larger than maxHeaderBytes → 431.
  */
-export function guardHead(limits: ListenerLimits, onRefusal: OnRefusal, handler: RequestHandler, laxParser: boolean): RequestHandler {
+export function guardHead(limits: ListenerLimits, onRefusal: OnRefusal, handler: RequestHandler, gaps: ParserGaps): RequestHandler {
   const maxUrl = limits.maxUrlBytes;
   const maxHead = limits.maxHeaderBytes;
+  const { headSize, repeatedContentLength } = gaps;
   return (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url!;
     if (url.length > maxUrl) {
       onRefusal('url_too_long');
       return refuse(res, 414);
     }
-    if (laxParser) {
-      // Bun's parser takes repeated equal Content-Length lines (it joins them: "5, 5"); RFC 9112 §6.3 allows refusing them
-      const cl = req.headers['content-length'];
-      if (cl !== undefined && cl.includes(',')) {
-        onRefusal('bad_request');
-        return refuse(res, 400);
-      }
+    if (repeatedContentLength && req.headers['content-length'] !== undefined && contentLengthRepeated(req)) {
+      onRefusal('bad_request');
+      return refuse(res, 400);
+    }
+    if (headSize) {
       const raw = req.rawHeaders;
       // request line: method, target, version and separators
       let size = req.method!.length + url.length + 12;
@@ -113,6 +123,15 @@ export function guardHead(limits: ListenerLimits, onRefusal: OnRefusal, handler:
     }
     handler(req, res);
   };
+}
+
+/** More than one Content-Length value: a joined list, or the name on two header lines. */
+function contentLengthRepeated(req: IncomingMessage): boolean {
+  if (req.headers['content-length']!.includes(',')) return true;
+  const raw = req.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 14 && raw[i].toLowerCase() === 'content-length' && ++seen > 1) return true;
+  return false;
 }
 
 /** Node's check interval for its header and request deadlines: a quarter of the shorter one, between 100 ms and 1 s. */

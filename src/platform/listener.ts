@@ -7,6 +7,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ListenerLimits, OnRefusal } from './listener-limits.js';
+import { bunListenerFor, type BunListenerChoice } from './bun-listener-choice.js';
+
+export type { BunListenerChoice } from './bun-listener-choice.js';
 import { isBun } from './runtime.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -71,7 +74,10 @@ export interface ListenerOptions {
   h2c: Http2Limits | null;
   /** tried first for each request by listeners built on the fetch API (Bun's); the others ignore it */
   direct?: FetchHandler | null;
+  /** on Bun, the server of HTTP/1.1 (proxy.bun_listener, see bunListenerFor); Node ignores it */
+  bunListener?: BunListenerChoice;
 }
+
 
 /** Limits of a client's HTTP/2 connection (proxy.http2). */
 export interface Http2Limits {
@@ -130,14 +136,21 @@ export type CreateListener = (opts: ListenerOptions, handler: RequestHandler, up
  */
 export type LimitRequestBody = (req: IncomingMessage, max: number, onExceed: () => void) => void;
 
-const platform = isBun ? await import('./bun/listener.js') : await import('./node/listener.js');
-// node:http's IncomingMessage (Node, and Bun's node:http behind the h2c and TLS listeners)
-const { limitRequestBody: limitNodeRequestBody } = await import('./node/listener.js');
+const bun = isBun ? await import('./bun/listener.js') : null;
+const bunNodeHttp = isBun ? await import('./bun/node-http-listener.js') : null;
+// node:http (Node, Bun's node:http on the plain port when chosen, and behind the h2c and TLS listeners)
+const node = await import('./node/listener.js');
 const { createH2cListener } = await import('./http2/h2c-listener.js');
 
-/** HTTP/1.1 (the runtime's own listener), or HTTP/1.1 and h2c on one port (node:http and node:http2 behind a preface check). */
-export const createListener: CreateListener = (opts, handler, upgrade) =>
-  opts.h2c === null ? platform.createListener(opts, handler, upgrade) : createH2cListener(opts, opts.h2c, handler, upgrade);
+/**
+ * HTTP/1.1 (node:http; on Bun, Bun.serve or Bun's node:http by `bunListener`), or HTTP/1.1
+ * and h2c on one port (node:http and node:http2 behind a preface check).
+ */
+export const createListener: CreateListener = (opts, handler, upgrade) => {
+  if (opts.h2c !== null) return createH2cListener(opts, opts.h2c, handler, upgrade);
+  if (bun === null || bunNodeHttp === null) return node.createListener(opts, handler, upgrade);
+  return bunListenerFor(opts.bunListener ?? 'auto', opts.limits) === 'bun_serve' ? bun.createListener(opts, handler, upgrade) : bunNodeHttp.createNodeHttpListener(opts, handler, upgrade);
+};
 /** Requests that count their own body (Bun.serve's and HTTP/2 streams' adapters); node:http's are counted by the Node adapter. */
 interface SelfLimiting {
   limitBody(max: number, onExceed: () => void): void;
@@ -146,5 +159,5 @@ interface SelfLimiting {
 export const limitRequestBody: LimitRequestBody = (req, max, onExceed) => {
   const own = (req as unknown as Partial<SelfLimiting>).limitBody;
   if (typeof own === 'function') own.call(req, max, onExceed);
-  else limitNodeRequestBody(req, max, onExceed);
+  else node.limitRequestBody(req, max, onExceed);
 };

@@ -77,7 +77,7 @@ export class DataPlane {
     this.#builder = new TableBuilder(opts.table, pools, modules);
     const refusals = new RefusalLog(env.logger.child({ source: 'listener' }));
     this.#server = new ProxyServer(
-      { host: s.host, port: s.port, tls: s.tls, h2c: s.h2c, http2: s.http2, limits: s.limits, onRefusal: refusals.note, onTlsError: (err) => env.logger.error({ error: err.message }, 'domain certificates not applied; the TLS listener keeps the previous ones') },
+      { host: s.host, port: s.port, tls: s.tls, h2c: s.h2c, http2: s.http2, limits: s.limits, bunListener: s.bunListener, onRefusal: refusals.note, onTlsError: (err) => env.logger.error({ error: err.message }, 'domain certificates not applied; the TLS listener keeps the previous ones') },
       {
         strictMode: s.strictMode,
         identity: { requestId: s.requestId, startTraceparent: s.startTraceparent },

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createListener, type FetchClient, type Http2Limits, type HttpListener, type UpgradeOptions, type WebSocketUpgrade } from '../platform/listener.js';
+import { createListener, type BunListenerChoice, type FetchClient, type Http2Limits, type HttpListener, type UpgradeOptions, type WebSocketUpgrade } from '../platform/listener.js';
 import { createTlsListener, type TlsCertificate, type TlsHttpListener } from '../platform/tls-listener.js';
 import type { ListenerLimits, OnRefusal } from '../platform/listener-limits.js';
 import type { UpstreamPool } from '../platform/upstream.js';
@@ -41,6 +41,8 @@ export interface ProxyServerOptions {
   h2c: Http2Limits | null;
   /** HTTP/2 (ALPN h2) on the TLS listener under these limits (proxy.enable_http2); null = off */
   http2: Http2Limits | null;
+  /** on Bun, the plain port's HTTP/1.1 server (proxy.bun_listener) */
+  bunListener: BunListenerChoice;
 }
 
 /**
@@ -59,7 +61,7 @@ export class ProxyServer {
   readonly #onTlsError: (err: Error) => void;
 
   /** `onTlsError`: new domain certificates could not be put in use (the previous ones stay) */
-  constructor(listen: { host: string; port: number; limits: ListenerLimits; onRefusal: OnRefusal; tls: ProxyTlsOptions | null; h2c: Http2Limits | null; http2: Http2Limits | null; onTlsError?: (err: Error) => void }, opts: PipelineOptions) {
+  constructor(listen: { host: string; port: number; limits: ListenerLimits; onRefusal: OnRefusal; tls: ProxyTlsOptions | null; h2c: Http2Limits | null; http2: Http2Limits | null; bunListener?: BunListenerChoice; onTlsError?: (err: Error) => void }, opts: PipelineOptions) {
     // the configured port until the listener has bound (port 0: the one the OS picked)
     this.#opts = { ...opts, httpsPort: listen.tls === null || listen.tls.port === 0 ? null : listen.tls.port };
     this.#onTlsError = listen.onTlsError ?? (() => {});
@@ -81,7 +83,7 @@ export class ProxyServer {
     // the passthrough route straight from fetch API objects, where the listener is built on them (Bun)
     const limits = listen.limits;
     const direct = (request: Request, target: string, client: FetchClient) => passthrough(this.#table, request, target, client, this.#opts, limits);
-    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, h2c: listen.h2c, limits, onRefusal: listen.onRefusal, connections: channels.connection, direct }, handler, upgrade);
+    this.#server = createListener({ host: listen.host, port: listen.port, reusePort, h2c: listen.h2c, limits, onRefusal: listen.onRefusal, connections: channels.connection, direct, bunListener: listen.bunListener }, handler, upgrade);
     this.#tls = listen.tls === null ? null : createTlsListener({ host: listen.host, port: listen.tls.port, reusePort, limits: listen.limits, onRefusal: listen.onRefusal, connections: channels.connection, fallback: listen.tls.fallback, h2: listen.http2, h2c: null }, handler, upgrade);
   }
 

@@ -126,7 +126,7 @@ export function servingOf(opts: ListenerOptions, handler: RequestHandler): BunSe
     idleSeconds: Math.ceil(limits.idleTimeoutMs / 1000),
     maxInFlight: limits.maxConnections,
     // Bun's parser has a fixed head limit of its own (16 KiB unless --max-http-header-size): smaller limits are checked here
-    handler: guardHead(limits, opts.onRefusal, handler, true),
+    handler: guardHead(limits, opts.onRefusal, handler, { headSize: true, repeatedContentLength: true }),
     direct: opts.direct ?? null,
   };
 }

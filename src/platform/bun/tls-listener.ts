@@ -5,9 +5,7 @@ import type { RequestHandler, UpgradeOptions } from '../listener.js';
 import type { TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
 import { reportConnections } from '../node/connections.js';
-import { createHttpServer } from '../node/listener.js';
-import { ConnectionDeadlines } from '../connection-deadlines.js';
-import { HandedConnections } from '../handed-connections.js';
+import { handedHttp } from './handed-http.js';
 import { SniCertificates } from '../sni.js';
 
 /**
@@ -17,24 +15,12 @@ import { SniCertificates } from '../sni.js';
  * ignores `SNICallback`; Bun's node:tls server calls it. So, as on Node, the SNI callback asks the
  * current selector for each handshake: a certificate change applies to the next handshake and
  * leaves open connections (idle keep-alive ones included) as they are, and every domain pattern
- * kind gets its certificate. A secure context is built once per certificate object. Bun's
- * node:http does not time connections given to it: ConnectionDeadlines does.
+ * kind gets its certificate. A secure context is built once per certificate object.
  */
 export function createTlsListener(opts: TlsListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): TlsHttpListener {
   const sni = new SniCertificates(opts.fallback);
 
-  const handed = new HandedConnections();
-  const deadlines = new ConnectionDeadlines(opts.limits, opts.onRefusal);
-  const { server: http, upgrades } = createHttpServer(
-    opts,
-    (req, res) => {
-      handed.request(req, res);
-      deadlines.request(req, res);
-      handler(req, res);
-    },
-    upgrade,
-  );
-  http.on('upgrade', (_req: unknown, socket: Socket) => deadlines.release(socket));
+  const http = handedHttp(opts, handler, upgrade);
 
   const front = tls.createServer(
     {
@@ -44,11 +30,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
       handshakeTimeout: opts.limits.headerTimeoutMs,
       SNICallback: sni.callback,
     },
-    (socket) => {
-      handed.add(socket);
-      deadlines.watch(socket);
-      http.emit('connection', socket);
-    },
+    (socket) => http.accept(socket),
   );
   if (opts.limits.maxConnections > 0) front.maxConnections = opts.limits.maxConnections;
   front.on('drop', () => opts.onRefusal('connection_limit'));
@@ -62,8 +44,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
     close: () =>
       new Promise((resolve) => {
         front.close(() => resolve());
-        void upgrades?.close();
-        handed.close();
+        http.close();
       }),
     setCertificates: async (next) => {
       sni.use(next);

@@ -2,10 +2,13 @@ import http, { type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { Errors } from '../../core/errors.js';
 import { listen } from '../../net/listen.js';
+import { isBun } from '../runtime.js';
 import { reportConnections } from './connections.js';
 import type { HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } from '../listener.js';
 import { NodeUpgrades } from './upgrade.js';
-import { deadlineCheckMs, guardHead, rawRefusal, refuse, urlOverflowed, type ListenerLimits, type OnRefusal } from '../listener-limits.js';
+import { deadlineCheckMs, guardHead, NO_PARSER_GAPS, rawRefusal, refuse, urlOverflowed, type ListenerLimits, type OnRefusal } from '../listener-limits.js';
+
+const BUN_NODE_HTTP_GAPS = { headSize: false, repeatedContentLength: true };
 
 function byteLength(chunk: unknown, encoding: unknown): number {
   if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
@@ -53,7 +56,9 @@ export function serving(server: http.Server, upgrades: NodeUpgrades | null, opts
 
 /** node:http under the listener limits, with WebSocket upgrades (the plain listener's, and h2c's HTTP/1.1 side). */
 export function createHttpServer(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): { server: http.Server; upgrades: NodeUpgrades | null } {
-  const server = http.createServer(serverOptions(opts.limits), guardHead(opts.limits, opts.onRefusal, handler, false));
+  // Bun's node:http takes repeated Content-Length lines (it keeps one): refused here
+  const gaps = isBun ? BUN_NODE_HTTP_GAPS : NO_PARSER_GAPS;
+  const server = http.createServer(serverOptions(opts.limits), guardHead(opts.limits, opts.onRefusal, handler, gaps));
   guardServer(server, opts);
   const upgrades = upgrade === undefined ? null : new NodeUpgrades(upgrade, server);
   if (upgrades !== null) server.on('upgrade', upgrades.onUpgrade);

@@ -27,7 +27,7 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
       ...serverOptions(opts.limits, parserHeadLimit(opts.limits.maxHeaderBytes, opts.limits.maxUrlBytes)),
       SNICallback: sni.callback,
     },
-    guardHead(opts.limits, opts.onRefusal, handler, true),
+    guardHead(opts.limits, opts.onRefusal, handler, { headSize: true, repeatedContentLength: false }),
   );
   reportConnections(server, opts.connections);
   guardServer(server, opts);
