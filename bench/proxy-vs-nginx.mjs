@@ -27,7 +27,8 @@ const HELP = `Usage: node bench/proxy-vs-nginx.mjs [options]
   --warmup S         seconds of wrk against each proxy before its first measured run (default 2)
   --connections N    wrk keep-alive connections (default 50)
   --threads N        wrk threads (default 1)
-  --proxies LIST     comma list out of nginx,minimal,gateway,minimal-bun,gateway-bun,gateway-node24
+  --proxies LIST     comma list out of nginx,minimal,gateway,minimal-bun,gateway-bun,gateway-bun-node-http,gateway-node24
+                     (gateway-bun-node-http: the gateway on Bun with proxy.bun_listener: node_http)
                      (default nginx,minimal,gateway)
   --node24 PATH      node executable for gateway-node24 (e.g. from \`npx -p node@24 which node\`)
   --proxy-cpu N      CPU the proxy under test is pinned to (default 0)
@@ -38,7 +39,7 @@ const HELP = `Usage: node bench/proxy-vs-nginx.mjs [options]
                      instead of the keep-alive upstream block
 `;
 
-const PROXIES = ['nginx', 'minimal', 'gateway', 'minimal-bun', 'gateway-bun', 'gateway-node24'];
+const PROXIES = ['nginx', 'minimal', 'gateway', 'minimal-bun', 'gateway-bun', 'gateway-bun-node-http', 'gateway-node24'];
 let node24 = null;
 
 function parseArgs(argv) {
@@ -116,12 +117,17 @@ function bunExecutable() {
   return exe;
 }
 
-/** the gateway on a runtime: `gateway` = Node (this script's node), `gateway-bun`, `gateway-node24` (--node24 PATH) */
+/**
+ * the gateway on a runtime: `gateway` = Node (this script's node), `gateway-bun`,
+ * `gateway-bun-node-http` (Bun's node:http on the plain port), `gateway-node24` (--node24 PATH)
+ */
 async function startGatewayProxy(cpu, upstreamPort, _nginxDefault, name = 'gateway') {
   const { bin, sha256 } = await gatewaySnapshot();
   gatewayDistSha256 = sha256;
-  const exec = name === 'gateway-bun' ? bunExecutable() : name === 'gateway-node24' ? node24 : process.execPath;
-  const gw = await startGateway(cpu, bin, { name, exec, args: ['--runtime', name === 'gateway-bun' ? 'bun' : 'node'] });
+  const onBun = name.startsWith('gateway-bun');
+  const exec = onBun ? bunExecutable() : name === 'gateway-node24' ? node24 : process.execPath;
+  const proxy = name === 'gateway-bun-node-http' ? '  bun_listener: node_http\n' : '';
+  const gw = await startGateway(cpu, bin, { name, exec, args: ['--runtime', onBun ? 'bun' : 'node'], proxy });
   await adminPut(gw.adminPort, '/api/v1/service', { name: 'up', urls: [`http://127.0.0.1:${upstreamPort}`] });
   await adminPut(gw.adminPort, '/api/v1/route', { name: 'pass', paths: ['/*'], methods: ['*'], service: 'up' });
   // the change reaches the worker asynchronously: give it a moment before insisting
@@ -153,6 +159,7 @@ function summarize(opts, rounds) {
     ['nginx', 'minimal-bun'],
     ['minimal-bun', 'gateway-bun'],
     ['nginx', 'gateway-node24'],
+    ['gateway-bun-node-http', 'gateway-bun'],
   ].filter(([a, b]) => opts.proxies.includes(a) && opts.proxies.includes(b));
   const perRound = rounds.map((r) => {
     const o = { round: r.round };
@@ -227,6 +234,7 @@ async function main() {
     gateway: startGatewayProxy,
     'minimal-bun': startMinimalBun,
     'gateway-bun': (cpu, up, d) => startGatewayProxy(cpu, up, d, 'gateway-bun'),
+    'gateway-bun-node-http': (cpu, up, d) => startGatewayProxy(cpu, up, d, 'gateway-bun-node-http'),
     'gateway-node24': (cpu, up, d) => startGatewayProxy(cpu, up, d, 'gateway-node24'),
   };
   for (const p of opts.proxies) {
