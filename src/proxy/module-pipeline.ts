@@ -8,8 +8,10 @@ import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
 import type { ForwardOptions } from './forward.js';
 import { reply } from './gateway-responses.js';
-import { ModuleForward } from './module-forward.js';
+import { ModuleAnswer } from './module-answer.js';
+import { ModuleRequestSource } from './module-request-source.js';
 import { meterModuleTime } from './request-meter.js';
+import { UpstreamExchange } from './upstream-exchange.js';
 import { forwardUpgrade, type WebSocketOptions } from './websocket.js';
 
 /** What the module path needs besides the forwarder's options. */
@@ -71,10 +73,11 @@ export function handleModuleRoute(
         if (upgrade !== null) {
           return forwardUpgrade(req, res, upgrade, route, path, query, params, opts, opts.websocket, { ctx, target, onFailure: (err, status) => failed(err, status) });
         }
-        new ModuleForward(req, res, route, path, query, params, opts, ctx, runner, target, (err, status) => {
+        const answer = new ModuleAnswer(ctx, runner, (err, status) => {
           phase = status === 500 ? 'responseModifier' : 'upstream';
           failed(err, status);
-        }).start();
+        });
+        new UpstreamExchange(req, res, route, path, query, params, opts, new ModuleRequestSource(ctx, target), answer).start();
       } catch (err) {
         failed(err, 500);
       }
