@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from './listener.js';
+import type { ProxyRequest, ProxyResponse } from './exchange.js';
 
 export interface ListenerLimits {
   /** request line and header lines, bytes: larger → 431 */
@@ -59,7 +60,7 @@ export function rawRefusal(status: number): string {
 }
 
 /** Answers `status` with `Connection: close` (the listener closes the connection after it); a started answer is cut instead. */
-export function refuse(res: ServerResponse, status: number): void {
+export function refuse(res: ProxyResponse, status: number): void {
   if (res.headersSent) {
     if (!res.writableEnded) res.destroy();
     return;
@@ -86,10 +87,10 @@ export function urlOverflowed(packet: Buffer | undefined, maxUrlBytes: number): 
  * `laxParser` (Bun's, whose head limit is fixed and which takes repeated Content-Length lines),
  * a head larger than maxHeaderBytes → 431 and a Content-Length list → 400.
  */
-export function guardHead(limits: ListenerLimits, onRefusal: OnRefusal, handler: RequestHandler, laxParser: boolean): RequestHandler {
+export function guardHead<Q extends ProxyRequest, S extends ProxyResponse>(limits: ListenerLimits, onRefusal: OnRefusal, handler: (req: Q, res: S) => void, laxParser: boolean): (req: Q, res: S) => void {
   const maxUrl = limits.maxUrlBytes;
   const maxHead = limits.maxHeaderBytes;
-  return (req: IncomingMessage, res: ServerResponse) => {
+  return (req: Q, res: S) => {
     const url = req.url!;
     if (url.length > maxUrl) {
       onRefusal('url_too_long');

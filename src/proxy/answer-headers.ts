@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { ProxyResponse } from '../platform/exchange.js';
 import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
 
 /** A header name or value as the client received it (undici hands out bytes, fetch strings). */
@@ -69,7 +69,7 @@ export function putFirst(h: Headers, a: readonly string[], b: readonly string[])
  * The upstream's trailers (a flat [name, value, ...] list, bytes from undici or strings) to an
  * HTTP/2 client, after the body: gRPC's status travels there.
  */
-export function sendTrailers(res: ServerResponse, trailers: unknown): void {
+export function sendTrailers(res: ProxyResponse, trailers: unknown): void {
   if (!Array.isArray(trailers) || trailers.length === 0) return;
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i + 1 < trailers.length; i += 2) {
@@ -79,5 +79,5 @@ export function sendTrailers(res: ServerResponse, trailers: unknown): void {
     const prev = out[name];
     out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
   }
-  res.addTrailers(out);
+  res.addTrailers?.(out);
 }

@@ -1,5 +1,4 @@
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
-import type { StreamingResponse } from '../platform/listener.js';
 import { dropHopByHop, sendTrailers } from './answer-headers.js';
 import type { AnswerStage } from './answer-stage.js';
 import { reply } from './gateway-responses.js';
@@ -28,7 +27,7 @@ export const ANSWER_TO_CLIENT: AnswerStage = {
     const global = ex.opts.globalHeaders;
     for (let i = 0; i < global.length; i += 2) headers.append(global[i], global[i + 1]);
     if (ex.answerId !== undefined) headers.set(REQUEST_ID_HEADER, ex.answerId);
-    (ex.res as unknown as StreamingResponse).sendStream(statusCode, headers, body, response);
+    ex.res.sendStream!(statusCode, headers, body, response);
     return true;
   },
 

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../platform/exchange.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
@@ -27,6 +27,6 @@ export interface UpstreamRequestInfo {
 }
 
 /** Forwards a request of a route without modules: the client's request to the upstream, its answer to the client. */
-export function forward(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions): void {
+export function forward(req: ProxyRequest, res: ProxyResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions): void {
   new UpstreamExchange(req, res, route, path, query, params, opts, CLIENT_REQUEST, ANSWER_TO_CLIENT).start();
 }

@@ -3,7 +3,6 @@ import type { HeaderMap } from '../modules/ctx/header-map.js';
 import { UpstreamResponse } from '../modules/ctx/upstream.js';
 import type { HookRunner } from '../modules/hook-runner.js';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
-import type { StreamingResponse } from '../platform/listener.js';
 import { dropHopByHop, headerList, putFirst, responseHeaders } from './answer-headers.js';
 import type { AnswerStage } from './answer-stage.js';
 import { ANSWER_TO_CLIENT } from './answer-to-client.js';
@@ -279,7 +278,7 @@ export class ModuleAnswer implements AnswerStage {
     edits?.applyTo(h);
     putFirst(h, ex.opts.globalHeaders, this.#ctx.touchedResponse?.headers.flat() ?? NONE);
     if (ex.answerId !== undefined) h.append(REQUEST_ID_HEADER, ex.answerId);
-    (ex.res as unknown as StreamingResponse).sendStream(statusCode, h, unread.body, unread.response);
+    ex.res.sendStream!(statusCode, h, unread.body, unread.response);
     ex.upstreamEnded(null);
     return false;
   }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../platform/exchange.js';
 import type { WebSocketUpgrade } from '../platform/listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { ModuleContext } from '../modules/ctx/context.js';
@@ -45,8 +45,8 @@ export interface ModuleErrorFields {
  * responseModifiers do not run on it.
  */
 export function handleModuleRoute(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   route: RouteRuntime<UpstreamPool>,
   path: string,
   query: string,
@@ -117,7 +117,7 @@ function targetOf(url: unknown, opts: ModulePathOptions): Target<UpstreamPool> {
 }
 
 /** Ends what module code answered; 204 when a requestHandler wrote nothing. */
-function finishAnswer(ctx: ModuleContext, res: ServerResponse): void {
+function finishAnswer(ctx: ModuleContext, res: ProxyResponse): void {
   if (res.writableEnded) return;
   const response = ctx.touchedResponse;
   if (response === null || !response.started) {
@@ -130,7 +130,7 @@ function finishAnswer(ctx: ModuleContext, res: ServerResponse): void {
   response.end();
 }
 
-async function handleFailure(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, ctx: ModuleContext, err: unknown, status: number, phase: string, opts: ModulePathOptions): Promise<void> {
+async function handleFailure(req: ProxyRequest, res: ProxyResponse, route: RouteRuntime<UpstreamPool>, ctx: ModuleContext, err: unknown, status: number, phase: string, opts: ModulePathOptions): Promise<void> {
   const hooks = route.hooks!;
   const e = err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err) ? (err as Error) : new Error(String(err));
   const timedOut = isHookTimeout(e);

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ProxyRequest } from '../platform/exchange.js';
 import type { ModuleContext } from '../modules/ctx/context.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { Target } from '../runtime/service-runtime.js';
@@ -36,7 +36,7 @@ export class ModuleRequestSource implements RequestSource {
     // a body set by module code has a length of its own
     return upstreamHeaders(ex.req, r.touchedHeaders === null ? ex.req.rawHeaders : r.headers.flat(), ex.route, target, ex.opts, r.body !== null);
   }
-  body(ex: UpstreamExchange, attempt: number): IncomingMessage | Buffer | null {
+  body(ex: UpstreamExchange, attempt: number): ProxyRequest | Buffer | null {
     const r = this.#ctx.touchedRequest;
     return r !== null && r.body !== null ? r.body : CLIENT_REQUEST.body(ex, attempt);
   }

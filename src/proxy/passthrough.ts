@@ -18,7 +18,7 @@ import { publishEnd, startMeter, type RequestMeter } from './request-meter.js';
 
 /**
  * The passthrough route served from the fetch API's objects (Bun.serve's Request, fetch's
- * Response), without the node:http-shaped adapters: a request without a body, to a route with a
+ * Response), without the ProxyRequest/ProxyResponse adapters: a request without a body, to a route with a
  * service and no modules, on a pool that can `send`. Everything else (bodies, modules,
  * WebSocket upgrades, redirects, gateway answers such as 404, requests the listener refuses) is
  * left to the pipeline: `passthrough` returns null before anything is sent or published.

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ProxyRequest } from '../platform/exchange.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { Target } from '../runtime/service-runtime.js';
 import type { UpstreamExchange } from './upstream-exchange.js';
@@ -16,5 +16,5 @@ export interface RequestSource {
   /** the request headers for `target`, a flat [name, value, ...] list */
   headers(ex: UpstreamExchange, target: Target<UpstreamPool>): string[];
   /** the body of attempt `attempt` (0 first): a stream can be sent only once; null = none */
-  body(ex: UpstreamExchange, attempt: number): IncomingMessage | Buffer | null;
+  body(ex: UpstreamExchange, attempt: number): ProxyRequest | Buffer | null;
 }

@@ -1,8 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../platform/exchange.js';
 import { Errors } from '../core/errors.js';
 import { answerId, REQUEST_ID_KEY } from '../observability/request-id.js';
 import { channels } from '../observability/channels.js';
-import type { StreamingResponse } from '../platform/listener.js';
 import type { UpstreamHandler, UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { ServiceRuntime, Target } from '../runtime/service-runtime.js';
@@ -29,8 +28,8 @@ import { hasBody } from './upstream-request.js';
  * Bun upstream client (platform/bun/upstream.ts) calls the same callbacks.
  */
 export class UpstreamExchange implements UpstreamHandler {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: ProxyRequest;
+  readonly res: ProxyResponse;
   readonly route: RouteRuntime<UpstreamPool>;
   readonly opts: ForwardOptions;
   /** the client's query string, without '?' */
@@ -59,17 +58,7 @@ export class UpstreamExchange implements UpstreamHandler {
   /** when the current attempt was sent, while it is observed (0: not observed, or already reported) */
   #sentAt = 0;
 
-  constructor(
-    req: IncomingMessage,
-    res: ServerResponse,
-    route: RouteRuntime<UpstreamPool>,
-    path: string,
-    query: string,
-    params: Record<string, string> | null,
-    opts: ForwardOptions,
-    source: RequestSource,
-    answer: AnswerStage,
-  ) {
+  constructor(req: ProxyRequest, res: ProxyResponse, route: RouteRuntime<UpstreamPool>, path: string, query: string, params: Record<string, string> | null, opts: ForwardOptions, source: RequestSource, answer: AnswerStage) {
     this.req = req;
     this.res = res;
     this.route = route;
@@ -155,7 +144,7 @@ export class UpstreamExchange implements UpstreamHandler {
 
   /** Offered by the Bun client: the answer as a web stream, taken when the listener sends web streams. */
   onResponse(statusCode: number, headers: Headers, body: ReadableStream<Uint8Array> | null, response?: Response): boolean {
-    if (statusCode < 200 || (this.res as unknown as Partial<StreamingResponse>).sendStream === undefined) return false;
+    if (statusCode < 200 || this.res.sendStream === undefined) return false;
     this.#clearTimer();
     return this.#answer.stream(this, statusCode, headers, body, response);
   }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ProxyRequest } from '../platform/exchange.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
@@ -6,7 +6,7 @@ import type { ForwardOptions } from './forward.js';
 import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
 
 /** Whether the client's request has a body (declared length other than 0, or chunked). */
-export function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: ProxyRequest): boolean {
   const cl = req.headers['content-length'];
   return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
@@ -15,7 +15,7 @@ export function hasBody(req: IncomingMessage): boolean {
  * Request headers for the upstream: the client's (`raw`, a flat [name, value, ...] list) minus
  * hop-by-hop, plus forwarding and X-DGate headers.
  */
-export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], route: RouteRuntime<UpstreamPool>, target: Target<UpstreamPool>, opts: ForwardOptions, bodyReplaced = false): string[] {
+export function upstreamHeaders(req: ProxyRequest, raw: readonly string[], route: RouteRuntime<UpstreamPool>, target: Target<UpstreamPool>, opts: ForwardOptions, bodyReplaced = false): string[] {
   const out: string[] = [];
   const connection = req.headers.connection;
   const extraHop = connection === undefined ? null : connectionTokens(connection);
@@ -51,6 +51,6 @@ export function upstreamHeaders(req: IncomingMessage, raw: readonly string[], ro
 }
 
 /** Whether the client's connection is TLS (node:https's sockets and the Bun TLS listener's say so). */
-export function overTls(req: IncomingMessage): boolean {
+export function overTls(req: ProxyRequest): boolean {
   return (req.socket as { encrypted?: boolean } | null)?.encrypted === true;
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../platform/exchange.js';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { Errors } from '../core/errors.js';
@@ -61,8 +61,8 @@ export interface ModuleUpgradeParts {
  * `retryTimeout`), as for idempotent HTTP requests.
  */
 export function forwardUpgrade(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   upgrade: WebSocketUpgrade,
   route: RouteRuntime<UpstreamPool>,
   path: string,
