@@ -18,16 +18,18 @@ import { publishEnd, startMeter, type RequestMeter } from './request-meter.js';
 
 /**
  * The passthrough route served from the fetch API's objects (Bun.serve's Request, fetch's
- * Response), without the ProxyRequest/ProxyResponse adapters: a request without a body, to a route with a
- * service and no modules, on a pool that can `send`. Everything else (bodies, modules,
- * WebSocket upgrades, redirects, gateway answers such as 404, requests the listener refuses) is
- * left to the pipeline: `passthrough` returns null before anything is sent or published.
+ * Response), without the ProxyRequest/ProxyResponse adapters: a request without a body, to a
+ * route with a service and no modules, on a pool that can `send`. Everything else (bodies,
+ * modules, WebSocket upgrades, redirects, gateway answers such as 404, requests the listener
+ * refuses) is left to the pipeline: `passthrough` returns null before anything is sent or
+ * published.
  *
- * It does what handleRequest and forward() (an UpstreamExchange) do for such a request: request id and trace context,
- * hop-by-hop and forwarding headers, retries of connection failures (every method taken here
- * is idempotent or has no body), the service's request timeout (504), 502 on failure, global
- * headers and X-Request-Id on the answer, the request and upstream observability events. The
- * upstream's Response is passed on as it is, its headers edited in place and its body untouched.
+ * It does what handleRequest and forward() (an UpstreamExchange) do for such a request: request
+ * id and trace context, hop-by-hop and forwarding headers, retries of connection failures (every
+ * method taken here is idempotent or has no body), the service's request timeout (504), 502 on
+ * failure, global headers and X-Request-Id on the answer, the request and upstream
+ * observability events. The upstream's Response is passed on as it is, its headers edited in
+ * place and its body untouched.
  */
 export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: Request, target: string, client: FetchClient, opts: PipelineOptions, limits: ListenerLimits): Promise<Response> | null {
   if (table === null || opts.onUpstreamRequest !== null || target.length > limits.maxUrlBytes) return null;

@@ -31,8 +31,9 @@ interface BunGlobal {
 /**
  * `Bun.serve`: Bun's HTTP parser refuses malformed requests (400), oversized heads (431) and
  * ambiguous framing before any handler runs. Each request is handed to the shared pipeline as
- * a ProxyRequest and a ProxyResponse; the answer becomes a fetch `Response`, built once the head and the
- * first bytes are known, or given the upstream's body stream as it is (sendStream).
+ * a ProxyRequest and a ProxyResponse (../exchange.ts); the answer becomes a fetch `Response`,
+ * built once the head and the first bytes are known, or given the upstream's body stream as it
+ * is (sendStream).
  * Bun.serve does not expose connections, so `opts.connections` is not told of them here.
  */
 export function createListener(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): HttpListener {
