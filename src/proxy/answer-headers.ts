@@ -1,3 +1,4 @@
+import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import type { ProxyResponse } from '../platform/exchange.js';
 import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
 
@@ -50,7 +51,7 @@ const NONE: readonly string[] = [];
  * Puts `a` then `b` (flat [name, value, ...] lists) before the values `h` already has under the
  * same names, as a list [...a, ...b, ...h] turned into Headers would.
  */
-export function putFirst(h: Headers, a: readonly string[], b: readonly string[]): void {
+function putFirst(h: Headers, a: readonly string[], b: readonly string[]): void {
   if (a.length === 0 && b.length === 0) return;
   const front = a.length === 0 ? b : b.length === 0 ? a : [...a, ...b];
   const seen = new Set<string>();
@@ -63,6 +64,20 @@ export function putFirst(h: Headers, a: readonly string[], b: readonly string[])
     for (let j = i; j < front.length; j += 2) if (front[j].toLowerCase() === key) h.append(front[j], front[j + 1]);
     for (const v of after) h.append(key, v);
   }
+}
+
+/**
+ * A module route's upstream answer made the client's in place (Bun hands its Headers on): hop-by-hop
+ * names and `drop` out, the modifiers' `edits`, `global` then `own` (set on ctx.response()) before
+ * the upstream's values of the same names, the request id. The same values as the list
+ * [...global, ...own, ...upstream's, id] gives.
+ */
+export function editForClient(h: Headers, drop: string | null, edits: { applyTo(h: Headers): void } | null, global: readonly string[], own: readonly string[] | undefined, answerId: string | undefined): void {
+  dropHopByHop(h);
+  if (drop !== null) h.delete(drop);
+  edits?.applyTo(h);
+  putFirst(h, global, own ?? NONE);
+  if (answerId !== undefined) h.append(REQUEST_ID_HEADER, answerId);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { HeaderMap } from '../modules/ctx/header-map.js';
 import { UpstreamResponse } from '../modules/ctx/upstream.js';
 import type { HookRunner } from '../modules/hook-runner.js';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
-import { dropHopByHop, headerList, putFirst, responseHeaders } from './answer-headers.js';
+import { editForClient, headerList, responseHeaders } from './answer-headers.js';
 import type { AnswerStage } from './answer-stage.js';
 import { ANSWER_TO_CLIENT } from './answer-to-client.js';
 import { newFlow, pumpBody, type Flow } from './body-pump.js';
@@ -12,8 +12,6 @@ import type { UpstreamExchange } from './upstream-exchange.js';
 
 /** Body bytes held while asynchronous responseModifiers run, before the upstream is paused. */
 const HOLD_LIMIT = 64 * 1024;
-
-const NONE: readonly string[] = [];
 
 /** Where a module route's failures go (the pipeline's errorHandler logic). */
 export type OnModuleFailure = (err: unknown, status: number) => void;
@@ -262,22 +260,13 @@ export class ModuleAnswer implements AnswerStage {
     return true;
   }
 
-  /**
-   * Bun: the upstream's answer goes on with its body stream untouched and its own Headers edited
-   * in place (as the passthrough route does): hop-by-hop names and its request id out, the
-   * modifiers' edits, global headers and those set on ctx.response() before the upstream's
-   * values of the same name, the request id. The same header values as #clientHeaders gives.
-   */
+  /** Bun: the upstream's answer goes on with its body stream untouched and its own Headers edited in place (as #clientHeaders would give). */
   #handOver(ex: UpstreamExchange, unread: UnreadAnswer, statusCode: number, edits: HeaderMap | null): boolean {
     this.#state = 'handed-over';
     this.#unread = null;
     ex.done = true;
     const h = unread.headers;
-    dropHopByHop(h);
-    if (ex.dropHeader !== null) h.delete(ex.dropHeader);
-    edits?.applyTo(h);
-    putFirst(h, ex.opts.globalHeaders, this.#ctx.touchedResponse?.headers.flat() ?? NONE);
-    if (ex.answerId !== undefined) h.append(REQUEST_ID_HEADER, ex.answerId);
+    editForClient(h, ex.dropHeader, edits, ex.opts.globalHeaders, this.#ctx.touchedResponse?.headers.flat(), ex.answerId);
     ex.res.sendStream!(statusCode, h, unread.body, unread.response);
     ex.upstreamEnded(null);
     return false;
