@@ -534,7 +534,7 @@ async function main() {
   const needGateway = scenarios.some((s) => SCENARIOS[s].on === 'gateway') || opts.profile > 0;
   let bin = null;
   if (needGateway) {
-    const snap = await gatewaySnapshot({ ifMissing: 'wait', need: ['workers/worker-main.js', 'modules/hook-runner.js', 'proxy/module-forward.js'] });
+    const snap = await gatewaySnapshot({ ifMissing: 'wait', need: ['workers/worker-main.js', 'modules/hook-runner.js', 'proxy/module-answer.js'] });
     bin = snap.bin;
     meta.gateway_dist_sha256 = snap.sha256;
   }

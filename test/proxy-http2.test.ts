@@ -10,6 +10,7 @@ import http2, { type IncomingHttpHeaders } from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { channels, type RequestEndEvent } from '../src/observability/channels.js';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { request } from './support/http.js';
@@ -129,6 +130,25 @@ describe('h2c on the proxy port', () => {
     // the default namespace has no /other route: the domain chose the namespace
     const { stdout: dflt } = await run('curl', ['-sS', '-i', '--http2-prior-knowledge', `${gw.proxyUrl}/other/a`]);
     assert.match(dflt, /^HTTP\/2 404/);
+  });
+
+  it("the request-end event (access log, metrics) carries an HTTP/2 answer's status", async () => {
+    const seen: RequestEndEvent[] = [];
+    const onEnd = (e: unknown) => {
+      const event = e as RequestEndEvent;
+      if (event.requestId === 'h2-status-ok' || event.requestId === 'h2-status-missing') seen.push(event);
+    };
+    channels.requestEnd.subscribe(onEnd);
+    try {
+      const ok = await h2request(gw.proxyUrl, '/echo/status', { headers: { 'x-request-id': 'h2-status-ok' } });
+      const missing = await h2request(gw.proxyUrl, '/nowhere', { headers: { 'x-request-id': 'h2-status-missing' } });
+      assert.deepEqual([ok.status, missing.status], [200, 404]);
+      await until(() => seen.length === 2, 'two request-end events');
+    } finally {
+      channels.requestEnd.unsubscribe(onEnd);
+    }
+    const byId = Object.fromEntries(seen.map((e) => [e.requestId, [e.status, e.route]]));
+    assert.deepEqual(byId, { 'h2-status-ok': [200, 'echo'], 'h2-status-missing': [404, null] });
   });
 
   it('HTTP/1.1 clients keep being served on the same port', async () => {

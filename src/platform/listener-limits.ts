@@ -4,8 +4,7 @@
  * parsed and before any handler runs. Every refusal closes the connection (what follows the
  * refused head cannot be trusted to be a request) and is reported through `onRefusal`.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestHandler } from './listener.js';
+import type { ProxyRequest, ProxyResponse } from './exchange.js';
 
 export interface ListenerLimits {
   /** request line and header lines, bytes: larger → 431 */
@@ -59,7 +58,7 @@ export function rawRefusal(status: number): string {
 }
 
 /** Answers `status` with `Connection: close` (the listener closes the connection after it); a started answer is cut instead. */
-export function refuse(res: ServerResponse, status: number): void {
+export function refuse(res: ProxyResponse, status: number): void {
   if (res.headersSent) {
     if (!res.writableEnded) res.destroy();
     return;
@@ -97,11 +96,11 @@ export const NO_PARSER_GAPS: ParserGaps = { headSize: false, repeatedContentLeng
  * the parser lets them through (`gaps`), repeated Content-Length lines → 400 (RFC 9112 §6.3
  * allows refusing them) and a head larger than maxHeaderBytes → 431.
  */
-export function guardHead(limits: ListenerLimits, onRefusal: OnRefusal, handler: RequestHandler, gaps: ParserGaps): RequestHandler {
+export function guardHead<Q extends ProxyRequest, S extends ProxyResponse>(limits: ListenerLimits, onRefusal: OnRefusal, handler: (req: Q, res: S) => void, gaps: ParserGaps): (req: Q, res: S) => void {
   const maxUrl = limits.maxUrlBytes;
   const maxHead = limits.maxHeaderBytes;
   const { headSize, repeatedContentLength } = gaps;
-  return (req: IncomingMessage, res: ServerResponse) => {
+  return (req: Q, res: S) => {
     const url = req.url!;
     if (url.length > maxUrl) {
       onRefusal('url_too_long');
@@ -126,7 +125,7 @@ export function guardHead(limits: ListenerLimits, onRefusal: OnRefusal, handler:
 }
 
 /** More than one Content-Length value: a joined list, or the name on two header lines. */
-function contentLengthRepeated(req: IncomingMessage): boolean {
+function contentLengthRepeated(req: ProxyRequest): boolean {
   if (req.headers['content-length']!.includes(',')) return true;
   const raw = req.rawHeaders;
   let seen = 0;

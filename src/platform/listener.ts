@@ -1,18 +1,19 @@
 /**
  * The proxy's HTTP listener: node:http on Node; `Bun.serve` on Bun. Either way the request
- * handler sees node:http's request and response objects (on Bun, thin adapters over the fetch
- * API's Request and a streamed Response with the same members the pipeline uses), so the
- * pipeline, the forwarder and the module `ctx` are shared.
+ * handler sees a ProxyRequest and a ProxyResponse (exchange.ts): node:http's own objects on
+ * Node, adapters over the fetch API's Request and a streamed Response on Bun, so the pipeline,
+ * the upstream exchange and the module `ctx` are shared.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ProxyRequest, ProxyResponse } from './exchange.js';
 import type { ListenerLimits, OnRefusal } from './listener-limits.js';
 import { bunListenerFor, type BunListenerChoice } from './bun-listener-choice.js';
 
 export type { BunListenerChoice } from './bun-listener-choice.js';
 import { isBun } from './runtime.js';
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+export type RequestHandler = (req: ProxyRequest, res: ProxyResponse) => void;
 
 /** The client of a request served from the fetch API's objects (FetchHandler). */
 export interface FetchClient {
@@ -29,7 +30,7 @@ export interface FetchClient {
 
 /**
  * Serves a request straight from the fetch API's Request, answering with a Response (Bun.serve,
- * where that skips the node:http-shaped adapters), or returns null, synchronously, to have it
+ * where that skips the ProxyRequest/ProxyResponse adapters), or returns null, synchronously, to have it
  * served by the RequestHandler instead. `target` is the request target (path and query). It
  * must return null for any request the RequestHandler's head checks (listener-limits.ts guardHead)
  * would refuse, and pass its answer through `client.finish`.
@@ -98,7 +99,7 @@ export interface HttpListener {
 
 /**
  * A client's request to switch to WebSocket (`Upgrade: websocket`), given to the upgrade
- * handler with node:http-shaped req/res (res answers a refusal as any request). Once the
+ * handler with its ProxyRequest/ProxyResponse (res answers a refusal as any request). Once the
  * upstream has accepted, `accept` completes the client's handshake and the listener relays the
  * tunnel until either side closes, it stays idle too long, or the listener closes (1001).
  */
@@ -117,7 +118,7 @@ export interface WebSocketUpgrade {
   accept(headers: readonly string[], upstream: Socket, head: Buffer): void;
 }
 
-export type UpgradeHandler = (req: IncomingMessage, res: ServerResponse, upgrade: WebSocketUpgrade) => void;
+export type UpgradeHandler = (req: ProxyRequest, res: ProxyResponse, upgrade: WebSocketUpgrade) => void;
 
 export interface UpgradeOptions {
   handler: UpgradeHandler;
@@ -134,7 +135,7 @@ export type CreateListener = (opts: ListenerOptions, handler: RequestHandler, up
  * Caps the body of `req` at `max` bytes as it streams in, whoever reads it: past the cap
  * `onExceed` is called once and the reader fails with DG_ERR_BODY_TOO_LARGE.
  */
-export type LimitRequestBody = (req: IncomingMessage, max: number, onExceed: () => void) => void;
+export type LimitRequestBody = (req: ProxyRequest, max: number, onExceed: () => void) => void;
 
 const bun = isBun ? await import('./bun/listener.js') : null;
 const bunNodeHttp = isBun ? await import('./bun/node-http-listener.js') : null;
@@ -159,5 +160,5 @@ interface SelfLimiting {
 export const limitRequestBody: LimitRequestBody = (req, max, onExceed) => {
   const own = (req as unknown as Partial<SelfLimiting>).limitBody;
   if (typeof own === 'function') own.call(req, max, onExceed);
-  else node.limitRequestBody(req, max, onExceed);
+  else node.limitRequestBody(req as IncomingMessage, max, onExceed);
 };

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { ProxyResponse } from '../platform/exchange.js';
 import { answerId, REQUEST_ID_HEADER } from '../observability/request-id.js';
 
 /**
@@ -7,7 +7,7 @@ import { answerId, REQUEST_ID_HEADER } from '../observability/request-id.js';
  */
 const TEXT = 'text/plain; charset=utf-8';
 
-function send(res: ServerResponse, status: number, body: string, extra?: readonly string[]): void {
+function send(res: ProxyResponse, status: number, body: string, extra?: readonly string[]): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -21,16 +21,16 @@ function send(res: ServerResponse, status: number, body: string, extra?: readonl
 }
 
 export const reply = {
-  notFound: (res: ServerResponse) => send(res, 404, '404 page not found\n'),
-  forbidden: (res: ServerResponse) => send(res, 403, 'Forbidden\n'),
-  methodNotAllowed: (res: ServerResponse, allow: readonly string[]) => send(res, 405, 'Method Not Allowed\n', ['Allow', allow.join(', ')]),
-  notImplemented: (res: ServerResponse) => send(res, 501, 'Not Implemented\n'),
+  notFound: (res: ProxyResponse) => send(res, 404, '404 page not found\n'),
+  forbidden: (res: ProxyResponse) => send(res, 403, 'Forbidden\n'),
+  methodNotAllowed: (res: ProxyResponse, allow: readonly string[]) => send(res, 405, 'Method Not Allowed\n', ['Allow', allow.join(', ')]),
+  notImplemented: (res: ProxyResponse) => send(res, 501, 'Not Implemented\n'),
   /** a WebSocket upgrade on a route without a service (answered by modules): nothing to tunnel to */
-  upgradeNeedsService: (res: ServerResponse) => send(res, 501, 'Not Implemented: WebSocket upgrades need a route with a service\n'),
-  internalError: (res: ServerResponse) => send(res, 500, 'Internal Server Error\n'),
-  badGateway: (res: ServerResponse) => send(res, 502, 'Bad Gateway\n'),
-  gatewayTimeout: (res: ServerResponse) => send(res, 504, 'Gateway Timeout\n'),
-  redirect: (res: ServerResponse, location: string) => send(res, 307, '', ['Location', location]),
+  upgradeNeedsService: (res: ProxyResponse) => send(res, 501, 'Not Implemented: WebSocket upgrades need a route with a service\n'),
+  internalError: (res: ProxyResponse) => send(res, 500, 'Internal Server Error\n'),
+  badGateway: (res: ProxyResponse) => send(res, 502, 'Bad Gateway\n'),
+  gatewayTimeout: (res: ProxyResponse) => send(res, 504, 'Gateway Timeout\n'),
+  redirect: (res: ProxyResponse, location: string) => send(res, 307, '', ['Location', location]),
 };
 
 /** The gateway's own answers as fetch Responses, for requests served from fetch API objects (passthrough.ts). */

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../platform/exchange.js';
 import type { WebSocketUpgrade } from '../platform/listener.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { ModuleContext } from '../modules/ctx/context.js';
@@ -8,8 +8,10 @@ import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
 import type { ForwardOptions } from './forward.js';
 import { reply } from './gateway-responses.js';
-import { ModuleForward } from './module-forward.js';
+import { ModuleAnswer } from './module-answer.js';
+import { ModuleRequestSource } from './module-request-source.js';
 import { meterModuleTime } from './request-meter.js';
+import { UpstreamExchange } from './upstream-exchange.js';
 import { forwardUpgrade, type WebSocketOptions } from './websocket.js';
 
 /** What the module path needs besides the forwarder's options. */
@@ -43,8 +45,8 @@ export interface ModuleErrorFields {
  * responseModifiers do not run on it.
  */
 export function handleModuleRoute(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   route: RouteRuntime<UpstreamPool>,
   path: string,
   query: string,
@@ -71,10 +73,11 @@ export function handleModuleRoute(
         if (upgrade !== null) {
           return forwardUpgrade(req, res, upgrade, route, path, query, params, opts, opts.websocket, { ctx, target, onFailure: (err, status) => failed(err, status) });
         }
-        new ModuleForward(req, res, route, path, query, params, opts, ctx, runner, target, (err, status) => {
+        const answer = new ModuleAnswer(ctx, runner, (err, status) => {
           phase = status === 500 ? 'responseModifier' : 'upstream';
           failed(err, status);
-        }).start();
+        });
+        new UpstreamExchange(req, res, route, path, query, params, opts, new ModuleRequestSource(ctx, target), answer).start();
       } catch (err) {
         failed(err, 500);
       }
@@ -114,7 +117,7 @@ function targetOf(url: unknown, opts: ModulePathOptions): Target<UpstreamPool> {
 }
 
 /** Ends what module code answered; 204 when a requestHandler wrote nothing. */
-function finishAnswer(ctx: ModuleContext, res: ServerResponse): void {
+function finishAnswer(ctx: ModuleContext, res: ProxyResponse): void {
   if (res.writableEnded) return;
   const response = ctx.touchedResponse;
   if (response === null || !response.started) {
@@ -127,7 +130,7 @@ function finishAnswer(ctx: ModuleContext, res: ServerResponse): void {
   response.end();
 }
 
-async function handleFailure(req: IncomingMessage, res: ServerResponse, route: RouteRuntime<UpstreamPool>, ctx: ModuleContext, err: unknown, status: number, phase: string, opts: ModulePathOptions): Promise<void> {
+async function handleFailure(req: ProxyRequest, res: ProxyResponse, route: RouteRuntime<UpstreamPool>, ctx: ModuleContext, err: unknown, status: number, phase: string, opts: ModulePathOptions): Promise<void> {
   const hooks = route.hooks!;
   const e = err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err) ? (err as Error) : new Error(String(err));
   const timedOut = isHookTimeout(e);

@@ -9,7 +9,7 @@ import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { ServiceRuntime, Target } from '../runtime/service-runtime.js';
 import type { RuntimeTable } from '../runtime/table.js';
 import { upstreamPath, upstreamQuery } from '../runtime/upstream-url.js';
-import { CONNECT_ERRORS, IDEMPOTENT, TIMEOUT_ERRORS } from './forward.js';
+import { CONNECT_ERRORS, IDEMPOTENT, TIMEOUT_ERRORS } from './upstream-failures.js';
 import { fetchReply } from './gateway-responses.js';
 import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
 import type { PipelineOptions } from './pipeline.js';
@@ -18,16 +18,18 @@ import { publishEnd, startMeter, type RequestMeter } from './request-meter.js';
 
 /**
  * The passthrough route served from the fetch API's objects (Bun.serve's Request, fetch's
- * Response), without the node:http-shaped adapters: a request without a body, to a route with a
- * service and no modules, on a pool that can `send`. Everything else (bodies, modules,
- * WebSocket upgrades, redirects, gateway answers such as 404, requests the listener refuses) is
- * left to the pipeline: `passthrough` returns null before anything is sent or published.
+ * Response), without the ProxyRequest/ProxyResponse adapters: a request without a body, to a
+ * route with a service and no modules, on a pool that can `send`. Everything else (bodies,
+ * modules, WebSocket upgrades, redirects, gateway answers such as 404, requests the listener
+ * refuses) is left to the pipeline: `passthrough` returns null before anything is sent or
+ * published.
  *
- * It does what handleRequest and Forward do for such a request: request id and trace context,
- * hop-by-hop and forwarding headers, retries of connection failures (every method taken here
- * is idempotent or has no body), the service's request timeout (504), 502 on failure, global
- * headers and X-Request-Id on the answer, the request and upstream observability events. The
- * upstream's Response is passed on as it is, its headers edited in place and its body untouched.
+ * It does what handleRequest and forward() (an UpstreamExchange) do for such a request: request
+ * id and trace context, hop-by-hop and forwarding headers, retries of connection failures (every
+ * method taken here is idempotent or has no body), the service's request timeout (504), 502 on
+ * failure, global headers and X-Request-Id on the answer, the request and upstream
+ * observability events. The upstream's Response is passed on as it is, its headers edited in
+ * place and its body untouched.
  */
 export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: Request, target: string, client: FetchClient, opts: PipelineOptions, limits: ListenerLimits): Promise<Response> | null {
   if (table === null || opts.onUpstreamRequest !== null || target.length > limits.maxUrlBytes) return null;
@@ -98,7 +100,7 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
   const service = route.service;
   if (route.hooks !== null || service === null || service.targets[0].pool.send === undefined) return null;
 
-  // the upstream's headers: the client's, request id and trace context settled, minus hop-by-hop, plus forwarding and X-DGate ones (the rules of forward.ts upstreamHeaders)
+  // the upstream's headers: the client's, request id and trace context settled, minus hop-by-hop, plus forwarding and X-DGate ones (the rules of upstream-request.ts upstreamHeaders)
   const headers = new Headers(clientHeaders);
   const answerId = identifyHeaders(headers, id, traceparent, tracestate, opts.identity);
   if (hop !== null) for (const name of hop as string[]) headers.delete(name);
@@ -248,7 +250,7 @@ function answered(x: Exchange, response: Response, clientId: string | undefined)
   return x.client.finish(response, x.connection);
 }
 
-/** One attempt is over: its time goes to the request's meter and the upstream channel (as Forward.upstreamEnded). */
+/** One attempt is over: its time goes to the request's meter and the upstream channel (as UpstreamExchange.upstreamEnded). */
 function upstreamEnded(x: Exchange, target: Target<UpstreamPool>, sentAt: number, err: Error | null, attempt: number): void {
   const durationMs = performance.now() - sentAt;
   const m = x.meter;

@@ -1,11 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../platform/exchange.js';
 import type { WebSocketUpgrade } from '../platform/listener.js';
 import { limitRequestBody } from '../platform/listener.js';
 import { refuse, type OnRefusal } from '../platform/listener-limits.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import { hostOf } from '../runtime/domains.js';
 import type { RuntimeTable } from '../runtime/table.js';
-import { forward, overTls } from './forward.js';
+import { forward } from './forward.js';
+import { overTls } from './upstream-request.js';
 import { reply } from './gateway-responses.js';
 import { handleModuleRoute, type ModulePathOptions } from './module-pipeline.js';
 import { identify, type IdentityOptions } from './request-identity.js';
@@ -29,7 +30,7 @@ export interface PipelineOptions extends ModulePathOptions {
  * table; everything it looks up was built when the revision was applied. A WebSocket upgrade
  * (`upgrade`) takes the same path and is tunnelled to the upstream instead of forwarded.
  */
-export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMessage, res: ServerResponse, opts: PipelineOptions, upgrade: WebSocketUpgrade | null = null): void {
+export function handleRequest(table: RuntimeTable<UpstreamPool>, req: ProxyRequest, res: ProxyResponse, opts: PipelineOptions, upgrade: WebSocketUpgrade | null = null): void {
   // first: every later reader (upstream headers, module ctx, logs, observers) sees the same id
   identify(req, res, opts.identity);
   const host = hostOf(req.headers.host);
@@ -80,7 +81,7 @@ export function handleRequest(table: RuntimeTable<UpstreamPool>, req: IncomingMe
  * limit the answer is 413 (when none has started) and the upstream request fails. Either way
  * the connection closes, the rest of the body unread.
  */
-function bodyRefused(req: IncomingMessage, res: ServerResponse, max: number, onRefusal: OnRefusal): boolean {
+function bodyRefused(req: ProxyRequest, res: ProxyResponse, max: number, onRefusal: OnRefusal): boolean {
   const cl = req.headers['content-length'];
   if (cl !== undefined) {
     if (Number(cl) <= max) return false;

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../platform/exchange.js';
 import {
   isValidRequestId,
   isValidTraceparent,
@@ -25,7 +25,7 @@ export interface IdentityOptions {
  *   tracestate (W3C trace-context §3.2: a vendor that cannot parse it must not forward it as is)
  *   and, like an absent one, replaced by a new trace when startTraceparent is on.
  */
-export function identify(req: IncomingMessage, res: ServerResponse, opts: IdentityOptions): void {
+export function identify(req: ProxyRequest, res: ProxyResponse, opts: IdentityOptions): void {
   const headers = req.headers as Record<string, string | undefined>;
   if (opts.requestId) {
     let id = headers[REQUEST_ID_KEY];

@@ -1,12 +1,11 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../platform/exchange.js';
 import { MODULE_TIME, type ModuleTime } from '../modules/hook-runner.js';
 import { channels } from '../observability/channels.js';
-import type { CountedResponse } from '../platform/listener.js';
 
 const METER = Symbol('dgate.requestMeter');
 const START: Readonly<Record<string, never>> = Object.freeze({});
 
-type Metered = IncomingMessage & { [METER]?: RequestMeter };
+type Metered = ProxyRequest & { [METER]?: RequestMeter };
 
 /**
  * What the request path notes about one request while someone listens to the request-end
@@ -26,12 +25,12 @@ export class RequestMeter implements ModuleTime {
 }
 
 /** The meter of an observed request, undefined when nobody listens. */
-export function meterOf(req: IncomingMessage): RequestMeter | undefined {
+export function meterOf(req: ProxyRequest): RequestMeter | undefined {
   return (req as Metered)[METER];
 }
 
 /** Gives module code's ctx the meter, so the hook runner adds module time to it. */
-export function meterModuleTime(req: IncomingMessage, ctx: object): void {
+export function meterModuleTime(req: ProxyRequest, ctx: object): void {
   const m = (req as Metered)[METER];
   if (m !== undefined) (ctx as { [MODULE_TIME]?: ModuleTime })[MODULE_TIME] = m;
 }
@@ -40,7 +39,7 @@ export function meterModuleTime(req: IncomingMessage, ctx: object): void {
  * Called first for every proxy request: publishes its start, and when the request's end is
  * observed, starts a meter and publishes the end event when the response closes.
  */
-export function observeRequest(req: IncomingMessage, res: ServerResponse): void {
+export function observeRequest(req: ProxyRequest, res: ProxyResponse): void {
   if (channels.requestStart.hasSubscribers) channels.requestStart.publish(START);
   if (!channels.requestEnd.hasSubscribers) return;
   const m = new RequestMeter();
@@ -49,7 +48,7 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse): void 
     const cl = req.headers['content-length'];
     const id = req.headers['x-request-id'];
     // 499 (as nginx): the client went away before an answer was sent
-    publishEnd(m, req.method ?? '', res.headersSent ? res.statusCode : 499, cl === undefined ? 0 : Number(cl) || 0, (res as unknown as Partial<CountedResponse>).bodyBytes ?? 0, typeof id === 'string' ? id : null);
+    publishEnd(m, req.method ?? '', res.headersSent ? res.statusCode : 499, cl === undefined ? 0 : Number(cl) || 0, res.bodyBytes ?? 0, typeof id === 'string' ? id : null);
   });
 }
 

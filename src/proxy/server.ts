@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../platform/exchange.js';
 import { createListener, type BunListenerChoice, type FetchClient, type Http2Limits, type HttpListener, type UpgradeOptions, type WebSocketUpgrade } from '../platform/listener.js';
 import { createTlsListener, type TlsCertificate, type TlsHttpListener } from '../platform/tls-listener.js';
 import type { ListenerLimits, OnRefusal } from '../platform/listener-limits.js';
@@ -65,17 +65,17 @@ export class ProxyServer {
     // the configured port until the listener has bound (port 0: the one the OS picked)
     this.#opts = { ...opts, httpsPort: listen.tls === null || listen.tls.port === 0 ? null : listen.tls.port };
     this.#onTlsError = listen.onTlsError ?? (() => {});
-    const serve = (req: IncomingMessage, res: ServerResponse, upgrade: WebSocketUpgrade | null) => {
+    const serve = (req: ProxyRequest, res: ProxyResponse, upgrade: WebSocketUpgrade | null) => {
       if (channels.requestEnd.hasSubscribers || channels.requestStart.hasSubscribers) observeRequest(req, res);
       const table = this.#table;
       if (table === null) {
-        res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' });
+        res.writeHead(503, ['Content-Type', 'text/plain; charset=utf-8', 'Retry-After', '1']);
         res.end('Service Unavailable\n');
         return;
       }
       handleRequest(table, req, res, this.#opts, upgrade);
     };
-    const handler = (req: IncomingMessage, res: ServerResponse) => serve(req, res, null);
+    const handler = (req: ProxyRequest, res: ProxyResponse) => serve(req, res, null);
     // WebSocket upgrades on both listeners (ws:// and wss://)
     const upgrade: UpgradeOptions = { handler: serve, idleTimeoutMs: opts.websocket.idleTimeoutMs, maxMessageBytes: opts.websocket.maxMessageBytes };
     // Worker processes bind the same port (node:cluster shares node:http's socket; Bun.serve uses SO_REUSEPORT).

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../platform/exchange.js';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { Errors } from '../core/errors.js';
@@ -9,7 +9,8 @@ import type { ModuleContext } from '../modules/ctx/context.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import type { Target } from '../runtime/service-runtime.js';
 import { upstreamPath, upstreamQuery } from '../runtime/upstream-url.js';
-import { upstreamHeaders, type ForwardOptions } from './forward.js';
+import type { ForwardOptions } from './forward.js';
+import { upstreamHeaders } from './upstream-request.js';
 import { reply } from './gateway-responses.js';
 import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
 import { isPrivateAddress, privateAddressError, publicOnlyLookup } from './private-addresses.js';
@@ -60,8 +61,8 @@ export interface ModuleUpgradeParts {
  * `retryTimeout`), as for idempotent HTTP requests.
  */
 export function forwardUpgrade(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   upgrade: WebSocketUpgrade,
   route: RouteRuntime<UpstreamPool>,
   path: string,

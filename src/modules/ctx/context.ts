@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../../platform/exchange.js';
 import { answerId } from '../../observability/request-id.js';
 import { ModuleRequest } from './request.js';
 import { ModuleResponse } from './response.js';
@@ -19,8 +19,8 @@ let counter = 0;
  * Parts are created on first use.
  */
 export class ModuleContext {
-  readonly #req: IncomingMessage;
-  readonly #res: ServerResponse;
+  readonly #req: ProxyRequest;
+  readonly #res: ProxyResponse;
   readonly #path: string;
   readonly #query: string;
   readonly #params: Record<string, string> | null;
@@ -32,7 +32,7 @@ export class ModuleContext {
   /** set by the gateway while responseModifier runs */
   upstreamResponse: UpstreamResponse | null = null;
 
-  constructor(req: IncomingMessage, res: ServerResponse, path: string, query: string, params: Record<string, string> | null, info: ContextInfo) {
+  constructor(req: ProxyRequest, res: ProxyResponse, path: string, query: string, params: Record<string, string> | null, info: ContextInfo) {
     this.#req = req;
     this.#res = res;
     this.#path = path;

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ProxyRequest } from '../../platform/exchange.js';
 import { readAll, READ_LIMIT, toArrayBuffer, toBuffer } from './body.js';
 import { HeaderMap } from './header-map.js';
 import { QueryMap } from './query-map.js';
@@ -8,7 +8,7 @@ import { QueryMap } from './query-map.js';
  * changes made by requestModifier (or fetchUpstream) are what the upstream receives.
  */
 export class ModuleRequest {
-  readonly #req: IncomingMessage;
+  readonly #req: ProxyRequest;
   readonly #rawQuery: string;
   #headers: HeaderMap | null = null;
   #query: QueryMap | null = null;
@@ -18,7 +18,7 @@ export class ModuleRequest {
   method: string;
   readonly path: string;
 
-  constructor(req: IncomingMessage, path: string, query: string) {
+  constructor(req: ProxyRequest, path: string, query: string) {
     this.#req = req;
     this.method = req.method!;
     this.path = path;

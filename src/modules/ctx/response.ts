@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyRequest, ProxyResponse } from '../../platform/exchange.js';
 import { withAnswerId } from '../../observability/request-id.js';
 import { toBuffer } from './body.js';
 import { parseCookies, serializeCookie, type CookieOptions } from './cookies.js';
@@ -12,15 +12,15 @@ import { checkedStatus } from './status.js';
  * are also added to a proxied answer.
  */
 export class ModuleResponse {
-  readonly #req: IncomingMessage;
-  readonly #res: ServerResponse;
+  readonly #req: ProxyRequest;
+  readonly #res: ProxyResponse;
   readonly headers = new HeaderMap();
   readonly locals: Record<string, unknown> = {};
   #status = 200;
   /** true once module code wrote (part of) an answer */
   started = false;
 
-  constructor(req: IncomingMessage, res: ServerResponse) {
+  constructor(req: ProxyRequest, res: ProxyResponse) {
     this.#req = req;
     this.#res = res;
   }

@@ -1,5 +1,6 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { Errors } from '../../core/errors.js';
+import type { ProxyRequest, ProxyResponse } from '../exchange.js';
 import type { FetchClient, FetchHandler, HttpListener, ListenerOptions, RequestHandler, StreamingResponse, UpgradeOptions, WebSocketUpgrade } from '../listener.js';
 import { guardHead, rawRefusal, refuse, type OnRefusal } from '../listener-limits.js';
 import { BunTunnels, type BunTunnel } from './websocket.js';
@@ -30,8 +31,9 @@ interface BunGlobal {
 /**
  * `Bun.serve`: Bun's HTTP parser refuses malformed requests (400), oversized heads (431) and
  * ambiguous framing before any handler runs. Each request is handed to the shared pipeline as
- * node:http-shaped objects; the answer becomes a fetch `Response`, built once the head and the
- * first bytes are known, or given the upstream's body stream as it is (sendStream).
+ * a ProxyRequest and a ProxyResponse (../exchange.ts); the answer becomes a fetch `Response`,
+ * built once the head and the first bytes are known, or given the upstream's body stream as it
+ * is (sendStream).
  * Bun.serve does not expose connections, so `opts.connections` is not told of them here.
  */
 export function createListener(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): HttpListener {
@@ -101,7 +103,7 @@ export function serveUpgrade(request: Request, srv: BunServer, tunnels: BunTunne
         res.end('Bad Request\n');
       },
     };
-    upgrade.handler(req as unknown as IncomingMessage, res as unknown as ServerResponse, ws);
+    upgrade.handler(req, res, ws);
   });
 }
 
@@ -209,12 +211,12 @@ export function dispatch(request: Request, srv: BunServer, serving: BunServing, 
   return new Promise<Response>((resolve) => {
     const res = new BunResponse(resolve, settle);
     const req = new BunRequest(request, target, srv, res, encrypted, serving.limits.requestTimeoutMs, serving.onRefusal);
-    serving.handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    serving.handler(req, res);
   });
 }
 
-/** A fetch Request as node:http's IncomingMessage, for the members the pipeline and ctx read. */
-class BunRequest {
+/** A fetch Request as a ProxyRequest. */
+class BunRequest implements ProxyRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: Record<string, string> = {};
@@ -270,7 +272,7 @@ class BunRequest {
         this.#late = true;
         onRefusal('request_timeout');
         void this.#reader?.cancel().catch(() => undefined);
-        refuse(res as unknown as ServerResponse, 408);
+        refuse(res, 408);
       }, requestTimeoutMs);
       res.once('close', () => this.#clearDeadline());
     }
@@ -321,8 +323,8 @@ const HIGH_WATER_MARK = 64 * 1024;
 
 type Listener = () => void;
 
-/** node:http's ServerResponse over a fetch Response, for the members the pipeline and ctx use. */
-class BunResponse implements StreamingResponse {
+/** A ProxyResponse that becomes a fetch Response, built once the head and first bytes are known (or given a body stream as it is). */
+class BunResponse implements ProxyResponse, StreamingResponse {
   headersSent = false;
   /** body bytes sent (a stream handed over: its Content-Length, 0 without) */
   bodyBytes = 0;

@@ -1,10 +1,12 @@
 /**
- * One HTTP/2 stream as node:http's request and response, for the members the pipeline, the
- * forwarder and the module `ctx` use (as the Bun listener does for fetch's Request/Response).
+ * One HTTP/2 stream as a ProxyRequest and a ProxyResponse (../exchange.ts), the members the
+ * pipeline, the upstream exchange and the module `ctx` use (as the Bun listener does for fetch's
+ * Request/Response).
  * `:authority` plays the role of Host; pseudo-headers are not headers.
  */
 import { Errors } from '../../core/errors.js';
 import http2, { type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { ProxyRequest, ProxyResponse } from '../exchange.js';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
@@ -42,8 +44,8 @@ export function bodiless(stream: ServerHttp2Stream, headers: IncomingHttpHeaders
   return method === 'GET' || method === 'HEAD';
 }
 
-/** A client's HTTP/2 request as node:http's IncomingMessage. */
-export class H2Request {
+/** A client's HTTP/2 request. */
+export class H2Request implements ProxyRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: Record<string, string | string[] | undefined> = {};
@@ -114,8 +116,8 @@ export class H2Request {
 
 type Listener = () => void;
 
-/** node:http's ServerResponse over an HTTP/2 stream; trailers go out after the body (gRPC status). */
-export class H2Response {
+/** The answer on an HTTP/2 stream; trailers go out after the body (gRPC status). */
+export class H2Response implements ProxyResponse {
   headersSent = false;
   writableEnded = false;
   /** the gateway reset the stream (not the client) */
@@ -124,6 +126,7 @@ export class H2Response {
   #trailers: OutgoingHttpHeaders | null = null;
   /** the head, until the first body bytes or the end */
   #head: OutgoingHttpHeaders | null = null;
+  #status = 200;
 
   constructor(stream: ServerHttp2Stream) {
     this.#stream = stream;
@@ -145,6 +148,11 @@ export class H2Response {
     return this.#stream.destroyed;
   }
 
+  /** the status sent (200 until a head is written) */
+  get statusCode(): number {
+    return this.#status;
+  }
+
   once(event: 'close' | 'drain', fn: Listener): this {
     this.#stream.once(event, fn);
     return this;
@@ -157,6 +165,7 @@ export class H2Response {
   writeHead(status: number, headers?: readonly string[] | OutgoingHttpHeaders): this {
     if (this.headersSent) return this;
     this.headersSent = true;
+    this.#status = status;
     const out = toH2Headers(headers);
     out[':status'] = status;
     this.#head = out;

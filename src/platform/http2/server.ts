@@ -97,7 +97,7 @@ export function serveStreams(server: Http2Server | Http2SecureServer, limits: Ht
         return;
       }
       const req = new H2Request(stream, headers, res);
-      handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+      handler(req, res);
     });
   });
 }

@@ -1,4 +1,4 @@
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Errors } from '../../core/errors.js';
 import { listen } from '../../net/listen.js';
@@ -55,7 +55,7 @@ export function serving(server: http.Server, upgrades: NodeUpgrades | null, opts
 }
 
 /** node:http under the listener limits, with WebSocket upgrades (the plain listener's, and h2c's HTTP/1.1 side). */
-export function createHttpServer(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): { server: http.Server; upgrades: NodeUpgrades | null } {
+export function createHttpServer(opts: ListenerOptions, handler: (req: IncomingMessage, res: ServerResponse) => void, upgrade?: UpgradeOptions): { server: http.Server; upgrades: NodeUpgrades | null } {
   // Bun's node:http takes repeated Content-Length lines (it keeps one): refused here
   const gaps = isBun ? BUN_NODE_HTTP_GAPS : NO_PARSER_GAPS;
   const server = http.createServer(serverOptions(opts.limits), guardHead(opts.limits, opts.onRefusal, handler, gaps));
