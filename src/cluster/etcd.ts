@@ -43,9 +43,8 @@ const REPORT_INTERVAL_MS = 50;
 /**
  * A report that comes within this long of the previous one belongs to a burst of revisions: the
  * entry is written once the burst pauses this long. Each write is an etcd transaction, costing
- * the gateway's commits as much as one of them (a raft round on every member, and on a Bun node
- * ~1 ms of CPU): written every 50 ms while revisions keep coming, three nodes' entries made
- * almost as many etcd writes as the commits they reported.
+ * etcd as much as a commit (a raft round on every member): written every 50 ms while revisions
+ * kept coming, three nodes' entries made almost as many etcd writes as the commits they reported.
  */
 const REPORT_QUIET_MS = 50;
 /** during a burst that does not pause, the entry is still written at least this often */

@@ -37,7 +37,7 @@ export class Watchdog {
   /**
    * Tells the thread the names behind scope ids (once per runtime table). The list a table keeps
    * while its module routes are unchanged is not sent again: a message costs the thread a wake-up
-   * (~0.4-0.8 ms of CPU per revision on a busy 2-core machine, half of applying a revision).
+   * (on Node, 0.4-0.8 ms of CPU per revision on a busy 2-core machine: half of applying it).
    */
   describe(scopes: readonly HookScope[]): void {
     if (scopes === this.#described) return;
