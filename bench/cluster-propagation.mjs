@@ -16,7 +16,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Etcd3 } from 'etcd3';
 import { request } from 'undici';
-import { BENCH_DIR, GATEWAY_BIN, ROOT, freePort, median, f, gitHead, stampOf } from './lib.mjs';
+import { BENCH_DIR, CLK_TCK, GATEWAY_BIN, ROOT, freePort, median, f, gitHead, stampOf, treeTicks } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -36,6 +36,9 @@ const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
+
+/** CPU time (ms) used so far by a process and its descendants (a node's tree includes a relaunched Bun) */
+const cpuMs = (pid) => (treeTicks(pid).ticks * 1000) / CLK_TCK;
 
 async function startNode(id, endpoints, prefix, dir) {
   const proxy = await freePort();
@@ -120,6 +123,10 @@ try {
   const commit = [];
   const follow = [];
   const et = [];
+  // CPU time (utime + stime) of every process of the run, over the writes: on a 2-core machine
+  // each process's share delays all the others.
+  const procs = [...nodes.map((n) => [n.id, n.child.pid]), ...etcd.members.map((m) => [m.name, m.child?.pid ?? 0]), ['bench', process.pid]];
+  const cpu0 = procs.map(([, pid]) => cpuMs(pid));
   for (let v = 1; v <= WRITES; v++) {
     const t0 = performance.now();
     // Node 3 is asked from the moment the write is sent, not from node 1's answer: what is timed
@@ -149,6 +156,9 @@ try {
     await got;
     et.push(performance.now() - e0);
   }
+  const cpu = Object.fromEntries(procs.map(([name, pid], i) => [name, (cpuMs(pid) - cpu0[i]) / WRITES]));
+  // the bench's tree holds the nodes and etcd members: its own share is what they did not use
+  for (const [name] of procs) if (name !== 'bench') cpu.bench -= cpu[name];
   await watcher.cancel();
   await logWatcher.cancel();
   a.close();
@@ -168,11 +178,12 @@ try {
   const metric = (name) => Number(metrics.match(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm'))?.[1] ?? NaN);
   const applied = metric('dgate_config_apply_seconds_count');
   console.log(`node 3: revision seen → served, mean ${f((metric('dgate_config_apply_seconds_sum') / applied) * 1000, 2)} ms over ${applied} revisions`);
+  console.log(`CPU per write, ms: ${Object.entries(cpu).map(([name, ms]) => `${name} ${f(ms, 2)}`).join(', ')}`);
   console.log(`node 3 served the write before node 1 answered it: ${before.reduce((a, b) => a + b, 0)} of ${WRITES} writes`);
   const out = path.join(BENCH_DIR, 'results');
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, `cluster-propagation-${stampOf(new Date())}.json`);
-  fs.writeFileSync(file, JSON.stringify({ git: gitHead(), writes: WRITES, workers: WORKERS, ask_after_answer: ASK_AFTER_ANSWER, runtime: RUNTIME, loadavg: os.loadavg(), per_write: { rev: revs, served_before_answer: before, ack_ms: ack, served_ms: gw, commit_ms: commit, follow_ms: follow, etcd_watch_ms: et } }));
+  fs.writeFileSync(file, JSON.stringify({ git: gitHead(), writes: WRITES, workers: WORKERS, ask_after_answer: ASK_AFTER_ANSWER, runtime: RUNTIME, loadavg: os.loadavg(), cpu_ms_per_write: cpu, per_write: { rev: revs, served_before_answer: before, ack_ms: ack, served_ms: gw, commit_ms: commit, follow_ms: follow, etcd_watch_ms: et } }));
   console.log(`written ${path.relative(process.cwd(), file)}`);
   console.log(`target: gateway p99 <= etcd watch p99 + 5 ms = ${f(pct(et, 99) + 5, 2)} ms → ${pct(gw, 99) <= pct(et, 99) + 5 ? 'met' : 'NOT met'}`);
 } finally {

@@ -40,12 +40,22 @@ const WRITE_DEADLINE_MS = 5_000;
 const REVOKE_DEADLINE_MS = 2_000;
 /** shortest time between two writes of the node's entry (reports in between are coalesced) */
 const REPORT_INTERVAL_MS = 50;
+/**
+ * A report that comes within this long of the previous one belongs to a burst of revisions: the
+ * entry is written once the burst pauses this long. Each write is an etcd transaction, costing
+ * etcd as much as a commit (a raft round on every member): written every 50 ms while revisions
+ * kept coming, three nodes' entries made almost as many etcd writes as the commits they reported.
+ */
+const REPORT_QUIET_MS = 50;
+/** during a burst that does not pause, the entry is still written at least this often */
+const REPORT_BURST_MAX_MS = 1_000;
 
 /**
  * Cluster membership kept in etcd. Each node holds `<prefix>nodes/<id>` under its own lease (kept
  * alive while the node runs): a node that stops disappears from the list when its lease expires,
  * one that closes is removed at once. The entry carries the node's applied revision and error;
- * reports are coalesced (one write in flight at a time, the latest report always written next),
+ * reports are coalesced (one write in flight at a time, the latest report always written next; a
+ * burst of revisions is written once it pauses for 50 ms, or every second while it does not),
  * and the entry is rewritten every TTL/3 as a heartbeat (`lastSeen`).
  *
  * A node that loses its lease (etcd unreachable for longer than the TTL) registers again with a
@@ -65,6 +75,11 @@ export class EtcdMembership implements Membership {
   #closed = false;
   /** a report is waiting to be written */
   #dirty = false;
+  /** since when (ms) a report has been waiting */
+  #dirtySince = 0;
+  /** when the last report of a new revision or error came, and whether it came within REPORT_QUIET_MS of the one before */
+  #lastReport = 0;
+  #burst = false;
   #flushing: Promise<void> | null = null;
   #lastWrite = 0;
   #rejoining: Promise<void> | null = null;
@@ -120,6 +135,9 @@ export class EtcdMembership implements Membership {
     this.#node.rev = update.rev;
     if (update.error !== undefined) this.#node.error = update.error;
     this.#node.lastSeen = this.#now().toISOString();
+    const now = Date.now();
+    this.#burst = now - this.#lastReport < REPORT_QUIET_MS;
+    this.#lastReport = now;
     this.#schedule();
   }
 
@@ -230,8 +248,12 @@ export class EtcdMembership implements Membership {
 
   // ---- reports ----
 
-  /** Writes the latest state soon: at most one write in flight, the newest report written next. */
+  /**
+   * Writes the latest state soon: at most one write in flight, the newest report written next; at
+   * once after a quiet time, once a burst of revisions pauses (see REPORT_QUIET_MS).
+   */
   #schedule(): void {
+    if (!this.#dirty) this.#dirtySince = Date.now();
     this.#dirty = true;
     if (this.#flushing !== null || this.#lease === null || this.#closed) return;
     this.#flushing = this.#flush();
@@ -239,10 +261,12 @@ export class EtcdMembership implements Membership {
 
   async #flush(): Promise<void> {
     while (this.#dirty && this.#lease !== null && !this.#closed) {
-      // at most one entry write per REPORT_INTERVAL_MS: a burst of revisions costs etcd few writes
-      const wait = this.#lastWrite + REPORT_INTERVAL_MS - Date.now();
-      if (wait > 0) await sleep(wait);
-      if (this.#lease === null || this.#closed) break;
+      // reports that come meanwhile may move the time due: look again after the wait
+      const wait = this.#due() - Date.now();
+      if (wait > 0) {
+        await sleep(wait);
+        continue;
+      }
       this.#dirty = false;
       this.#lastWrite = Date.now();
       const lease = this.#lease;
@@ -256,6 +280,13 @@ export class EtcdMembership implements Membership {
       }
     }
     this.#flushing = null;
+  }
+
+  /** when the waiting report is to be written (ms since the epoch) */
+  #due(): number {
+    const afterLast = this.#lastWrite + REPORT_INTERVAL_MS;
+    if (!this.#burst) return afterLast;
+    return Math.max(afterLast, Math.min(this.#lastReport + REPORT_QUIET_MS, this.#dirtySince + REPORT_BURST_MAX_MS));
   }
 
   #value(): string {

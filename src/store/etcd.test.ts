@@ -214,6 +214,37 @@ describe('EtcdStore', () => {
     await store.close();
   });
 
+  it('a compaction that is due waits until the commits pause, or until the revisions since the snapshot reach the history', async () => {
+    const { make, e, prefix } = await open({ historyLimit: 30, snapshotEvery: 5 });
+    const store = make();
+    const snapRev = async () => (JSON.parse((await e.get(`${prefix}snapshot`).string()) ?? 'null') as { rev: number } | null)?.rev ?? 0;
+    const until = async (check: (rev: number) => boolean, what: string) => {
+      const deadline = Date.now() + 10_000;
+      for (let rev = await snapRev(); !check(rev); rev = await snapRev()) {
+        if (Date.now() > deadline) assert.fail(`${what}: snapshot at ${rev}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    // a burst of 10 commits: a snapshot is due from revision 5 on
+    const times: number[] = [];
+    for (let i = 1; i <= 10; i++) {
+      await store.commit([ns(`n${i}`)]);
+      times.push(Date.now());
+    }
+    const during = await snapRev();
+    // (only when no commit or read took 300 ms: a stalled machine makes a pause of its own)
+    if (times.every((t, i) => i === 0 || t - times[i - 1]! < 250) && Date.now() - times[9]! < 250) assert.equal(during, 0, 'no snapshot while the commits keep coming');
+    else console.log('commits too slow here to check that no snapshot was written during the burst');
+    await until((rev) => rev === 10, 'the snapshot once the commits pause');
+    // commits that do not pause: compacted when the revisions since the snapshot reach the history (30)
+    let rev = 10;
+    while ((await snapRev()) < 40 && rev < 200) rev = await store.commit([ns(`m${rev}`)]);
+    assert.ok(rev < 200, 'no snapshot after 190 commits in a row');
+    assert.ok((await snapRev()) >= 40);
+    assert.equal((await make().load()).items.length, rev);
+    await store.close();
+  });
+
   it('a large state is snapshotted again only once the revisions since reach a tenth of its items', async () => {
     const { make, e, prefix } = await open({ historyLimit: 10, snapshotEvery: 2 });
     const pointer = async () => JSON.parse((await e.get(`${prefix}snapshot`).string()) ?? 'null') as { rev: number; items?: number } | null;

@@ -19,8 +19,10 @@
  * `snapshotEvery` revisions (for a snapshot of more than 10 x snapshotEvery items: once the
  * revisions since it reach a tenth of its items, so that rewriting a large state costs at most
  * ~10 items per revision, but at least every `storage.history` revisions, so that the log never
- * holds more than twice the history) a node writes a new snapshot and deletes the log entries (and their
- * chunks) older than `storage.history` revisions, in one transaction guarded by the snapshot
+ * holds more than twice the history) the node that committed writes a new snapshot and deletes
+ * the log entries (and their chunks) older than `storage.history` revisions, once its commits
+ * pause for 300 ms (a burst of writes does not wait on it), or at once when the revisions since
+ * the snapshot reach `storage.history`; in one transaction guarded by the snapshot
  * key's modification revision, so two nodes compacting at once stay correct. history() and
  * oldestRev() show exactly the last `storage.history` revisions.
  *
@@ -63,6 +65,12 @@ const COMMIT_RETRY_PAUSE_MS = 50;
 const CHUNK_DIGITS = 6;
 /** A snapshot is not rewritten before revisions since it reach its item count / this. */
 const ITEMS_PER_REVISION = 10;
+/**
+ * A compaction that is due waits until this node's commits pause this long (ms), up to
+ * `historyLimit` revisions since the snapshot: its reads, its snapshot write and its transaction
+ * (two more etcd proposals) then do not delay the commits and watchers of a burst of writes.
+ */
+const COMPACT_QUIET_MS = 300;
 
 interface LogValue {
   at: string;
@@ -99,6 +107,10 @@ export class EtcdStore implements ChangeStore {
   readonly #closeClient: boolean;
   readonly #subs = new Set<Subscription>();
   #compaction: Promise<unknown> | null = null;
+  /** a compaction due, waiting for this node's commits to pause */
+  #compactTimer: NodeJS.Timeout | null = null;
+  /** the newest revision this node committed when a compaction became due */
+  #compactHint = 0;
   /** revision and items of the newest snapshot this node has seen: spare a read per commit */
   #knownSnapRev = 0;
   #knownSnapItems = 0;
@@ -260,6 +272,9 @@ export class EtcdStore implements ChangeStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // a compaction waiting for a pause is left to the next commit of any node
+    if (this.#compactTimer !== null) clearTimeout(this.#compactTimer);
+    this.#compactTimer = null;
     for (const sub of [...this.#subs]) this.#unsubscribe(sub);
     await this.#compaction?.catch(() => {});
     if (this.#closeClient) this.#client.close();
@@ -381,10 +396,33 @@ export class EtcdStore implements ChangeStore {
     }
   }
 
-  /** Starts a compaction in the background when enough revisions passed since the snapshot. */
+  /**
+   * Starts a compaction in the background when enough revisions passed since the snapshot: once
+   * this node's commits pause for COMPACT_QUIET_MS, or at once when the revisions since the
+   * snapshot reach `historyLimit` (or the interval, when larger).
+   */
   #maybeCompact(rev: number): void {
+    if (this.#closed) return;
+    const since = rev - this.#knownSnapRev;
+    const interval = this.#interval(this.#knownSnapItems);
+    if (since < interval) return;
+    this.#compactHint = Math.max(this.#compactHint, rev);
+    if (this.#compactTimer !== null) clearTimeout(this.#compactTimer);
+    this.#compactTimer = null;
+    if (since >= Math.max(interval, this.#historyLimit)) {
+      this.#startCompaction();
+      return;
+    }
+    this.#compactTimer = setTimeout(() => {
+      this.#compactTimer = null;
+      this.#startCompaction();
+    }, COMPACT_QUIET_MS);
+    this.#compactTimer.unref();
+  }
+
+  #startCompaction(): void {
     if (this.#compaction !== null || this.#closed) return;
-    this.#compaction = this.#compact(rev, false)
+    this.#compaction = this.#compact(this.#compactHint, false)
       .catch((err: unknown) => {
         process.emitWarning(`etcd store compaction failed: ${err instanceof Error ? err.message : String(err)}`, { code: 'DGATE_STORE_COMPACTION' });
       })
