@@ -29,6 +29,11 @@ export type OnModuleFailure = (err: unknown, status: number) => void;
  *   streaming → sent              the body ended
  *   awaiting-head | modifying | reading → replaced   a modifier answered itself or set a body
  *   awaiting-head | modifying | reading → failed     a modifier failed: errorHandler answers
+ *   modifying | reading | collecting | streaming → failed   the upstream failed: errorHandler answers
+ *                                 (or the client's connection is closed once the head went out)
+ *
+ * 'failed' is final: modifiers that finish or fail after it are ignored. A body read
+ * (ctx.upstream().readBody()) once the body went to the client, was dropped or failed rejects.
  */
 export type AnswerState = 'awaiting-head' | 'modifying' | 'reading' | 'collecting' | 'streaming' | 'handed-over' | 'sent' | 'replaced' | 'failed';
 
@@ -67,7 +72,9 @@ export class ModuleAnswer implements AnswerStage {
   /** the body as read for module code; null until a modifier reads it */
   #chunks: Buffer[] | null = null;
   /** readBody() calls waiting for the whole body */
-  #waiters: Array<(b: Buffer) => void> = [];
+  #waiters: Array<{ resolve: (b: Buffer) => void; reject: (err: Error) => void }> = [];
+  /** why the exchange failed (state 'failed') */
+  #failure: unknown = null;
   /** Bun: the answer left unread while asynchronous modifiers run */
   #unread: UnreadAnswer | null = null;
   readonly #query = () => this.#ctx.request().query;
@@ -132,10 +139,11 @@ export class ModuleAnswer implements AnswerStage {
       this.#trailers = trailers;
       return;
     }
-    if (this.#chunks === null) return;
+    if (this.#chunks === null || this.#state === 'failed') return;
     const body = Buffer.concat(this.#chunks);
-    for (const w of this.#waiters) w(body);
+    const waiters = this.#waiters;
     this.#waiters = [];
+    for (const w of waiters) w.resolve(body);
     if (this.#state === 'collecting' && !ex.res.headersSent) {
       ex.done = true;
       this.#send(ex, this.#ctx.upstreamResponse!, body);
@@ -144,9 +152,26 @@ export class ModuleAnswer implements AnswerStage {
 
   failed(ex: UpstreamExchange, err: Error, timedOut: boolean): void {
     void ex;
+    if (this.#state === 'failed') return;
+    this.#fail(err);
     // An invalid header or method set by module code is the module's fault, not the upstream's.
     const moduleFault = (err as { code?: string }).code === 'UND_ERR_INVALID_ARG';
     this.#onFailure(err, moduleFault ? 500 : timedOut ? 504 : 502);
+  }
+
+  /** The answer failed for good: what was held is dropped and readBody() calls still waiting reject. */
+  #fail(err: unknown): void {
+    this.#state = 'failed';
+    this.#failure = err;
+    this.#held = [];
+    if (this.#waiters.length > 0) this.#rejectWaiters(readFailure(err));
+  }
+
+  /** readBody() calls still waiting fail: the body will not be whole */
+  #rejectWaiters(err: Error): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(err);
   }
 
   /**
@@ -190,8 +215,9 @@ export class ModuleAnswer implements AnswerStage {
     return true;
   }
 
-  /** Asynchronous modifiers finished: the answer goes on as they left it. */
+  /** Asynchronous modifiers finished: the answer goes on as they left it (unless the exchange failed meanwhile). */
   #modifiersDone(ex: UpstreamExchange): void {
+    if (this.#state === 'failed') return;
     const unread = this.#unread;
     if (unread !== null) return this.#afterWaiting(ex, unread);
     const held = this.#held;
@@ -284,6 +310,7 @@ export class ModuleAnswer implements AnswerStage {
   /** The upstream's answer is not needed (any more): the exchange stops, unless it is over already. */
   #stopUpstream(ex: UpstreamExchange): void {
     if (this.#ended) return;
+    if (this.#waiters.length > 0 && this.#state === 'replaced') this.#rejectWaiters(new Error(DROPPED));
     ex.done = true;
     ex.abortUpstream(new Error('answer replaced by a module'));
     this.#dropUnread(ex);
@@ -295,7 +322,7 @@ export class ModuleAnswer implements AnswerStage {
     if (unread === null) return;
     this.#unread = null;
     // the answer was replaced or the exchange failed meanwhile: the rest is not needed, unless read for module code
-    void pumpBody(unread.body, unread.flow, ex, () => ex.done && this.#chunks === null);
+    void pumpBody(unread.body, unread.flow, ex, () => ex.done && (this.#chunks === null || this.#state === 'failed'));
   }
 
   /** Bun: the body left unread is not needed: the upstream exchange is over */
@@ -309,7 +336,12 @@ export class ModuleAnswer implements AnswerStage {
 
   /** the whole upstream body, for UpstreamResponse.readBody */
   #collect(ex: UpstreamExchange): Promise<Buffer> {
+    const state = this.#state;
+    if (state === 'failed') return Promise.reject(readFailure(this.#failure));
     if (this.#chunks === null) {
+      // the body went (or goes) to the client as it came, or was dropped: it is not kept
+      if (state === 'streaming' || state === 'handed-over' || state === 'sent') return Promise.reject(new Error(ALREADY_SENT));
+      if (state === 'replaced') return Promise.reject(new Error(DROPPED));
       // What arrived while the modifiers ran is the start of the body.
       this.#chunks = this.#held;
       this.#held = [];
@@ -323,13 +355,26 @@ export class ModuleAnswer implements AnswerStage {
       }
     }
     if (this.#ended) return Promise.resolve(Buffer.concat(this.#chunks));
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    // replaced by the modifiers without the body being whole: it will not be
+    if (state === 'replaced') return Promise.reject(new Error(DROPPED));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   #modifierFailed(ex: UpstreamExchange, err: unknown): void {
-    this.#state = 'failed';
+    // the exchange failed already (upstream failure, or a modifier over its time budget): its error path ran
+    if (this.#state === 'failed') return;
     this.#stopUpstream(ex);
     ex.done = true;
+    this.#fail(err);
     this.#onFailure(err, 500);
   }
+}
+
+const ALREADY_SENT = "ctx.upstream(): the upstream's body was already sent to the client; read it in a responseModifier before the answer goes on";
+const DROPPED = "ctx.upstream(): the upstream's body was dropped (the answer was replaced by module code)";
+
+/** what a readBody() on a failed exchange rejects with */
+function readFailure(err: unknown): Error {
+  const why = err instanceof Error ? err.message : String(err);
+  return new Error(`ctx.upstream(): the upstream's body cannot be read, the exchange failed: ${why}`);
 }

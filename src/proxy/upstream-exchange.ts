@@ -52,6 +52,8 @@ export class UpstreamExchange implements UpstreamHandler {
   /** retries are possible only for idempotent requests without a body (it was streamed) */
   readonly #retryable: boolean;
   #attempt = 0;
+  /** the upstream's final head came: the request is not retried after that (module code may have seen it) */
+  #headCame = false;
   #abort: ((err?: Error) => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   readonly #meter: RequestMeter | null;
@@ -146,12 +148,14 @@ export class UpstreamExchange implements UpstreamHandler {
   onResponse(statusCode: number, headers: Headers, body: ReadableStream<Uint8Array> | null, response?: Response): boolean {
     if (statusCode < 200 || this.res.sendStream === undefined) return false;
     this.#clearTimer();
+    this.#headCame = true;
     return this.#answer.stream(this, statusCode, headers, body, response);
   }
 
   onHeaders(statusCode: number, rawHeaders: ReadonlyArray<Buffer | string>, resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx: wait for the final answer
     this.#clearTimer();
+    this.#headCame = true;
     this.resume = resume;
     return this.#answer.head(this, statusCode, responseHeaders(rawHeaders, this.dropHeader));
   }
@@ -177,7 +181,7 @@ export class UpstreamExchange implements UpstreamHandler {
       return;
     }
     const code = (err as { code?: string }).code ?? '';
-    if (!res.headersSent && this.#retryable && CONNECT_ERRORS.has(code) && this.#attempt < this.#service.retries) {
+    if (!this.#headCame && !res.headersSent && this.#retryable && CONNECT_ERRORS.has(code) && this.#attempt < this.#service.retries) {
       this.#attempt++;
       const wait = this.#service.retryTimeoutMs;
       if (wait > 0) setTimeout(() => this.done || this.start(), wait);
