@@ -7,15 +7,18 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { request } from './support/http.js';
-import { deadUrl } from './support/modules-harness.js';
 import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
 import { until } from './support/until.js';
 
-const LEFTOVERS = (dead: string) => `export function requestHandler(ctx: any) {
+// Port 0 is refused at once on every runtime; a port found free and closed again could be taken
+// meanwhile by another test's server, which might hold the connection instead of refusing it.
+const REFUSED_URL = 'http://127.0.0.1:0/';
+
+const LEFTOVERS = `export function requestHandler(ctx: any) {
   const how = ctx.query().get('how');
   if (how === 'reject') Promise.reject(new Error('floating rejection'));
   if (how === 'then') Promise.resolve().then(() => { throw new Error('then callback throw'); });
-  if (how === 'fetch') fetch(${JSON.stringify(dead)});
+  if (how === 'fetch') fetch(${JSON.stringify(REFUSED_URL)});
   if (how === 'timer') setTimeout(() => { throw new Error('timer callback throw'); }, 5);
   if (how === 'async-timer') setTimeout(async () => { await null; throw new Error('async timer callback throw'); }, 5);
   if (how === 'interval') { const id = setInterval(() => { clearInterval(id); throw new Error('interval callback throw'); }, 5); }
@@ -41,8 +44,8 @@ export async function requestHandler(ctx: any) {
 }
 `;
 
-async function setUp(server: ServerProcess, dead: string): Promise<void> {
-  const payload = Buffer.from(LEFTOVERS(dead)).toString('base64');
+async function setUp(server: ServerProcess): Promise<void> {
+  const payload = Buffer.from(LEFTOVERS).toString('base64');
   assert.equal(await putJson(server.adminUrl, 'module', { name: 'leftovers', payload }), 201);
   assert.equal(await putJson(server.adminUrl, 'route', { name: 'leftovers', paths: ['/leftovers'], methods: ['GET'], modules: ['leftovers'] }), 201);
   assert.equal(await putJson(server.adminUrl, 'collection', { name: 'notes' }), 201);
@@ -64,7 +67,6 @@ for (const workers of [0, 1]) {
     let exited: number | string | null = null;
 
     before(async () => {
-      const dead = await deadUrl();
       server = await startServerProcess({
         yaml: (p) => `
 log_level: info
@@ -74,7 +76,7 @@ admin: { host: 127.0.0.1, port: ${p.admin} }
 `,
       });
       server.exited.then((code) => (exited = code));
-      await setUp(server, dead);
+      await setUp(server);
     });
     after(async () => {
       if (server !== undefined) await stop(server);
