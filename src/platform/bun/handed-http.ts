@@ -1,5 +1,7 @@
-import type { Socket } from 'node:net';
-import type { ListenerOptions, RequestHandler, UpgradeOptions } from '../listener.js';
+import type { Server, Socket } from 'node:net';
+import { listen } from '../../net/listen.js';
+import type { HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } from '../listener.js';
+import { reportConnections } from '../node/connections.js';
 import { ConnectionDeadlines } from '../connection-deadlines.js';
 import { HandedConnections } from '../handed-connections.js';
 import { createHttpServer } from '../node/listener.js';
@@ -41,5 +43,24 @@ export function handedHttp(opts: ListenerOptions, handler: RequestHandler, upgra
       void upgrades?.close();
       handed.close();
     },
+  };
+}
+
+/**
+ * The front server's part of a listener: the connection cap (a connection past it is closed at
+ * once and reported), connection events, and binding the port (Bun's workers each bind it,
+ * SO_REUSEPORT); closing stops accepting, then cuts idle connections as `http.close` does.
+ */
+export function frontListener(front: Server, http: HandedHttp, opts: ListenerOptions): HttpListener {
+  if (opts.limits.maxConnections > 0) front.maxConnections = opts.limits.maxConnections;
+  front.on('drop', () => opts.onRefusal('connection_limit'));
+  reportConnections(front, opts.connections);
+  return {
+    listen: () => listen(front, opts.port, opts.host, opts.reusePort),
+    close: () =>
+      new Promise((resolve) => {
+        front.close(() => resolve());
+        http.close();
+      }),
   };
 }

@@ -1,8 +1,6 @@
 import net from 'node:net';
-import { listen } from '../../net/listen.js';
 import type { HttpListener, ListenerOptions, RequestHandler, UpgradeOptions } from '../listener.js';
-import { reportConnections } from '../node/connections.js';
-import { handedHttp } from './handed-http.js';
+import { frontListener, handedHttp } from './handed-http.js';
 
 /**
  * The plain port served by Bun's node:http instead of Bun.serve (`proxy.bun_listener`): every
@@ -14,16 +12,5 @@ import { handedHttp } from './handed-http.js';
 export function createNodeHttpListener(opts: ListenerOptions, handler: RequestHandler, upgrade?: UpgradeOptions): HttpListener {
   const http = handedHttp(opts, handler, upgrade);
   const front = net.createServer({ noDelay: true }, (socket) => http.accept(socket));
-  if (opts.limits.maxConnections > 0) front.maxConnections = opts.limits.maxConnections;
-  front.on('drop', () => opts.onRefusal('connection_limit'));
-  reportConnections(front, opts.connections);
-  return {
-    // Bun's workers bind the port each (SO_REUSEPORT)
-    listen: () => listen(front, opts.port, opts.host, opts.reusePort),
-    close: () =>
-      new Promise((resolve) => {
-        front.close(() => resolve());
-        http.close();
-      }),
-  };
+  return frontListener(front, http, opts);
 }

@@ -1,11 +1,9 @@
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
-import { listen } from '../../net/listen.js';
 import type { RequestHandler, UpgradeOptions } from '../listener.js';
 import type { TlsHttpListener, TlsListenerOptions } from '../tls-listener.js';
 import { TLS_MIN_VERSION } from '../tls-version.js';
-import { reportConnections } from '../node/connections.js';
-import { handedHttp } from './handed-http.js';
+import { frontListener, handedHttp } from './handed-http.js';
 import { SniCertificates } from '../sni.js';
 
 /**
@@ -32,20 +30,11 @@ export function createTlsListener(opts: TlsListenerOptions, handler: RequestHand
     },
     (socket) => http.accept(socket),
   );
-  if (opts.limits.maxConnections > 0) front.maxConnections = opts.limits.maxConnections;
-  front.on('drop', () => opts.onRefusal('connection_limit'));
-  reportConnections(front, opts.connections);
   // a failed handshake (wrong protocol version, no certificate for the name) only closes that socket
   front.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
 
   return {
-    // Bun's workers bind the port each (SO_REUSEPORT)
-    listen: () => listen(front, opts.port, opts.host, opts.reusePort),
-    close: () =>
-      new Promise((resolve) => {
-        front.close(() => resolve());
-        http.close();
-      }),
+    ...frontListener(front, http, opts),
     setCertificates: async (next) => {
       sni.use(next);
     },
