@@ -23,6 +23,7 @@ export function requestModifier(ctx: any) {
   req.headers.set('X-Req', '1');
   req.headers.set('X-Seen', [req.method, req.url, ctx.pathParam('id'), req.query.get('q'), req.headers.get('x-client') ?? '-', ctx.id].join('|'));
   if (req.query.get('rewrite') === '1') req.query.set('q', 'changed');
+  if (req.query.get('xff') === '1') req.headers.set('X-Forwarded-For', '10.0.0.1');
 }
 export function responseModifier(ctx: any) {
   const u = ctx.upstream();
@@ -98,6 +99,15 @@ describe('module routes served from a bodyless request', { timeout: 60_000 }, ()
     assert.equal(r.status, 299);
     assert.equal(r.json().path, '/items/7?q=changed&rewrite=1&status=1');
     assert.ok(typeof header(r, 'x-request-id') === 'string' && header(r, 'x-request-id') !== '', 'a request id is given');
+  });
+
+  it('a forwarding header set by a requestModifier is extended as the client\'s would be', async () => {
+    const r = await s.call('/items/3?xff=1', { headers: { 'X-Forwarded-For': '192.0.2.1' } });
+    assert.equal(r.status, 200);
+    const hit = hitOf('/items/3?xff=1');
+    assert.equal(hit.headers['x-forwarded-for'], '10.0.0.1, 127.0.0.1');
+    assert.equal(hit.headers['x-req'], '1');
+    assert.equal(hit.headers['host'], new URL(up.url).host);
   });
 
   it('a requestModifier that answers short-circuits: no upstream call', async () => {

@@ -7,7 +7,7 @@ import type { UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import { editForClient, headerList, responseHeaders } from './answer-headers.js';
 import { FetchAnswer, FetchRequestView, headersOf } from './fetch-exchange.js';
-import { HOP_BY_HOP_AND_LENGTH } from './hop-headers.js';
+import { HOP_BY_HOP, HOP_BY_HOP_AND_LENGTH } from './hop-headers.js';
 import { ALREADY_SENT, DROPPED, readFailure } from './module-answer.js';
 import { finishAnswer, handleFailure } from './module-pipeline.js';
 import { answered, forwardingHeaders, send, type ClientHeaders, type Exchange } from './passthrough.js';
@@ -127,12 +127,15 @@ function toUpstream(m: ModuleExchange, clientId: string | undefined): Promise<Re
   m.phase = 'upstream';
   const r = ctx.touchedRequest;
   try {
-    if (r === null || r.touchedHeaders === null) {
-      // the client's headers as identified (ctx may still read them: a copy goes upstream)
-      forwardingHeaders(x, new Headers(x.headers), m.seen);
+    const edits = r?.touchedHeaders ?? null;
+    if (edits === null || !editsForwarding(edits.editedNames())) {
+      // the client's headers as identified, with module code's edits (ctx may still read them: a copy goes upstream)
+      const headers = new Headers(x.headers);
+      edits?.applyTo(headers);
+      forwardingHeaders(x, headers, m.seen);
     } else {
-      const list = upstreamHeaders(m.req, r.headers.flat(), x.route, x.service.targets[0], x.opts, r.body !== null);
-      const host = r.headers.get('host');
+      const list = upstreamHeaders(m.req, edits.flat(), x.route, x.service.targets[0], x.opts, r!.body !== null);
+      const host = edits.get('host');
       x.headers = headersOf(dropHost(list));
       x.clientHost = x.route.preserveHost && host !== null && host !== '' ? host : null;
     }
@@ -151,6 +154,14 @@ function toUpstream(m: ModuleExchange, clientId: string | undefined): Promise<Re
     (_, response) => fromUpstream(m, response),
     (_, status, err) => failure(m, err, (err as { code?: string }).code === 'UND_ERR_INVALID_ARG' ? 500 : status),
   );
+}
+
+/** names whose edits passthrough's forwarding headers do not expect (it read the client's): the upstream's headers are built from module code's list then */
+const FORWARDING = new Set(['host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'content-length', 'transfer-encoding']);
+
+function editsForwarding(names: Iterable<string>): boolean {
+  for (const name of names) if (FORWARDING.has(name) || HOP_BY_HOP.has(name)) return true;
+  return false;
 }
 
 /** a flat list without its Host (the send loop sets each attempt's) */

@@ -96,6 +96,10 @@ export class HeaderMap {
       if (edit !== null) for (const v of edit.values) headers.append(edit.name, v);
     }
   }
+  /** the lowercase names module code set, added or deleted */
+  editedNames(): IterableIterator<string> {
+    return this.#edits.keys();
+  }
   /** [name, value, name, value, ...] */
   flat(): string[] {
     return this.flatWithout(null);
