@@ -170,59 +170,83 @@ function dropHost(list: string[]): string[] {
   return list;
 }
 
-/** The upstream's answer through the responseModifiers. */
-async function fromUpstream(m: ModuleExchange, response: Response): Promise<Response> {
+/** The upstream's answer through the responseModifiers (a promise only when one is asynchronous or the body is read). */
+function fromUpstream(m: ModuleExchange, response: Response): Response | Promise<Response> {
   const { x, ctx } = m;
-  const hooks = x.route.hooks!;
-  const drop = x.answerId === undefined ? null : REQUEST_ID_KEY;
-  const h = response.headers;
-  const modifiers = hooks.responseModifiers;
-  let up: UpstreamResponse | null = null;
-  if (modifiers.length > 0) {
-    const readBody = () => readUpstreamBody(m, response);
-    up = new UpstreamResponse(response.status, responseHeaders(headerList(h), drop), readBody, () => ctx.request().query);
-    ctx.upstreamResponse = up;
-    m.phase = 'responseModifier';
-    try {
-      const pending = runChain(x.opts.runner, x.route, modifiers, ctx);
-      if (pending !== undefined) await pending;
-    } catch (err) {
-      cancel(m, response);
-      m.answer = 'failed';
-      m.failure = err;
-      return failure(m, err, 500);
-    }
-    if (ctx.answered) {
-      m.answer = 'replaced';
-      cancel(m, response);
-      ctx.response().end();
-      return m.res.toResponse();
-    }
-    let body = up.body;
-    if (body === null && m.readBody !== null) {
-      try {
-        body = await m.readBody;
-      } catch (err) {
+  const modifiers = x.route.hooks!.responseModifiers;
+  if (modifiers.length === 0) return handOver(m, response, null);
+  const up = new UpstreamResponse(response.status, responseHeaders(headerList(response.headers), dropOf(x)), () => readUpstreamBody(m, response), () => ctx.request().query);
+  ctx.upstreamResponse = up;
+  m.phase = 'responseModifier';
+  let pending: Promise<void> | undefined;
+  try {
+    pending = runChain(x.opts.runner, x.route, modifiers, ctx);
+  } catch (err) {
+    return modifierFailed(m, response, err);
+  }
+  if (pending === undefined) return afterModifiers(m, response, up);
+  return pending.then(
+    () => afterModifiers(m, response, up),
+    (err) => modifierFailed(m, response, err),
+  );
+}
+
+/** the upstream's X-Request-Id is replaced by the request's (when it has one) */
+function dropOf(x: Exchange): string | null {
+  return x.answerId === undefined ? null : REQUEST_ID_KEY;
+}
+
+function modifierFailed(m: ModuleExchange, response: Response, err: unknown): Promise<Response> {
+  cancel(m, response);
+  m.answer = 'failed';
+  m.failure = err;
+  return failure(m, err, 500);
+}
+
+/** What the responseModifiers left: module code's own answer, a body read or set, or the upstream's answer with their edits. */
+function afterModifiers(m: ModuleExchange, response: Response, up: UpstreamResponse): Response | Promise<Response> {
+  const ctx = m.ctx;
+  if (ctx.answered) {
+    m.answer = 'replaced';
+    cancel(m, response);
+    ctx.response().end();
+    return m.res.toResponse();
+  }
+  if (up.body !== null) {
+    m.answer = 'replaced';
+    cancel(m, response);
+    return withBody(m, up, up.body);
+  }
+  if (m.readBody !== null) {
+    return m.readBody.then(
+      (body) => withBody(m, up, body),
+      (err) => {
         m.answer = 'failed';
         m.failure = err;
         return failure(m, err, 502);
-      }
-    } else if (body !== null) {
-      m.answer = 'replaced';
-      cancel(m, response);
-    }
-    if (body !== null) {
-      // the answer with a body of its own (read whole, or set by a modifier)
-      const own = ctx.touchedResponse?.headers.flat() ?? [];
-      const list = [...x.opts.globalHeaders, ...own, ...up.headers.flatWithout(HOP_BY_HOP_AND_LENGTH)];
-      if (x.answerId !== undefined) list.push('X-Request-Id', x.answerId);
-      const headers = headersOf(list);
-      headers.set('Content-Length', String(body.length));
-      return new Response(body as unknown as BodyInit, { status: up.statusCode, headers });
-    }
+      },
+    );
   }
+  return handOver(m, response, up);
+}
+
+/** the answer with a body of its own (read whole, or set by a modifier) */
+function withBody(m: ModuleExchange, up: UpstreamResponse, body: Buffer): Response {
+  const x = m.x;
+  const own = m.ctx.touchedResponse?.headers.flat() ?? [];
+  const list = [...x.opts.globalHeaders, ...own, ...up.headers.flatWithout(HOP_BY_HOP_AND_LENGTH)];
+  if (x.answerId !== undefined) list.push('X-Request-Id', x.answerId);
+  const headers = headersOf(list);
+  headers.set('Content-Length', String(body.length));
+  return new Response(body as unknown as BodyInit, { status: up.statusCode, headers });
+}
+
+/** the upstream's answer goes on, its body untouched and its headers edited in place */
+function handOver(m: ModuleExchange, response: Response, up: UpstreamResponse | null): Response {
+  const x = m.x;
+  const h = response.headers;
   m.answer = 'handed-over';
-  editForClient(h, drop, up?.headers ?? null, x.opts.globalHeaders, ctx.touchedResponse?.headers.flat(), x.answerId);
+  editForClient(h, dropOf(x), up?.headers ?? null, x.opts.globalHeaders, m.ctx.touchedResponse?.headers.flat(), x.answerId);
   if (up === null || up.statusCode === response.status) return response;
   return new Response(response.body, { status: up.statusCode, headers: h });
 }

@@ -273,13 +273,16 @@ export async function send(x: Exchange, clientId: string | undefined, onAnswer: 
         continue;
       }
       x.opts.onUpstreamError(err, route, target);
-      return answered(x, await onFailure(x, TIMEOUT_ERRORS.has(code) ? 504 : 502, err), clientId);
+      const failed = onFailure(x, TIMEOUT_ERRORS.has(code) ? 504 : 502, err);
+      return answered(x, failed instanceof Promise ? await failed : failed, clientId);
     } finally {
       if (timer !== null) clearTimeout(timer);
       if (stop !== null) clientSignal.removeEventListener('abort', stop);
     }
     if (observed) upstreamEnded(x, target, sentAt, null, attempt);
-    return answered(x, await onAnswer(x, response), clientId);
+    // no await (a microtask) when the answer is at hand
+    const answer = onAnswer(x, response);
+    return answered(x, answer instanceof Promise ? await answer : answer, clientId);
   }
 }
 
