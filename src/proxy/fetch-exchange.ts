@@ -117,6 +117,8 @@ export class FetchAnswer implements ProxyResponse {
     }
     const chunks = this.#chunks;
     const body = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    // the whole body is at hand: its length is said (and counted by the request's end event)
+    if (body !== null && !headers.has('content-length')) headers.set('Content-Length', String(body.length));
     return new Response(body as unknown as BodyInit | null, { status: this.statusCode, headers });
   }
 }
