@@ -39,12 +39,12 @@ export interface UpstreamPool {
   readonly http2?: boolean;
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): boolean;
   /**
-   * Sends a request without a body; resolves with the upstream's answer, its body unread.
+   * Sends a request (`body`: a whole body, else none); resolves with the upstream's answer, its body unread.
    * Offered by pools over the fetch API (Bun's). Fails with the error codes dispatch's onError
    * gives (ECONNREFUSED, ECONNRESET, UND_ERR_HEADERS_TIMEOUT, ...), or with `signal`'s reason.
    * `headers` is read when called (the caller may change it afterwards).
    */
-  send?(path: string, method: string, headers: Headers, signal: AbortSignal): Promise<Response>;
+  send?(path: string, method: string, headers: Headers, signal: AbortSignal, body?: Buffer | null): Promise<Response>;
   /** closes once idle */
   close(): Promise<void>;
   /** closes now, failing what is in flight */

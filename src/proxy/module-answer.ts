@@ -370,11 +370,11 @@ export class ModuleAnswer implements AnswerStage {
   }
 }
 
-const ALREADY_SENT = "ctx.upstream(): the upstream's body was already sent to the client; read it in a responseModifier before the answer goes on";
-const DROPPED = "ctx.upstream(): the upstream's body was dropped (the answer was replaced by module code)";
+export const ALREADY_SENT = "ctx.upstream(): the upstream's body was already sent to the client; read it in a responseModifier before the answer goes on";
+export const DROPPED = "ctx.upstream(): the upstream's body was dropped (the answer was replaced by module code)";
 
 /** what a readBody() on a failed exchange rejects with */
-function readFailure(err: unknown): Error {
+export function readFailure(err: unknown): Error {
   const why = err instanceof Error ? err.message : String(err);
   return new Error(`ctx.upstream(): the upstream's body cannot be read, the exchange failed: ${why}`);
 }

@@ -117,7 +117,7 @@ function targetOf(url: unknown, opts: ModulePathOptions): Target<UpstreamPool> {
 }
 
 /** Ends what module code answered; 204 when a requestHandler wrote nothing. */
-function finishAnswer(ctx: ModuleContext, res: ProxyResponse): void {
+export function finishAnswer(ctx: ModuleContext, res: ProxyResponse): void {
   if (res.writableEnded) return;
   const response = ctx.touchedResponse;
   if (response === null || !response.started) {
@@ -130,7 +130,7 @@ function finishAnswer(ctx: ModuleContext, res: ProxyResponse): void {
   response.end();
 }
 
-async function handleFailure(req: ProxyRequest, res: ProxyResponse, route: RouteRuntime<UpstreamPool>, ctx: ModuleContext, err: unknown, status: number, phase: string, opts: ModulePathOptions): Promise<void> {
+export async function handleFailure(req: ProxyRequest, res: ProxyResponse, route: RouteRuntime<UpstreamPool>, ctx: ModuleContext, err: unknown, status: number, phase: string, opts: ModulePathOptions): Promise<void> {
   const hooks = route.hooks!;
   const e = err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err) ? (err as Error) : new Error(String(err));
   const timedOut = isHookTimeout(e);

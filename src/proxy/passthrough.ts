@@ -11,6 +11,8 @@ import type { RuntimeTable } from '../runtime/table.js';
 import { upstreamPath, upstreamQuery } from '../runtime/upstream-url.js';
 import { CONNECT_ERRORS, IDEMPOTENT, TIMEOUT_ERRORS } from './upstream-failures.js';
 import { fetchReply } from './gateway-responses.js';
+import { dropHopByHop } from './answer-headers.js';
+import { fetchModuleRoute, servesModules } from './fetch-module-route.js';
 import { connectionTokens, HOP_BY_HOP } from './hop-headers.js';
 import type { PipelineOptions } from './pipeline.js';
 import { identifyHeaders } from './request-identity.js';
@@ -98,13 +100,63 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
   if (match.kind !== 'found') return null;
   const route = match.value;
   const service = route.service;
-  if (route.hooks !== null || service === null || service.targets[0].pool.send === undefined) return null;
+  if (service === null || service.targets[0].pool.send === undefined) return null;
+  // module routes: those fetchModuleRoute serves (else the pipeline's)
+  if (route.hooks !== null && !servesModules(route)) return null;
 
-  // the upstream's headers: the client's, request id and trace context settled, minus hop-by-hop, plus forwarding and X-DGate ones (the rules of upstream-request.ts upstreamHeaders)
+  // the client's headers, request id and trace context settled (what module code sees as the request's)
   const headers = new Headers(clientHeaders);
   const answerId = identifyHeaders(headers, id, traceparent, tracestate, opts.identity);
-  if (hop !== null) for (const name of hop as string[]) headers.delete(name);
-  const extraHop = connection === undefined ? null : connectionTokens(connection);
+  const meter = channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers ? startMeter() : null;
+  if (meter !== null) {
+    meter.namespace = nsName;
+    meter.route = route.name;
+    meter.service = service.name;
+  }
+  const exchange: Exchange = {
+    request,
+    method,
+    headers,
+    clientHost: null,
+    connection,
+    client,
+    route,
+    service,
+    path,
+    query: q === -1 ? '' : target.slice(q + 1),
+    rest: match.params === null ? null : (match.params['*'] ?? null),
+    answerId,
+    meter,
+    opts,
+    body: null,
+  };
+  const seen: ClientHeaders = { host, xff, forwarded, hop, connection };
+  if (route.hooks !== null) return fetchModuleRoute(exchange, seen, match.params, target, id);
+  forwardingHeaders(exchange, headers, seen);
+  return send(exchange, id, editInPlace, gatewayAnswer);
+}
+
+/** What passthrough noted of the client's headers while it read them. */
+export interface ClientHeaders {
+  host: string | undefined;
+  xff: string | undefined;
+  /** the client sent X-Real-IP, X-Forwarded-Proto or X-Forwarded-Host */
+  forwarded: boolean;
+  /** hop-by-hop headers the client sent */
+  hop: string[] | null;
+  connection: string | undefined;
+}
+
+/**
+ * Makes `headers` (the client's, identified) the upstream's in place, minus hop-by-hop, plus
+ * forwarding and X-DGate ones (the rules of upstream-request.ts upstreamHeaders); sets
+ * x.headers and x.clientHost.
+ */
+export function forwardingHeaders(x: Exchange, headers: Headers, seen: ClientHeaders): void {
+  const { opts, client, route } = x;
+  let { host, xff } = seen;
+  if (seen.hop !== null) for (const name of seen.hop) headers.delete(name);
+  const extraHop = seen.connection === undefined ? null : connectionTokens(seen.connection);
   if (extraHop !== null) {
     for (const name of extraHop) headers.delete(name);
     if (extraHop.has('host')) host = undefined;
@@ -116,7 +168,7 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
     const ip = client.remoteAddress;
     if (xff === undefined) headers.append('X-Forwarded-For', ip);
     else headers.set('X-Forwarded-For', `${xff}, ${ip}`);
-    if (forwarded) {
+    if (seen.forwarded) {
       headers.delete('x-real-ip');
       headers.delete('x-forwarded-proto');
       headers.delete('x-forwarded-host');
@@ -127,54 +179,54 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
   }
   const dgate = route.dgateHeaders;
   for (let i = 0; i < dgate.length; i += 2) headers.append(dgate[i], dgate[i + 1]);
-
-  const meter = channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers ? startMeter() : null;
-  if (meter !== null) {
-    meter.namespace = nsName;
-    meter.route = route.name;
-    meter.service = service.name;
-  }
-  const exchange: Exchange = {
-    request,
-    method,
-    headers,
-    clientHost: route.preserveHost && clientHost !== '' ? clientHost : null,
-    connection,
-    client,
-    route,
-    service,
-    path,
-    query: q === -1 ? '' : target.slice(q + 1),
-    rest: match.params === null ? null : (match.params['*'] ?? null),
-    answerId,
-    meter,
-    opts,
-  };
-  return send(exchange, id);
+  x.headers = headers;
+  x.clientHost = route.preserveHost && clientHost !== '' ? clientHost : null;
 }
 
-interface Exchange {
+export interface Exchange {
   readonly request: Request;
-  readonly method: string;
+  /** the upstream request's method (module code may change it) */
+  method: string;
   /** the upstream request's headers but Host */
-  readonly headers: Headers;
+  headers: Headers;
   /** the Host sent upstream when the route preserves the client's; null: each target's */
-  readonly clientHost: string | null;
+  clientHost: string | null;
   readonly connection: string | undefined;
   readonly client: FetchClient;
   readonly route: RouteRuntime<UpstreamPool>;
   readonly service: ServiceRuntime<UpstreamPool>;
   readonly path: string;
-  readonly query: string;
+  /** the upstream request's query (module code may change it) */
+  query: string;
   /** the catch-all part of the path (stripPath) */
   readonly rest: string | null;
   readonly answerId: string | undefined;
   readonly meter: RequestMeter | null;
   readonly opts: PipelineOptions;
+  /** a body set by module code; null: none */
+  body: Buffer | null;
+}
+
+/** What becomes of the upstream's answer (its head arrived), and of a failure to get one (502/504, the error). */
+export type OnUpstreamAnswer = (x: Exchange, response: Response) => Response | Promise<Response>;
+export type OnUpstreamFailure = (x: Exchange, status: 502 | 504, err: Error) => Response | Promise<Response>;
+
+/** The passthrough answer: the upstream's, its headers edited in place (hop-by-hop out, global headers and X-Request-Id in). */
+function editInPlace(x: Exchange, response: Response): Response {
+  const h = response.headers;
+  dropHopByHop(h);
+  const global = x.opts.globalHeaders;
+  for (let i = 0; i < global.length; i += 2) h.append(global[i], global[i + 1]);
+  if (x.answerId !== undefined) h.set(REQUEST_ID_HEADER, x.answerId);
+  return response;
+}
+
+function gatewayAnswer(x: Exchange, status: 502 | 504): Response {
+  return fetchReply(status, x.answerId);
 }
 
 /** Sends the request to the service's targets (retrying connection failures) and answers with the upstream's Response, or 502/504. */
-async function send(x: Exchange, clientId: string | undefined): Promise<Response> {
+export async function send(x: Exchange, clientId: string | undefined, onAnswer: OnUpstreamAnswer, onFailure: OnUpstreamFailure): Promise<Response> {
   const { service, route } = x;
   // aborted when the client goes away
   const clientSignal = x.request.signal;
@@ -204,7 +256,7 @@ async function send(x: Exchange, clientId: string | undefined): Promise<Response
     }
     let response: Response;
     try {
-      response = await target.pool.send!(path, x.method, headers, signal);
+      response = await target.pool.send!(path, x.method, headers, signal, x.body);
     } catch (e) {
       const err = timedOut ?? (e instanceof Error ? e : new Error(String(e)));
       if (clientSignal.aborted) {
@@ -221,27 +273,21 @@ async function send(x: Exchange, clientId: string | undefined): Promise<Response
         continue;
       }
       x.opts.onUpstreamError(err, route, target);
-      return answered(x, fetchReply(TIMEOUT_ERRORS.has(code) ? 504 : 502, x.answerId), clientId);
+      const failed = onFailure(x, TIMEOUT_ERRORS.has(code) ? 504 : 502, err);
+      return answered(x, failed instanceof Promise ? await failed : failed, clientId);
     } finally {
       if (timer !== null) clearTimeout(timer);
       if (stop !== null) clientSignal.removeEventListener('abort', stop);
     }
     if (observed) upstreamEnded(x, target, sentAt, null, attempt);
-    // the upstream's answer is not used otherwise: its headers are edited in place
-    const h = response.headers;
-    const connection = h.get('connection');
-    const extraHop = connection === null ? null : connectionTokens(connection);
-    for (const name of HOP_BY_HOP) h.delete(name);
-    if (extraHop !== null) for (const name of extraHop) h.delete(name);
-    const global = x.opts.globalHeaders;
-    for (let i = 0; i < global.length; i += 2) h.append(global[i], global[i + 1]);
-    if (x.answerId !== undefined) h.set(REQUEST_ID_HEADER, x.answerId);
-    return answered(x, response, clientId);
+    // no await (a microtask) when the answer is at hand
+    const answer = onAnswer(x, response);
+    return answered(x, answer instanceof Promise ? await answer : answer, clientId);
   }
 }
 
 /** The answer as it goes out: the request's end event, then the listener's finish. */
-function answered(x: Exchange, response: Response, clientId: string | undefined): Response {
+export function answered(x: Exchange, response: Response, clientId: string | undefined): Response {
   if (x.meter !== null) {
     // 499 (as nginx): the client went away before an answer was sent
     const status = x.request.signal.aborted ? 499 : response.status;

@@ -12,17 +12,26 @@ interface Edit {
 }
 
 export class HeaderMap {
-  readonly #raw: readonly string[];
+  /** the list, or how to make it (made when first read: edits alone do not need it) */
+  #raw: readonly string[] | (() => readonly string[]);
   /** lowercase name → replacement values (null: deleted); names absent here are as in #raw */
   readonly #edits = new Map<string, Edit | null>();
 
-  constructor(raw: readonly string[] = []) {
+  constructor(raw: readonly string[] | (() => readonly string[]) = []) {
     this.#raw = raw;
+  }
+
+  #list(): readonly string[] {
+    const raw = this.#raw;
+    if (typeof raw !== 'function') return raw;
+    const list = raw();
+    this.#raw = list;
+    return list;
   }
 
   #rawEntry(key: string): Edit | null {
     let found: Edit | null = null;
-    const raw = this.#raw;
+    const raw = this.#list();
     for (let i = 0; i < raw.length; i += 2) {
       if (raw[i].length === key.length && raw[i].toLowerCase() === key) {
         if (found === null) found = { name: raw[i], values: [raw[i + 1]] };
@@ -96,13 +105,17 @@ export class HeaderMap {
       if (edit !== null) for (const v of edit.values) headers.append(edit.name, v);
     }
   }
+  /** the lowercase names module code set, added or deleted */
+  editedNames(): IterableIterator<string> {
+    return this.#edits.keys();
+  }
   /** [name, value, name, value, ...] */
   flat(): string[] {
     return this.flatWithout(null);
   }
   /** flat list without the given lowercase names */
   flatWithout(skip: ReadonlySet<string> | null): string[] {
-    const raw = this.#raw;
+    const raw = this.#list();
     const edits = this.#edits;
     if (edits.size === 0 && skip === null) return raw.slice();
     const out: string[] = [];

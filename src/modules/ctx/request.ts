@@ -26,7 +26,8 @@ export class ModuleRequest {
   }
 
   get headers(): HeaderMap {
-    if (this.#headers === null) this.#headers = new HeaderMap(this.#req.rawHeaders);
+    // the client's list is read when module code reads a header (a set alone does not need it)
+    if (this.#headers === null) this.#headers = new HeaderMap(() => this.#req.rawHeaders);
     return this.#headers;
   }
   /** the headers object if module code looked at it (else null: the raw headers apply) */

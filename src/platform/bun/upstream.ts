@@ -145,11 +145,12 @@ class FetchPool implements UpstreamPool {
     return init;
   }
 
-  async send(path: string, method: string, headers: Headers, signal: AbortSignal): Promise<Response> {
+  async send(path: string, method: string, headers: Headers, signal: AbortSignal, body: Buffer | null = null): Promise<Response> {
     const o = this.#opts;
     if (o.refuse !== null) throw o.refuse;
     if (!TOKEN.test(method)) throw new UpstreamError(`invalid request method ${JSON.stringify(method)}`, 'UND_ERR_INVALID_ARG');
     const init: RequestInit & Record<string, unknown> = { method, headers, redirect: 'manual', decompress: false, keepalive: o.keepAlive, signal };
+    if (body !== null) init.body = body as unknown as BodyInit;
     if (this.#tls !== undefined) init.tls = this.#tls;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let timedOut: Error | null = null;
