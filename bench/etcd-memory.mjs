@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  BENCH_DIR, BUN_BIN, ROOT, die, installCleanup, makeTmpDir, startProcess, stopProcess, cleanup, freePort, httpGet,
+  BENCH_DIR, BUN_BIN, ROOT, die, readArgs, installCleanup, makeTmpDir, startProcess, stopProcess, cleanup, freePort, httpGet,
   waitFor, descendants, f, pad, stampOf, gatewaySnapshot, runMeta, sleep, tail, which, manyRoutesResources,
 } from './lib.mjs';
 
@@ -41,36 +41,28 @@ const HELP = `usage: node bench/etcd-memory.mjs [options]
 `;
 
 const o = { routes: 10000, writes: [300, 800], workers: 2, runtime: 'bun', settle: 3, cpu: 0, runtimeArgs: [], storage: 'etcd', out: path.join(BENCH_DIR, 'results'), keepTmp: false, bin: null };
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i];
-  const next = () => process.argv[++i] ?? die(`${a} needs a value`);
-  const num = () => {
-    const v = Number(next());
-    if (!Number.isFinite(v) || v < 0) die(`${a} must be a number >= 0`);
-    return Math.floor(v);
-  };
-  if (a === '--routes') o.routes = Math.max(1, num());
-  else if (a === '--writes') {
+readArgs(process.argv.slice(2), HELP, o, {
+  '--routes': (o, { num }) => (o.routes = num(1)),
+  '--writes': (o, { next }) => {
     o.writes = next().split(',').map(Number);
     if (o.writes.some((n) => !Number.isSafeInteger(n) || n < 1) || o.writes.some((n, j) => j > 0 && n <= o.writes[j - 1])) die('--writes must be increasing positive integers');
-  } else if (a === '--workers') o.workers = num();
-  else if (a === '--runtime') {
+  },
+  '--workers': (o, { num }) => (o.workers = num()),
+  '--runtime': (o, { next }) => {
     o.runtime = next();
     if (o.runtime !== 'bun' && o.runtime !== 'node') die('--runtime must be bun or node');
-  } else if (a === '--settle') o.settle = num();
-  else if (a === '--cpu') o.cpu = num();
-  else if (a === '--storage') {
+  },
+  '--settle': (o, { num }) => (o.settle = num()),
+  '--cpu': (o, { num }) => (o.cpu = num()),
+  '--storage': (o, { next }) => {
     o.storage = next();
     if (o.storage !== 'etcd' && o.storage !== 'file') die('--storage must be etcd or file');
-  } else if (a === '--runtime-args') o.runtimeArgs = next().split(' ').filter(Boolean);
-  else if (a === '--gateway-bin') o.bin = path.resolve(next());
-  else if (a === '--out') o.out = path.resolve(next());
-  else if (a === '--keep-tmp') o.keepTmp = true;
-  else if (a === '-h' || a === '--help') {
-    process.stdout.write(HELP);
-    process.exit(0);
-  } else die(`unknown option ${a}\n${HELP}`);
-}
+  },
+  '--runtime-args': (o, { next }) => (o.runtimeArgs = next().split(' ').filter(Boolean)),
+  '--gateway-bin': (o, { next }) => (o.bin = path.resolve(next())),
+  '--out': (o, { next }) => (o.out = path.resolve(next())),
+  '--keep-tmp': (o) => (o.keepTmp = true),
+});
 
 const CLUSTER_HELPER = path.join(ROOT, 'dist/test/support/etcd-cluster.js');
 if (!which('etcd')) die('etcd is not on the PATH (apt-get install -y etcd-server)');

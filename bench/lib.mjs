@@ -586,6 +586,32 @@ export async function measure(opts, name, target, upstream) {
 // ---------------------------------------------------------------- options
 
 /**
+ * Reads command-line flags into `o`: `handlers` maps a flag to `(o, { next, num }) => void`
+ * (`next()` the flag's value, `num(min)` it as an integer >= min); -h/--help prints `help` and
+ * exits; an unknown flag or a missing or bad value stops with a message.
+ */
+export function readArgs(argv, help, o, handlers) {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) die(`${a} needs a value`);
+      return argv[++i];
+    };
+    const num = (min = 0) => {
+      const v = Number(next());
+      if (!Number.isFinite(v) || v < min) die(`${a} must be a number >= ${min}`);
+      return Math.floor(v);
+    };
+    if (a === '-h' || a === '--help') {
+      process.stdout.write(help);
+      process.exit(0);
+    } else if (Object.hasOwn(handlers, a)) handlers[a](o, { next, num });
+    else die(`unknown option ${a}\n${help}`);
+  }
+  return o;
+}
+
+/**
  * The options every benchmark takes (rounds, durations, wrk settings, CPU pinning, output),
  * plus a script's own: `extra` maps a flag to `(o, { next, num }) => void`.
  */
@@ -602,35 +628,18 @@ export function parseBenchArgs(argv, { help, defaults = {}, extra = {}, minRound
     keepTmp: false,
     ...defaults,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) die(`${a} needs a value`);
-      return argv[++i];
-    };
-    const num = (min) => {
-      const v = Number(next());
-      if (!Number.isFinite(v) || v < min) die(`${a} must be a number >= ${min}`);
-      return Math.floor(v);
-    };
-    const common = {
-      '--rounds': () => (o.rounds = num(minRounds)),
-      '--duration': () => (o.duration = num(1)),
-      '--warmup': () => (o.warmup = num(0)),
-      '--connections': () => (o.connections = num(1)),
-      '--threads': () => (o.threads = num(1)),
-      '--proxy-cpu': () => (o.proxyCpu = num(0)),
-      '--load-cpu': () => (o.loadCpu = num(0)),
-      '--out': () => (o.out = path.resolve(next())),
-      '--keep-tmp': () => (o.keepTmp = true),
-    };
-    if (a === '-h' || a === '--help') {
-      process.stdout.write(help);
-      process.exit(0);
-    } else if (Object.hasOwn(common, a)) common[a]();
-    else if (Object.hasOwn(extra, a)) extra[a](o, { next, num });
-    else die(`unknown option ${a}\n${help}`);
-  }
+  const common = {
+    '--rounds': (o, { num }) => (o.rounds = num(minRounds)),
+    '--duration': (o, { num }) => (o.duration = num(1)),
+    '--warmup': (o, { num }) => (o.warmup = num(0)),
+    '--connections': (o, { num }) => (o.connections = num(1)),
+    '--threads': (o, { num }) => (o.threads = num(1)),
+    '--proxy-cpu': (o, { num }) => (o.proxyCpu = num(0)),
+    '--load-cpu': (o, { num }) => (o.loadCpu = num(0)),
+    '--out': (o, { next }) => (o.out = path.resolve(next())),
+    '--keep-tmp': (o) => (o.keepTmp = true),
+  };
+  readArgs(argv, help, o, { ...common, ...extra });
   if (o.threads > o.connections) die('--threads must not exceed --connections');
   return o;
 }

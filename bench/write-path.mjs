@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BENCH_DIR, die, installCleanup, makeTmpDir, startProcess, stopProcess, cleanup, freePort, httpGet, waitFor,
+  BENCH_DIR, die, readArgs, installCleanup, makeTmpDir, startProcess, stopProcess, cleanup, freePort, httpGet, waitFor,
   treeTicks, descendants, CLK_TCK, median, f, pad, stampOf, gatewaySnapshot, gitHead, sleep, tail, manyRoutesResources,
 } from './lib.mjs';
 
@@ -36,29 +36,18 @@ const HELP = `usage: node bench/write-path.mjs [options]
 `;
 
 const o = { sizes: [10, 100, 10000], writes: 30, moreWrites: 70, duration: 10, connections: 50, proxyCpu: 0, loadCpu: 1, out: path.join(BENCH_DIR, 'results'), keepTmp: false, bin: null };
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i];
-  const next = () => process.argv[++i] ?? die(`${a} needs a value`);
-  const num = () => {
-    const v = Number(next());
-    if (!Number.isFinite(v) || v < 0) die(`${a} must be a number >= 0`);
-    return Math.floor(v);
-  };
-  if (a === '--sizes') o.sizes = next().split(',').map(Number);
-  else if (a === '--writes') o.writes = Math.max(1, num());
-  else if (a === '--more-writes') o.moreWrites = num();
-  else if (a === '--duration') o.duration = Math.max(1, num());
-  else if (a === '--connections') o.connections = Math.max(1, num());
-  else if (a === '--proxy-cpu') o.proxyCpu = num();
-  else if (a === '--load-cpu') o.loadCpu = num();
-  else if (a === '--gateway-bin') o.bin = path.resolve(next());
-  else if (a === '--out') o.out = path.resolve(next());
-  else if (a === '--keep-tmp') o.keepTmp = true;
-  else if (a === '-h' || a === '--help') {
-    process.stdout.write(HELP);
-    process.exit(0);
-  } else die(`unknown option ${a}\n${HELP}`);
-}
+readArgs(process.argv.slice(2), HELP, o, {
+  '--sizes': (o, { next }) => (o.sizes = next().split(',').map(Number)),
+  '--writes': (o, { num }) => (o.writes = num(1)),
+  '--more-writes': (o, { num }) => (o.moreWrites = num()),
+  '--duration': (o, { num }) => (o.duration = num(1)),
+  '--connections': (o, { num }) => (o.connections = num(1)),
+  '--proxy-cpu': (o, { num }) => (o.proxyCpu = num()),
+  '--load-cpu': (o, { num }) => (o.loadCpu = num()),
+  '--gateway-bin': (o, { next }) => (o.bin = path.resolve(next())),
+  '--out': (o, { next }) => (o.out = path.resolve(next())),
+  '--keep-tmp': (o) => (o.keepTmp = true),
+});
 
 installCleanup('write-path');
 const tmp = makeTmpDir(o.keepTmp);
