@@ -5,7 +5,11 @@
 // sees it), measured in the same run on the same etcd.
 // Manual tool, never run in CI. See bench/README.md.
 //
-//   node bench/cluster-propagation.mjs [--writes 500] [--workers 0] [--ask-after-answer] [--runtime node|bun]
+//   node bench/cluster-propagation.mjs [--writes 500] [--workers 0] [--ask from-log|from-write|after-answer] [--runtime node|bun]
+//                                      [--profile DIR]
+//
+// --profile DIR (with --runtime): each node runs under its runtime's CPU profiler
+// (`node --cpu-prof` / `bun --cpu-prof`), writing DIR/<node>/*.cpuprofile when it is stopped.
 //
 // Needs: etcd and etcdctl (apt-get install -y etcd-server etcd-client), a built tree (npx tsc -p .).
 import { spawn } from 'node:child_process';
@@ -16,7 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Etcd3 } from 'etcd3';
 import { request } from 'undici';
-import { BENCH_DIR, CLK_TCK, GATEWAY_BIN, ROOT, freePort, median, f, gitHead, stampOf, treeTicks } from './lib.mjs';
+import { BENCH_DIR, BUN_BIN, CLK_TCK, GATEWAY_BIN, ROOT, freePort, median, f, gitHead, stampOf, treeTicks } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -25,10 +29,22 @@ const opt = (name, def) => {
 };
 const WRITES = opt('--writes', 500);
 const WORKERS = opt('--workers', 0);
-/** --ask-after-answer: node 3 is asked only once node 1 answered (fewer requests while the write is in flight) */
-const ASK_AFTER_ANSWER = args.includes('--ask-after-answer');
+/**
+ * --ask: when the bench starts asking node 3 (every millisecond) for a write:
+ *   from-log (default): once the write's log entry is in etcd (seen by the bench's own watcher) or
+ *     node 1 answered, whichever comes first: node 3 cannot serve a change before its log entry is
+ *     committed, so earlier requests only load the machine; a node 3 that was faster than the
+ *     bench's watcher is timed at the first request (never earlier than it served);
+ *   from-write: from the moment the write is sent (every request while the write commits);
+ *   after-answer: once node 1 answered (`--ask-after-answer` too).
+ */
+const ASK = args.includes('--ask-after-answer') ? 'after-answer' : args.includes('--ask') ? args[args.indexOf('--ask') + 1] : 'from-log';
+if (!['from-log', 'from-write', 'after-answer'].includes(ASK)) throw new Error(`--ask ${ASK}: from-log, from-write or after-answer`);
 /** --runtime node|bun: the gateway nodes' runtime (default: the gateway's own choice) */
 const RUNTIME = args.includes('--runtime') ? args[args.indexOf('--runtime') + 1] : null;
+/** --profile DIR: CPU profiles of the nodes (needs --runtime) */
+const PROFILE = args.includes('--profile') ? path.resolve(args[args.indexOf('--profile') + 1]) : null;
+if (PROFILE !== null && RUNTIME === null) throw new Error('--profile needs --runtime node|bun');
 
 const { startEtcdCluster } = await import(path.join(ROOT, 'dist/test/support/etcd-cluster.js'));
 
@@ -39,6 +55,16 @@ const pct = (xs, p) => {
 
 /** CPU time (ms) used so far by a process and its descendants (a node's tree includes a relaunched Bun) */
 const cpuMs = (pid) => (treeTicks(pid).ticks * 1000) / CLK_TCK;
+
+/** gRPC calls etcd members received so far, by method (their /metrics, summed over the members) */
+async function etcdCalls(endpoints) {
+  const total = new Map();
+  for (const e of endpoints) {
+    const text = await (await request(`${e}/metrics`)).body.text();
+    for (const m of text.matchAll(/^grpc_server_started_total\{[^}]*grpc_method="(\w+)"[^}]*\} ([0-9.e+]+)$/gm)) total.set(m[1], (total.get(m[1]) ?? 0) + Number(m[2]));
+  }
+  return total;
+}
 
 async function startNode(id, endpoints, prefix, dir) {
   const proxy = await freePort();
@@ -54,7 +80,10 @@ proxy: { host: 127.0.0.1, port: ${proxy}, workers: ${WORKERS} }
 admin: { host: 127.0.0.1, port: ${adminPort} }
 `,
   );
-  const child = spawn(process.execPath, [GATEWAY_BIN, '--config', file], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // profiled: the runtime runs the server itself (no launcher process), under its CPU profiler
+  const profile = PROFILE === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, id)}`];
+  const exec = PROFILE !== null && RUNTIME === 'bun' ? BUN_BIN : process.execPath;
+  const child = spawn(exec, [...profile, GATEWAY_BIN, '--config', file], { stdio: ['ignore', 'inherit', 'inherit'] });
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   for (let i = 0; ; i++) {
     try {
@@ -90,9 +119,11 @@ try {
   await put(n1, 'namespace', { name: 'b' });
   await put(n1, 'domain', { name: 'b', namespace: 'b', patterns: ['b.test'] });
   await put(n1, 'service', { name: 'up', namespace: 'b', urls: [`${upstreamUrl}/?v=0`] });
-  await put(n1, 'route', { name: 'r', namespace: 'b', paths: ['/*'], methods: ['GET'], service: 'up', stripPath: true });
+  const setupRev = await put(n1, 'route', { name: 'r', namespace: 'b', paths: ['/*'], methods: ['GET'], service: 'up', stripPath: true });
 
+  let asked = 0;
   const served = async (v) => {
+    asked++;
     const res = await request(`${n3.proxyUrl}/x`, { headers: { host: 'b.test' } });
     return (await res.body.text()).includes(`v=${v}`);
   };
@@ -110,11 +141,18 @@ try {
   const watcher = await b.watch().prefix('/watch-bench/').create();
   watcher.on('put', (kv) => seen.get(kv.value.toString())?.());
   const logSeen = new Map();
+  /** the bench waits for a revision's log entry (--ask from-log) */
+  const logWaiters = new Map();
   const logWatcher = await c.watch().prefix(`${prefix}log/`).create();
   logWatcher.on('put', (kv) => {
     const key = kv.key.toString();
-    logSeen.set(Number(key.slice(key.lastIndexOf('/') + 1)), performance.now());
+    const r = Number(key.slice(key.lastIndexOf('/') + 1));
+    logSeen.set(r, performance.now());
+    logWaiters.get(r)?.();
   });
+  const logEntry = (r) => (logSeen.has(r) ? Promise.resolve() : new Promise((resolve) => logWaiters.set(r, resolve)));
+  // only node 1 commits during the run: the next write's revision is the last one + 1
+  let lastRev = setupRev;
   const gw = [];
   const ack = [];
   const revs = [];
@@ -127,19 +165,26 @@ try {
   // each process's share delays all the others.
   const procs = [...nodes.map((n) => [n.id, n.child.pid]), ...etcd.members.map((m) => [m.name, m.child?.pid ?? 0]), ['bench', process.pid]];
   const cpu0 = procs.map(([, pid]) => cpuMs(pid));
+  const calls0 = await etcdCalls(etcd.endpoints);
+  const asked0 = asked;
   for (let v = 1; v <= WRITES; v++) {
     const t0 = performance.now();
-    // Node 3 is asked from the moment the write is sent, not from node 1's answer: what is timed
-    // is the change reaching node 3, which does not wait for node 1's own workers. Asked every
-    // millisecond: a tight loop would take a core from etcd and the nodes. With --ask-after-answer
-    // node 3 is asked once node 1 answered, as earlier runs did.
+    // What is timed is the change reaching node 3, which does not wait for node 1's answer (nor
+    // node 1's own workers). Node 3 is asked every millisecond (a tight loop would take a core
+    // from etcd and the nodes) from the moment --ask says.
     const ask = async () => {
       while (!(await served(v))) await new Promise((r) => setTimeout(r, 1));
       return performance.now();
     };
-    const early = ASK_AFTER_ANSWER ? null : ask();
-    const rev = await put(n1, 'service', { name: 'up', namespace: 'b', urls: [`${upstreamUrl}/?v=${v}`] });
+    const writing = put(n1, 'service', { name: 'up', namespace: 'b', urls: [`${upstreamUrl}/?v=${v}`] });
+    let early = null;
+    if (ASK === 'from-write') early = ask();
+    else if (ASK === 'from-log') early = Promise.race([logEntry(lastRev + 1), writing.catch(() => {})]).then(ask);
+    const rev = await writing;
     const answered = performance.now();
+    if (rev !== lastRev + 1 && ASK === 'from-log') throw new Error(`write ${v}: revision ${rev}, expected ${lastRev + 1}`);
+    lastRev = rev;
+    logWaiters.delete(rev);
     const servedAt = early ?? ask();
     ack.push(answered - t0);
     revs.push(rev);
@@ -157,6 +202,9 @@ try {
     et.push(performance.now() - e0);
   }
   const cpu = Object.fromEntries(procs.map(([name, pid], i) => [name, (cpuMs(pid) - cpu0[i]) / WRITES]));
+  const calls1 = await etcdCalls(etcd.endpoints);
+  const askedPerWrite = (asked - asked0) / WRITES;
+  const callsPerWrite = Object.fromEntries([...calls1].map(([k, n]) => [k, (n - (calls0.get(k) ?? 0)) / WRITES]).filter(([, n]) => n > 0));
   // the bench's tree holds the nodes and etcd members: its own share is what they did not use
   for (const [name] of procs) if (name !== 'bench') cpu.bench -= cpu[name];
   await watcher.cancel();
@@ -166,7 +214,7 @@ try {
   c.close();
 
   const row = (name, xs) => `${name.padEnd(44)} p50 ${f(median(xs), 2).padStart(7)} ms   p99 ${f(pct(xs, 99), 2).padStart(7)} ms   max ${f(Math.max(...xs), 2).padStart(7)} ms`;
-  console.log(`\n${WRITES} writes, 3 etcd members, 3 gateway nodes (proxy.workers: ${WORKERS}, runtime: ${RUNTIME ?? 'default'}), node 3 asked ${ASK_AFTER_ANSWER ? 'after the answer' : 'from the write'}, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`\n${WRITES} writes, 3 etcd members, 3 gateway nodes (proxy.workers: ${WORKERS}, runtime: ${RUNTIME ?? 'default'}), node 3 asked ${ASK} (${f(askedPerWrite, 1)} requests per write), ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(row('admin write on node 1 answered', ack));
   console.log(row('admin write on node 1 → served by node 3', gw));
   const known = (xs) => xs.filter((x) => x !== null);
@@ -179,15 +227,25 @@ try {
   const applied = metric('dgate_config_apply_seconds_count');
   console.log(`node 3: revision seen → served, mean ${f((metric('dgate_config_apply_seconds_sum') / applied) * 1000, 2)} ms over ${applied} revisions`);
   console.log(`CPU per write, ms: ${Object.entries(cpu).map(([name, ms]) => `${name} ${f(ms, 2)}`).join(', ')}`);
+  console.log(`etcd calls per write (all clients, the bench's included): ${Object.entries(callsPerWrite).map(([k, n]) => `${k} ${f(n, 2)}`).join(', ')}`);
   console.log(`node 3 served the write before node 1 answered it: ${before.reduce((a, b) => a + b, 0)} of ${WRITES} writes`);
   const out = path.join(BENCH_DIR, 'results');
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, `cluster-propagation-${stampOf(new Date())}.json`);
-  fs.writeFileSync(file, JSON.stringify({ git: gitHead(), writes: WRITES, workers: WORKERS, ask_after_answer: ASK_AFTER_ANSWER, runtime: RUNTIME, loadavg: os.loadavg(), cpu_ms_per_write: cpu, per_write: { rev: revs, served_before_answer: before, ack_ms: ack, served_ms: gw, commit_ms: commit, follow_ms: follow, etcd_watch_ms: et } }));
+  fs.writeFileSync(file, JSON.stringify({ git: gitHead(), writes: WRITES, workers: WORKERS, ask: ASK, asked_per_write: askedPerWrite, runtime: RUNTIME, loadavg: os.loadavg(), cpu_ms_per_write: cpu, etcd_calls_per_write: callsPerWrite, per_write: { rev: revs, served_before_answer: before, ack_ms: ack, served_ms: gw, commit_ms: commit, follow_ms: follow, etcd_watch_ms: et } }));
   console.log(`written ${path.relative(process.cwd(), file)}`);
   console.log(`target: gateway p99 <= etcd watch p99 + 5 ms = ${f(pct(et, 99) + 5, 2)} ms → ${pct(gw, 99) <= pct(et, 99) + 5 ? 'met' : 'NOT met'}`);
 } finally {
-  for (const n of nodes) n.child.kill('SIGKILL');
+  // profiled nodes stop cleanly, so that their runtime writes the profile
+  await Promise.all(
+    nodes.map((n) => {
+      if (PROFILE === null || n.child.exitCode !== null) return n.child.kill('SIGKILL');
+      const exited = new Promise((r) => n.child.once('exit', r));
+      n.child.kill('SIGTERM');
+      return Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]).then(() => n.child.kill('SIGKILL'));
+    }),
+  );
+  if (PROFILE !== null) console.log(`CPU profiles in ${PROFILE}`);
   await etcd.close();
   upstream.close();
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Where a process spent its CPU: self and total (inclusive) time per function of a .cpuprofile
+// (`node --cpu-prof`, `bun --cpu-prof`), idle and GC apart, optionally per unit of work.
+// Manual tool. See bench/README.md.
+//
+//   node bench/cpuprofile-top.mjs FILE.cpuprofile [--top 25] [--per 500] [--match src/]
+//
+// --per N divides times by N (e.g. the writes of a bench/cluster-propagation.mjs run);
+// --match S lists by total time only the functions whose file contains S.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const args = process.argv.slice(2);
+const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
+const file = args[0];
+const TOP = Number(opt('--top', 25));
+const PER = Number(opt('--per', 1));
+const MATCH = opt('--match', 'dist/src/');
+
+const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const parent = new Map();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const label = (n) => {
+  const { functionName, url, lineNumber } = n.callFrame;
+  const where = url ? `${url.includes('/dist/') ? url.slice(url.indexOf('/dist/') + 1) : path.basename(url)}:${lineNumber + 1}` : '';
+  return `${functionName || '(anonymous)'} ${where}`.trim();
+};
+// time of each sample: the delta after it
+const selfUs = new Map();
+const totalUs = new Map();
+let all = 0;
+let idle = 0;
+let gc = 0;
+for (let i = 0; i < prof.samples.length; i++) {
+  const dt = prof.timeDeltas[i + 1] ?? 0;
+  const leaf = byId.get(prof.samples[i]);
+  all += dt;
+  const name = leaf.callFrame.functionName;
+  if (name === '(idle)' || name === '(program)' && leaf.callFrame.url === '') {
+    if (name === '(idle)') {
+      idle += dt;
+      continue;
+    }
+  }
+  if (name === '(garbage collector)') gc += dt;
+  const l = label(leaf);
+  selfUs.set(l, (selfUs.get(l) ?? 0) + dt);
+  const seen = new Set();
+  for (let id = leaf.id; id !== undefined; id = parent.get(id)) {
+    const n = byId.get(id);
+    const k = label(n);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    if (n.callFrame.url?.includes(MATCH)) totalUs.set(k, (totalUs.get(k) ?? 0) + dt);
+  }
+}
+const busy = all - idle;
+const ms = (us) => (us / 1000 / PER).toFixed(3);
+console.log(`${file}: ${(all / 1e6).toFixed(2)} s sampled, busy ${(busy / 1e6).toFixed(2)} s, GC ${(gc / 1e6).toFixed(2)} s; ms${PER === 1 ? '' : ` per 1/${PER}`}`);
+console.log('self time:');
+for (const [k, v] of [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`  ${ms(v).padStart(8)}  ${((v / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
+console.log(`total time, functions of files matching ${MATCH}:`);
+for (const [k, v] of [...totalUs].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`  ${ms(v).padStart(8)}  ${((v / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
