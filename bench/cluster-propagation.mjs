@@ -5,11 +5,14 @@
 // sees it), measured in the same run on the same etcd.
 // Manual tool, never run in CI. See bench/README.md.
 //
-//   node bench/cluster-propagation.mjs [--writes 500] [--workers 0] [--ask from-log|from-write|after-answer] [--runtime node|bun]
-//                                      [--profile DIR]
+//   node bench/cluster-propagation.mjs [--writes 500] [--workers 0] [--ask from-log|from-write|after-answer] [--ask-gap 1] [--runtime node|bun]
+//                                      [--profile DIR] [--timeline DIR]
 //
 // --profile DIR (with --runtime): each node runs under its runtime's CPU profiler
 // (`node --cpu-prof` / `bun --cpu-prof`), writing DIR/<node>/*.cpuprofile when it is stopped.
+// --timeline DIR (with --runtime): each node writes the steps of every write and revision
+// (bench/timeline-preload.mjs) to DIR/<node>.txt; the bench prints where a write's time goes,
+// from the write sent to node 1 to node 3 serving it.
 //
 // Needs: etcd and etcdctl (apt-get install -y etcd-server etcd-client), a built tree (npx tsc -p .).
 import { spawn } from 'node:child_process';
@@ -38,13 +41,18 @@ const WORKERS = opt('--workers', 0);
  *   from-write: from the moment the write is sent (every request while the write commits);
  *   after-answer: once node 1 answered (`--ask-after-answer` too).
  */
+/** --ask-gap MS: pause between two requests to node 3 for the same write (default 1; 0: the next one as soon as the last answered) */
+const ASK_GAP = opt('--ask-gap', 1);
 const ASK = args.includes('--ask-after-answer') ? 'after-answer' : args.includes('--ask') ? args[args.indexOf('--ask') + 1] : 'from-log';
 if (!['from-log', 'from-write', 'after-answer'].includes(ASK)) throw new Error(`--ask ${ASK}: from-log, from-write or after-answer`);
 /** --runtime node|bun: the gateway nodes' runtime (default: the gateway's own choice) */
 const RUNTIME = args.includes('--runtime') ? args[args.indexOf('--runtime') + 1] : null;
 /** --profile DIR: CPU profiles of the nodes (needs --runtime) */
 const PROFILE = args.includes('--profile') ? path.resolve(args[args.indexOf('--profile') + 1]) : null;
-if (PROFILE !== null && RUNTIME === null) throw new Error('--profile needs --runtime node|bun');
+/** --timeline DIR: the steps of every write on every node (needs --runtime) */
+const TIMELINE = args.includes('--timeline') ? path.resolve(args[args.indexOf('--timeline') + 1]) : null;
+if ((PROFILE !== null || TIMELINE !== null) && RUNTIME === null) throw new Error('--profile and --timeline need --runtime node|bun');
+const DIRECT = PROFILE !== null || TIMELINE !== null;
 
 const { startEtcdCluster } = await import(path.join(ROOT, 'dist/test/support/etcd-cluster.js'));
 
@@ -66,6 +74,56 @@ async function etcdCalls(endpoints) {
   return total;
 }
 
+/**
+ * Where the time of each write goes, from the steps the nodes wrote (bench/timeline-preload.mjs)
+ * and the bench's own times, on one clock (wall-clock ms): p50 / p99 of each stage, and its
+ * mean over the slowest 2 % of writes (by served by node 3).
+ */
+function printTimeline(writes) {
+  const steps = {};
+  for (const id of ['n1', 'n2', 'n3']) {
+    const at = {};
+    let text = '';
+    try {
+      text = fs.readFileSync(path.join(TIMELINE, `${id}.txt`), 'utf8');
+    } catch {}
+    for (const line of text.split('\n')) {
+      const [t, step, rev] = line.split(' ');
+      if (rev === undefined) continue;
+      // the first time a node reached a step for a revision
+      const byRev = (at[step] ??= new Map());
+      if (!byRev.has(Number(rev))) byRev.set(Number(rev), Number(t));
+    }
+    steps[id] = at;
+  }
+  const s = (id, step, rev) => steps[id][step]?.get(rev);
+  const stages = [
+    ['bench → node 1: write handed to the write path (admin HTTP)', (w) => s('n1', 'write', w.rev) - w.sent],
+    ['node 1: → commit sent (validation, check table)', (w) => s('n1', 'commit-sent', w.rev) - s('n1', 'write', w.rev)],
+    ['node 1: commit sent → committed (etcd transaction)', (w) => s('n1', 'committed', w.rev) - s('n1', 'commit-sent', w.rev)],
+    ['node 1: committed → live on node 1', (w) => s('n1', 'live', w.rev) - s('n1', 'committed', w.rev)],
+    ['node 1: live → answer received by the bench', (w) => w.answered - s('n1', 'live', w.rev)],
+    ['commit sent → node 2 watch event', (w) => s('n2', 'received', w.rev) - s('n1', 'commit-sent', w.rev)],
+    ['commit sent → node 3 watch event', (w) => s('n3', 'received', w.rev) - s('n1', 'commit-sent', w.rev)],
+    ['node 3: watch event → applied', (w) => s('n3', 'applied', w.rev) - s('n3', 'received', w.rev)],
+    ['node 3: applied → live (proxy serves it)', (w) => s('n3', 'live', w.rev) - s('n3', 'applied', w.rev)],
+    ['node 3: live → the bench\'s request sees it', (w) => w.served - s('n3', 'live', w.rev)],
+    ['  commit sent → the bench\'s watcher sees the log entry', (w) => w.logSeen - s('n1', 'commit-sent', w.rev)],
+    ['  the bench\'s watcher sees the log entry → its request sees it', (w) => w.served - w.logSeen],
+    ['  node 3 live → the upstream gets its request with the change', (w) => w.forwarded - s('n3', 'live', w.rev)],
+    ['  the upstream gets it → the answer is back at the bench', (w) => w.served - w.forwarded],
+    ['total: write sent → served by node 3', (w) => w.served - w.sent],
+  ];
+  const slowest = [...writes].sort((a, b) => b.served - b.sent - (a.served - a.sent)).slice(0, Math.max(1, Math.ceil(writes.length / 50)));
+  console.log(`\ntimeline of ${writes.length} writes (ms): p50, p99, mean over the slowest 2 % (${slowest.length} writes)`);
+  for (const [name, fn] of stages) {
+    const xs = writes.map(fn).filter(Number.isFinite);
+    const slow = slowest.map(fn).filter(Number.isFinite);
+    if (xs.length === 0) continue;
+    console.log(`  ${name.padEnd(64)} ${f(median(xs), 2).padStart(7)} ${f(pct(xs, 99), 2).padStart(7)} ${f(slow.reduce((a, b) => a + b, 0) / slow.length, 2).padStart(7)}`);
+  }
+}
+
 async function startNode(id, endpoints, prefix, dir) {
   const proxy = await freePort();
   const adminPort = await freePort();
@@ -82,8 +140,11 @@ admin: { host: 127.0.0.1, port: ${adminPort} }
   );
   // profiled: the runtime runs the server itself (no launcher process), under its CPU profiler
   const profile = PROFILE === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, id)}`];
-  const exec = PROFILE !== null && RUNTIME === 'bun' ? BUN_BIN : process.execPath;
-  const child = spawn(exec, [...profile, GATEWAY_BIN, '--config', file], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const preload = TIMELINE === null ? [] : [RUNTIME === 'bun' ? '--preload' : '--import', path.join(BENCH_DIR, 'timeline-preload.mjs')];
+  const env = TIMELINE === null ? process.env : { ...process.env, DGATE_BENCH_TIMELINE: path.join(TIMELINE, `${id}.txt`) };
+  if (TIMELINE !== null) fs.mkdirSync(TIMELINE, { recursive: true });
+  const exec = DIRECT && RUNTIME === 'bun' ? BUN_BIN : process.execPath;
+  const child = spawn(exec, [...profile, ...preload, GATEWAY_BIN, '--config', file], { stdio: ['ignore', 'inherit', 'inherit'], env });
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   for (let i = 0; ; i++) {
     try {
@@ -105,7 +166,13 @@ async function put(node, kind, body) {
   return Number(res.headers['x-dgate-revision']);
 }
 
-const upstream = http.createServer((req, res) => res.end(req.url));
+/** when the upstream first got a request carrying each value (a proxy forwarding with the new service URL) */
+const forwardedAt = new Map();
+const upstream = http.createServer((req, res) => {
+  const v = Number(new URL(req.url, 'http://x').searchParams.get('v'));
+  if (!forwardedAt.has(v)) forwardedAt.set(v, performance.now());
+  res.end(req.url);
+});
 await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
 const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
 
@@ -113,6 +180,8 @@ const etcd = await startEtcdCluster({ size: 3 });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dgate-bench-cluster-'));
 const prefix = `/bench-${Date.now()}/`;
 const nodes = [];
+/** per write, wall-clock ms (epoch): sent, answered by node 1, served by node 3 (for --timeline) */
+let timed = null;
 try {
   for (const id of ['n1', 'n2', 'n3']) nodes.push(await startNode(id, etcd.endpoints, prefix, path.join(tmp, id)));
   const [n1, , n3] = nodes;
@@ -173,7 +242,7 @@ try {
     // node 1's own workers). Node 3 is asked every millisecond (a tight loop would take a core
     // from etcd and the nodes) from the moment --ask says.
     const ask = async () => {
-      while (!(await served(v))) await new Promise((r) => setTimeout(r, 1));
+      while (!(await served(v))) if (ASK_GAP > 0) await new Promise((r) => setTimeout(r, ASK_GAP));
       return performance.now();
     };
     const writing = put(n1, 'service', { name: 'up', namespace: 'b', urls: [`${upstreamUrl}/?v=${v}`] });
@@ -189,6 +258,18 @@ try {
     ack.push(answered - t0);
     revs.push(rev);
     const t1 = await servedAt;
+    if (TIMELINE !== null) {
+      const seenAt = logSeen.get(rev);
+      const fwd = forwardedAt.get(v);
+      (timed ??= []).push({
+        rev,
+        sent: performance.timeOrigin + t0,
+        answered: performance.timeOrigin + answered,
+        served: performance.timeOrigin + t1,
+        logSeen: seenAt === undefined ? NaN : performance.timeOrigin + seenAt,
+        forwarded: fwd === undefined ? NaN : performance.timeOrigin + fwd,
+      });
+    }
     before.push(t1 < answered ? 1 : 0);
     gw.push(t1 - t0);
     const logAt = logSeen.get(rev);
@@ -214,7 +295,7 @@ try {
   c.close();
 
   const row = (name, xs) => `${name.padEnd(44)} p50 ${f(median(xs), 2).padStart(7)} ms   p99 ${f(pct(xs, 99), 2).padStart(7)} ms   max ${f(Math.max(...xs), 2).padStart(7)} ms`;
-  console.log(`\n${WRITES} writes, 3 etcd members, 3 gateway nodes (proxy.workers: ${WORKERS}, runtime: ${RUNTIME ?? 'default'}), node 3 asked ${ASK} (${f(askedPerWrite, 1)} requests per write), ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`\n${WRITES} writes, 3 etcd members, 3 gateway nodes (proxy.workers: ${WORKERS}, runtime: ${RUNTIME ?? 'default'}), node 3 asked ${ASK}, gap ${ASK_GAP} ms (${f(askedPerWrite, 1)} requests per write), ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(row('admin write on node 1 answered', ack));
   console.log(row('admin write on node 1 → served by node 3', gw));
   const known = (xs) => xs.filter((x) => x !== null);
@@ -232,20 +313,21 @@ try {
   const out = path.join(BENCH_DIR, 'results');
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, `cluster-propagation-${stampOf(new Date())}.json`);
-  fs.writeFileSync(file, JSON.stringify({ git: gitHead(), writes: WRITES, workers: WORKERS, ask: ASK, asked_per_write: askedPerWrite, runtime: RUNTIME, loadavg: os.loadavg(), cpu_ms_per_write: cpu, etcd_calls_per_write: callsPerWrite, per_write: { rev: revs, served_before_answer: before, ack_ms: ack, served_ms: gw, commit_ms: commit, follow_ms: follow, etcd_watch_ms: et } }));
+  fs.writeFileSync(file, JSON.stringify({ git: gitHead(), writes: WRITES, workers: WORKERS, ask: ASK, ask_gap_ms: ASK_GAP, asked_per_write: askedPerWrite, runtime: RUNTIME, loadavg: os.loadavg(), cpu_ms_per_write: cpu, etcd_calls_per_write: callsPerWrite, per_write: { rev: revs, served_before_answer: before, ack_ms: ack, served_ms: gw, commit_ms: commit, follow_ms: follow, etcd_watch_ms: et } }));
   console.log(`written ${path.relative(process.cwd(), file)}`);
   console.log(`target: gateway p99 <= etcd watch p99 + 5 ms = ${f(pct(et, 99) + 5, 2)} ms → ${pct(gw, 99) <= pct(et, 99) + 5 ? 'met' : 'NOT met'}`);
 } finally {
   // profiled nodes stop cleanly, so that their runtime writes the profile
   await Promise.all(
     nodes.map((n) => {
-      if (PROFILE === null || n.child.exitCode !== null) return n.child.kill('SIGKILL');
+      if (!DIRECT || n.child.exitCode !== null) return n.child.kill('SIGKILL');
       const exited = new Promise((r) => n.child.once('exit', r));
       n.child.kill('SIGTERM');
       return Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]).then(() => n.child.kill('SIGKILL'));
     }),
   );
   if (PROFILE !== null) console.log(`CPU profiles in ${PROFILE}`);
+  if (TIMELINE !== null && timed !== null) printTimeline(timed);
   await etcd.close();
   upstream.close();
   fs.rmSync(tmp, { recursive: true, force: true });

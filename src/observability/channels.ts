@@ -93,6 +93,21 @@ export interface RevisionAppliedEvent {
   readonly applyMs: number;
 }
 
+/**
+ * A step of a write or of a revision on this node, for timing the write path from outside
+ * (bench/cluster-propagation.mjs --timeline); published only while something subscribes.
+ *   write        the write path got a write (admin API, init_resources, module code)
+ *   commit-sent  it was checked and its commit is sent to the store (rev: the revision it expects to get)
+ *   committed    the store committed it
+ *   received     the syncer got the batch (from the store's watch, or its own node's commit)
+ *   applied      the syncer's state holds the revision
+ *   live         every data plane of the node serves it
+ */
+export interface SyncStepEvent {
+  readonly step: 'write' | 'commit-sent' | 'committed' | 'received' | 'applied' | 'live';
+  readonly rev: number;
+}
+
 export interface Channel<T> {
   readonly hasSubscribers: boolean;
   publish(event: T): void;
@@ -121,4 +136,5 @@ export const channels = {
   connection: named<ConnectionEvent>('dgate:proxy:connection'),
   revisionApplied: named<RevisionAppliedEvent>('dgate:revision:applied'),
   refusal: named<RefusalEvent>('dgate:proxy:refusal'),
+  syncStep: named<SyncStepEvent>('dgate:sync:step'),
 } as const;

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Change } from '../core/change.js';
 import { GatewayError } from '../core/errors.js';
+import { channels, type SyncStepEvent } from '../observability/channels.js';
 import { MemoryStore } from '../store/memory.js';
 import { SqliteStore } from '../store/sqlite.js';
 import { Syncer } from './syncer.js';
@@ -154,6 +155,40 @@ describe('Syncer and writer', () => {
       return true;
     });
     assert.ok(syncer.state.has('namespace', 'a', 'a'), 'the write is committed and applied');
+    await syncer.close();
+  });
+
+  it('reports the steps of a write and of a revision on the dgate:sync:step channel, in order, while subscribed', async () => {
+    const store = new MemoryStore();
+    const syncer = new Syncer(store);
+    await syncer.start();
+    let release: () => void = () => {};
+    syncer.setPublisher(() => new Promise<void>((r) => (release = r)));
+    const writer = new ChangeWriter(store, syncer);
+    const steps: string[] = [];
+    const listener = (e: SyncStepEvent) => steps.push(`${e.step} ${e.rev}`);
+    channels.syncStep.subscribe(listener);
+    const write = writer.write(() => [ns('a')]);
+    try {
+      await syncer.waitApplied(1, 1000);
+      await new Promise((r) => setImmediate(r));
+      // applied, not yet served by the data plane: no live step yet. The store's watch may bring
+      // the batch before its commit call returns, so `committed` is only known to follow `commit-sent`.
+      assert.deepEqual(steps.slice(0, 2), ['write 1', 'commit-sent 1']);
+      assert.deepEqual([...steps.slice(2)].sort(), ['applied 1', 'committed 1', 'received 1']);
+      assert.ok(steps.indexOf('received 1') < steps.indexOf('applied 1'), steps.join(', '));
+    } finally {
+      release();
+      await write;
+      channels.syncStep.unsubscribe(listener);
+    }
+    assert.deepEqual(steps.slice(5), ['live 1']);
+    // nothing is published once nobody listens
+    const second = writer.write(() => [ns('b')]);
+    assert.equal(await syncer.waitApplied(2, 1000), true);
+    release();
+    assert.equal((await second).rev, 2);
+    assert.equal(steps.length, 6);
     await syncer.close();
   });
 });

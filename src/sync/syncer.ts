@@ -1,6 +1,7 @@
 import type { Change, ChangeBatch } from '../core/change.js';
 import { Errors, GatewayError } from '../core/errors.js';
 import { State } from '../core/state.js';
+import { channels } from '../observability/channels.js';
 import type { ChangeStore, Snapshot, Unsubscribe } from '../store/store.js';
 import { Backoff } from './backoff.js';
 
@@ -297,6 +298,7 @@ export class Syncer {
 
   #receive(batch: ChangeBatch): void {
     if (this.#closed || this.#reloading !== null) return;
+    if (channels.syncStep.hasSubscribers && batch.rev > (this.#queue.at(-1)?.rev ?? this.#state.rev)) channels.syncStep.publish({ step: 'received', rev: batch.rev });
     this.#queue.push(batch);
     if (!this.#draining) {
       this.#draining = true;
@@ -337,6 +339,7 @@ export class Syncer {
   #settle(state: State, from: number, changes: Change[]): void {
     if (state.rev === from) return;
     this.#applied(state);
+    if (channels.syncStep.hasSubscribers) for (let rev = from + 1; rev <= state.rev; rev++) channels.syncStep.publish({ step: 'applied', rev });
     this.#publishOne({ from, state, changes });
   }
 
@@ -382,6 +385,7 @@ export class Syncer {
 
   #markLive(rev: number): void {
     if (rev <= this.#live) return;
+    if (channels.syncStep.hasSubscribers && this.#live >= 0) for (let r = this.#live + 1; r <= rev; r++) channels.syncStep.publish({ step: 'live', rev: r });
     this.#live = rev;
     if (this.#error !== null && this.#error.startsWith('revision ') && this.#error.includes('could not be made live')) this.#setError(null);
     const left: LiveWaiter[] = [];

@@ -2,6 +2,7 @@ import type { Change } from '../core/change.js';
 import { Errors, GatewayError } from '../core/errors.js';
 import { validateBatch } from '../core/relations.js';
 import type { State } from '../core/state.js';
+import { channels } from '../observability/channels.js';
 import type { ChangeStore } from '../store/store.js';
 import type { Syncer } from './syncer.js';
 
@@ -59,6 +60,7 @@ export class ChangeWriter {
 
   /** Resolves with the state at the write's revision once it is live on every worker of this node. */
   async write(build: (state: State) => Change[]): Promise<State> {
+    if (channels.syncStep.hasSubscribers) channels.syncStep.publish({ step: 'write', rev: this.#syncer.state.rev + 1 });
     const run = this.#queue.then(() => this.#commit(build));
     this.#queue = run.catch(() => undefined);
     const committed = await run;
@@ -76,6 +78,8 @@ export class ChangeWriter {
       validateBatch(before, changes);
       const accept = this.#check(before.applyChanges(changes, before.rev + 1), before);
       let rev: number;
+      const steps = channels.syncStep.hasSubscribers;
+      if (steps) channels.syncStep.publish({ step: 'commit-sent', rev: before.rev + 1 });
       try {
         rev = await this.#store.commit(changes, { expectRev: before.rev });
       } catch (err) {
@@ -87,6 +91,7 @@ export class ChangeWriter {
         await this.#syncer.waitApplied(before.rev + 1, CATCH_UP_MS);
         continue;
       }
+      if (steps) channels.syncStep.publish({ step: 'committed', rev });
       if (typeof accept === 'function') accept();
       this.#syncer.offer({ rev, at: new Date().toISOString(), changes });
       // The next local write must build on this one: wait until the syncer holds it.
