@@ -3,10 +3,12 @@
 // (`node --cpu-prof`, `bun --cpu-prof`), idle and GC apart, optionally per unit of work.
 // Manual tool. See bench/README.md.
 //
-//   node bench/cpuprofile-top.mjs FILE.cpuprofile [--top 25] [--per 500] [--match src/]
+//   node bench/cpuprofile-top.mjs FILE.cpuprofile [--top 25] [--per 500] [--match src/] [--during NAME]
 //
 // --per N divides times by N (e.g. the writes of a bench/cluster-propagation.mjs run);
 // --match S lists by total time only the functions whose file contains S.
+// --during NAME counts only the samples between the first and the last one whose stack holds a
+// function called NAME (e.g. `#drain`: the time the node followed writes, start-up left out).
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -16,6 +18,7 @@ const file = args[0];
 const TOP = Number(opt('--top', 25));
 const PER = Number(opt('--per', 1));
 const MATCH = opt('--match', 'dist/src/');
+const DURING = opt('--during', null);
 
 const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
@@ -26,13 +29,43 @@ const label = (n) => {
   const where = url ? `${url.includes('/dist/') ? url.slice(url.indexOf('/dist/') + 1) : path.basename(url)}:${lineNumber + 1}` : '';
   return `${functionName || '(anonymous)'} ${where}`.trim();
 };
+let first = 0;
+let last = Infinity;
+if (DURING !== null) {
+  const holds = new Map();
+  const has = (id) => {
+    if (holds.has(id)) return holds.get(id);
+    const n = byId.get(id);
+    const p = parent.get(id);
+    const v = n.callFrame.functionName === DURING || (p !== undefined && has(p));
+    holds.set(id, v);
+    return v;
+  };
+  const hits = prof.samples.flatMap((id, i) => (has(id) ? [i] : []));
+  if (hits.length === 0) throw new Error(`no sample in ${DURING}`);
+  first = hits[0];
+  last = hits[hits.length - 1];
+}
 // time of each sample: the delta after it
+/** where a function's code lives: a gateway folder, an npm package, or the runtime */
+const partOf = (n) => {
+  const u = n.callFrame.url || '';
+  if (u.includes('/node_modules/')) {
+    const rest = u.slice(u.lastIndexOf('/node_modules/') + 14).split('/');
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  if (u.includes('/dist/src/')) return `gateway ${u.slice(u.indexOf('/dist/src/') + 10).split('/')[0].replace(/\.js$/, '')}`;
+  const name = n.callFrame.functionName;
+  if (name === '(garbage collector)' || name === '(program)') return name;
+  return 'runtime';
+};
+const partUs = new Map();
 const selfUs = new Map();
 const totalUs = new Map();
 let all = 0;
 let idle = 0;
 let gc = 0;
-for (let i = 0; i < prof.samples.length; i++) {
+for (let i = first; i < Math.min(prof.samples.length, last + 1); i++) {
   const dt = prof.timeDeltas[i + 1] ?? 0;
   const leaf = byId.get(prof.samples[i]);
   all += dt;
@@ -44,6 +77,8 @@ for (let i = 0; i < prof.samples.length; i++) {
     }
   }
   if (name === '(garbage collector)') gc += dt;
+  const part = partOf(leaf);
+  partUs.set(part, (partUs.get(part) ?? 0) + dt);
   const l = label(leaf);
   selfUs.set(l, (selfUs.get(l) ?? 0) + dt);
   const seen = new Set();
@@ -58,6 +93,8 @@ for (let i = 0; i < prof.samples.length; i++) {
 const busy = all - idle;
 const ms = (us) => (us / 1000 / PER).toFixed(3);
 console.log(`${file}: ${(all / 1e6).toFixed(2)} s sampled, busy ${(busy / 1e6).toFixed(2)} s, GC ${(gc / 1e6).toFixed(2)} s; ms${PER === 1 ? '' : ` per 1/${PER}`}`);
+console.log('self time by part:');
+for (const [k, v] of [...partUs].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`  ${ms(v).padStart(8)}  ${((v / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
 console.log('self time:');
 for (const [k, v] of [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`  ${ms(v).padStart(8)}  ${((v / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
 console.log(`total time, functions of files matching ${MATCH}:`);
