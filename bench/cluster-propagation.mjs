@@ -173,6 +173,8 @@ const upstream = http.createServer((req, res) => {
   if (!forwardedAt.has(v)) forwardedAt.set(v, performance.now());
   res.end(req.url);
 });
+let upstreamConnections = 0;
+upstream.on('connection', () => upstreamConnections++);
 await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
 const upstreamUrl = `http://127.0.0.1:${upstream.address().port}`;
 
@@ -308,6 +310,7 @@ try {
   const applied = metric('dgate_config_apply_seconds_count');
   console.log(`node 3: revision seen → served, mean ${f((metric('dgate_config_apply_seconds_sum') / applied) * 1000, 2)} ms over ${applied} revisions`);
   console.log(`CPU per write, ms: ${Object.entries(cpu).map(([name, ms]) => `${name} ${f(ms, 2)}`).join(', ')}`);
+  console.log(`upstream: ${upstreamConnections} connections opened by the proxies over the run`);
   console.log(`etcd calls per write (all clients, the bench's included): ${Object.entries(callsPerWrite).map(([k, n]) => `${k} ${f(n, 2)}`).join(', ')}`);
   console.log(`node 3 served the write before node 1 answered it: ${before.reduce((a, b) => a + b, 0)} of ${WRITES} writes`);
   const out = path.join(BENCH_DIR, 'results');
