@@ -184,6 +184,8 @@ const prefix = `/bench-${Date.now()}/`;
 const nodes = [];
 /** per write, wall-clock ms (epoch): sent, answered by node 1, served by node 3 (for --timeline) */
 let timed = null;
+/** set when the run ends (e.g. a write failed): requests to node 3 still under way stop */
+let stopped = false;
 try {
   for (const id of ['n1', 'n2', 'n3']) nodes.push(await startNode(id, etcd.endpoints, prefix, path.join(tmp, id)));
   const [n1, , n3] = nodes;
@@ -244,13 +246,18 @@ try {
     // node 1's own workers). Node 3 is asked every millisecond (a tight loop would take a core
     // from etcd and the nodes) from the moment --ask says.
     const ask = async () => {
-      while (!(await served(v))) if (ASK_GAP > 0) await new Promise((r) => setTimeout(r, ASK_GAP));
+      while (!(await served(v))) {
+        if (stopped) throw new Error('stopped');
+        if (ASK_GAP > 0) await new Promise((r) => setTimeout(r, ASK_GAP));
+      }
       return performance.now();
     };
     const writing = put(n1, 'service', { name: 'up', namespace: 'b', urls: [`${upstreamUrl}/?v=${v}`] });
     let early = null;
     if (ASK === 'from-write') early = ask();
     else if (ASK === 'from-log') early = Promise.race([logEntry(lastRev + 1), writing.catch(() => {})]).then(ask);
+    // a failed write ends the run: the requests under way then stop without an unhandled rejection
+    early?.catch(() => {});
     const rev = await writing;
     const answered = performance.now();
     if (rev !== lastRev + 1 && ASK === 'from-log') throw new Error(`write ${v}: revision ${rev}, expected ${lastRev + 1}`);
@@ -320,6 +327,7 @@ try {
   console.log(`written ${path.relative(process.cwd(), file)}`);
   console.log(`target: gateway p99 <= etcd watch p99 + 5 ms = ${f(pct(et, 99) + 5, 2)} ms → ${pct(gw, 99) <= pct(et, 99) + 5 ? 'met' : 'NOT met'}`);
 } finally {
+  stopped = true;
   // profiled nodes stop cleanly, so that their runtime writes the profile
   await Promise.all(
     nodes.map((n) => {
