@@ -7,6 +7,9 @@
 //
 // --per N divides times by N (e.g. the writes of a bench/cluster-propagation.mjs run);
 // --match S lists by total time only the functions whose file contains S.
+// Bun's profiles (`bun --cpu-prof`) have no idle samples: a sample is taken only while JavaScript
+// runs and its time delta includes the idle time before it, so each of their samples counts as one
+// sampling interval (1 ms, Bun's default; --interval-us to change) instead of its delta.
 // --during NAME counts only the samples between the first and the last one whose stack holds a
 // function called NAME (e.g. `#drain`: the time the node followed writes, start-up left out).
 import fs from 'node:fs';
@@ -19,9 +22,12 @@ const TOP = Number(opt('--top', 25));
 const PER = Number(opt('--per', 1));
 const MATCH = opt('--match', 'dist/src/');
 const DURING = opt('--during', null);
+const INTERVAL_US = Number(opt('--interval-us', 1000));
 
 const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+/** a profile without idle samples (Bun's): each sample is one interval of CPU */
+const bySamples = !prof.nodes.some((n) => n.callFrame.functionName === '(idle)');
 const parent = new Map();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const label = (n) => {
@@ -66,7 +72,7 @@ let all = 0;
 let idle = 0;
 let gc = 0;
 for (let i = first; i < Math.min(prof.samples.length, last + 1); i++) {
-  const dt = prof.timeDeltas[i + 1] ?? 0;
+  const dt = bySamples ? INTERVAL_US : prof.timeDeltas[i + 1] ?? 0;
   const leaf = byId.get(prof.samples[i]);
   all += dt;
   const name = leaf.callFrame.functionName;
@@ -92,7 +98,7 @@ for (let i = first; i < Math.min(prof.samples.length, last + 1); i++) {
 }
 const busy = all - idle;
 const ms = (us) => (us / 1000 / PER).toFixed(3);
-console.log(`${file}: ${(all / 1e6).toFixed(2)} s sampled, busy ${(busy / 1e6).toFixed(2)} s, GC ${(gc / 1e6).toFixed(2)} s; ms${PER === 1 ? '' : ` per 1/${PER}`}`);
+console.log(`${file}${bySamples ? ` (no idle samples: ${INTERVAL_US} µs a sample)` : ''}: ${(all / 1e6).toFixed(2)} s sampled, busy ${(busy / 1e6).toFixed(2)} s, GC ${(gc / 1e6).toFixed(2)} s; ms${PER === 1 ? '' : ` per 1/${PER}`}`);
 console.log('self time by part:');
 for (const [k, v] of [...partUs].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`  ${ms(v).padStart(8)}  ${((v / busy) * 100).toFixed(1).padStart(5)}%  ${k}`);
 console.log('self time:');
