@@ -2,11 +2,14 @@
 // CPU cost of module hooks on the request path: routes of one gateway (no module, a module with a
 // requestModifier + responseModifier that set one header each, sync and async, a requestHandler
 // answering JSON) and, for reference, nginx proxy_pass with and without njs doing the same header
-// work, all forwarding to the same nginx upstream. Optionally a CPU profile of the gateway's
-// worker under load. Manual tool, never run in CI. See bench/README.md.
+// work, and the minimal Bun proxy with and without the same two headers (the floor on Bun), all
+// forwarding to the same nginx upstream. With --before DIR, the same routes of a second gateway
+// built in DIR (another checkout's dist/) are measured in the same rounds. Optionally a CPU
+// profile of the gateway's worker under load. Manual tool, never run in CI. See bench/README.md.
 //
 //   node bench/modules.mjs [--rounds 5] [--duration 10] [--warmup 2] [--connections 50] [--threads 1]
-//                          [--scenarios plain,modified,modified-async,handler,nginx,nginx-njs]
+//                          [--scenarios plain,modified,modified-async,handler,nginx,nginx-njs,minimal-bun,minimal-bun-modified]
+//                          [--before DIR] [--runtime node|bun]
 //                          [--profile S] [--proxy-cpu 0] [--load-cpu 1] [--out bench/results]
 //
 // Needs: nginx, wrk, taskset, getconf; Linux /proc; for nginx-njs libnginx-mod-http-js
@@ -19,7 +22,7 @@ import path from 'node:path';
 import {
   BENCH_DIR, ROOT, CLK_TCK, die, installCleanup, makeTmpDir, getTmpDir, keepsTmp, cleanup, stopProcess, freePort,
   httpGet, expectOk, which, versionOf, gitHead, median, ratio, f, pad, stampOf, startNginx, nginxDir, startUpstream,
-  gatewaySnapshot, startGateway, adminPut, eventually, descendants, treeTicks, runWrk, rejectWrkErrors, measure, sleep,
+  gatewaySnapshot, startGateway, adminPut, startProcess, waitFor, BUN_BIN, eventually, descendants, treeTicks, runWrk, rejectWrkErrors, measure, sleep,
   parseBenchArgs, listOption,
   summarizeRuns,
 } from './lib.mjs';
@@ -36,8 +39,14 @@ const SCENARIOS = {
   handler: { on: 'gateway', path: '/h', what: 'route /h without service, module: requestHandler ctx.response().json({ ok: true })' },
   nginx: { on: 'nginx', path: '/plain/x', what: 'nginx proxy_pass (keepalive upstream), no njs' },
   'nginx-njs': { on: 'nginx', path: '/njs/x', what: 'nginx proxy_pass + njs: js_set -> proxy_set_header X-Req, js_header_filter sets X-Res' },
+  'minimal-bun': { on: 'minimal-bun', path: '/plain/x', what: 'bench/minimal-bun-proxy.mjs: Bun.serve -> fetch -> new Response' },
+  'minimal-bun-modified': { on: 'minimal-bun-modified', path: '/mod/x', what: 'bench/minimal-bun-proxy.mjs --modify: the same, X-Req: 1 set upstream and X-Res: 1 on the answer' },
 };
 const ALL = Object.keys(SCENARIOS);
+/** with --before DIR: the same gateway routes of the build in DIR, as `<scenario>-before` */
+const BEFORE = ['plain', 'modified', 'modified-async', 'handler'];
+for (const s of BEFORE) SCENARIOS[`${s}-before`] = { ...SCENARIOS[s], on: 'gateway-before', what: `${SCENARIOS[s].what} (the --before build)` };
+const WITH_BEFORE = Object.keys(SCENARIOS);
 const NJS_SO = '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
 // The module sources, as operators would write them (moduleType javascript).
@@ -86,7 +95,10 @@ const HELP = `Usage: node bench/modules.mjs [options]
   --connections N    wrk keep-alive connections (default 50)
   --threads N        wrk threads (default 1)
   --scenarios LIST   comma list out of ${ALL.join(',')} (default all;
-                     the nginx-njs one is skipped with a notice when ${NJS_SO} is missing)
+                     the nginx-njs one is skipped with a notice when ${NJS_SO} is missing);
+                     with --before also ${BEFORE.map((s) => `${s}-before`).join(',')}
+  --before DIR       a second gateway from DIR/dist/src (another checkout, built): its routes are
+                     the <scenario>-before scenarios, measured in the same rounds
   --profile S        afterwards, run a fresh gateway with node --cpu-prof per scenario out of
                      plain,modified,modified-async, S seconds of load each, and summarize the
                      self time per function (default 0 = no profile)
@@ -103,12 +115,16 @@ function parseArgs(argv) {
     minRounds: 0,
     defaults: { scenarios: [...ALL], profile: 0 },
     extra: {
-      '--scenarios': (opts, { next }) => (opts.scenarios = listOption('--scenarios', next(), ALL)),
+      '--scenarios': (opts, { next }) => (opts.scenarios = listOption('--scenarios', next(), WITH_BEFORE)),
+      '--before': (opts, { next }) => (opts.before = path.resolve(next())),
       '--profile': (opts, { num }) => (opts.profile = num(0)),
       '--runtime': (opts, { next }) => (opts.runtime = listOption('--runtime', next(), ['node', 'bun'])[0]),
     },
   });
   if (o.rounds === 0 && o.profile === 0) die('--rounds 0 needs --profile');
+  const beforeBin = o.before === undefined ? null : path.join(o.before, 'dist/src/bin/dgate-server.js');
+  if (beforeBin !== null && !fs.existsSync(beforeBin)) die(`--before: ${beforeBin} missing (build that checkout first)`);
+  if (beforeBin === null && o.scenarios.some((s) => s.endsWith('-before'))) die('the *-before scenarios need --before DIR');
   return o;
 }
 
@@ -171,6 +187,29 @@ async function verifyGateway(gw, upstreamPort, echoPort) {
       throw new Error(`gateway /h answered ${h.status} ${h.headers.get('content-type')} ${h.body.slice(0, 200)}, want 200 JSON {"ok":true}`);
     }
   });
+}
+
+// ---------------------------------------------------------------- the minimal Bun proxy
+
+/** bench/minimal-bun-proxy.mjs (with --modify: X-Req upstream, X-Res on the answer), checked against the echo first */
+async function startMinimalBun(cpu, name, upstreamPort, echoPort, modify) {
+  const start = async (label, upstream) => {
+    const port = await freePort();
+    const args = [path.join(BENCH_DIR, 'minimal-bun-proxy.mjs'), '--port', String(port), '--upstream', upstream];
+    if (modify) args.push('--modify');
+    const proc = startProcess(label, cpu, BUN_BIN, args, { cwd: ROOT });
+    await waitFor(label, proc, async () => fs.readFileSync(proc.log, 'utf8').includes('listening'));
+    return { proc, port };
+  };
+  const check = await start(`${name}-check`, `http://127.0.0.1:${echoPort}`);
+  const { res, seen } = await getEcho(check.port, '/mod/x');
+  await stopProcess(check.proc);
+  const want = modify ? '1' : undefined;
+  if (seen.headers['x-req'] !== want) throw new Error(`${name}: upstream saw X-Req ${JSON.stringify(seen.headers['x-req'])}, want ${JSON.stringify(want)}`);
+  if ((res.headers.get('x-res') ?? undefined) !== want) throw new Error(`${name}: answer has X-Res ${JSON.stringify(res.headers.get('x-res'))}, want ${JSON.stringify(want)}`);
+  const t = await start(name, `http://127.0.0.1:${upstreamPort}`);
+  await expectOk(name, t.port, '/plain/x');
+  return t;
 }
 
 // ---------------------------------------------------------------- nginx with and without njs
@@ -260,7 +299,7 @@ function categoryOf(code, fn) {
 
 /**
  * Self time per function of a .cpuprofile, restricted to samples between `fromUs` and `toUs`
- * (process.hrtime in µs: the profile's timestamps are on the same monotonic clock), per request.
+ * (µs on the clock of the profile: process.hrtime on Node, the epoch on Bun), per request.
  * Time of sample i is timeDeltas[i + 1] (as Chrome DevTools counts).
  */
 function summarizeProfile(file, fromUs, toUs, requests) {
@@ -306,8 +345,9 @@ async function profileScenario(opts, scenario, bin, upstream, echo) {
   const profDir = path.join(getTmpDir(), `${name}-cpuprofile`);
   fs.mkdirSync(profDir, { recursive: true });
   // the cluster worker inherits the primary's execArgv, so it profiles itself too
-  const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval', '250'];
-  const gw = await startGateway(opts.proxyCpu, bin, { name, nodeArgs });
+  const onBun = opts.runtime === 'bun';
+  const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250'];
+  const gw = await startGateway(opts.proxyCpu, bin, onBun ? { name, nodeArgs, exec: BUN_BIN, args: ['--runtime', 'bun'] } : { name, nodeArgs });
   await verifyGateway(gw, upstream.port, echo.port);
   // the cluster worker (other descendants: esbuild's service process)
   const cmdline = (pid) => {
@@ -326,7 +366,8 @@ async function profileScenario(opts, scenario, bin, upstream, echo) {
   const p = SCENARIOS[scenario].path;
   if (opts.warmup > 0) rejectWrkErrors(`${name} warm-up`, await runWrk(opts, gw.port, opts.warmup, p), gw.proc);
   // only the measured run's samples count (not start-up, module compilation or the warm-up)
-  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+  // Node's profile timestamps are on process.hrtime's clock, Bun's in µs since the epoch
+  const nowUs = onBun ? () => Date.now() * 1000 : () => Number(process.hrtime.bigint() / 1000n);
   const before = treeTicks(gw.proc.pid);
   const fromUs = nowUs();
   const wrk = await runWrk(opts, gw.port, opts.profile, p);
@@ -409,6 +450,14 @@ function printRun(round, r) {
 /** [numerator, denominator, what]: CPU per request ratios, and throughput ratios */
 const CPU_RATIOS = [
   ['modified', 'plain'],
+  ['minimal-bun-modified', 'minimal-bun'],
+  ['minimal-bun', 'plain'],
+  ['modified-before', 'plain-before'],
+  ['modified-async-before', 'plain-before'],
+  ['plain', 'plain-before'],
+  ['modified', 'modified-before'],
+  ['modified-async', 'modified-async-before'],
+  ['handler', 'handler-before'],
   ['modified-async', 'plain'],
   ['handler', 'plain'],
   ['nginx-njs', 'nginx'],
@@ -467,7 +516,7 @@ function printSummary(scenarios, rounds, summary) {
   }
   console.log('\nCPU per request ratios (first / second; paired per round)');
   for (const [k, v] of Object.entries(summary.cpu_ratios)) {
-    const target = k.endsWith('/plain') && k.startsWith('modified') ? `  (target <= ${CPU_TARGET.toFixed(2)}: ${v.median_of_rounds <= CPU_TARGET ? 'met' : 'NOT met'})` : '';
+    const target = (k.endsWith('/plain') || k.endsWith('/plain-before')) && k.startsWith('modified') ? `  (target <= ${CPU_TARGET.toFixed(2)}: ${v.median_of_rounds <= CPU_TARGET ? 'met' : 'NOT met'})` : '';
     console.log(`  ${k.padEnd(22)} median of rounds ${f(v.median_of_rounds, 3)}   ratio of medians ${f(v.of_medians, 3)}${target}`);
   }
   console.log('\nThroughput ratios (req/s of first / second; paired per round)');
@@ -539,12 +588,25 @@ async function main() {
     meta.gateway_dist_sha256 = snap.sha256;
   }
   const targets = {};
+  const onBun = opts.runtime === 'bun';
+  const runtimeOpts = onBun ? { exec: BUN_BIN, args: ['--runtime', 'bun'] } : {};
   if (scenarios.some((s) => SCENARIOS[s].on === 'gateway')) {
-    const onBun = opts.runtime === 'bun';
-    const gw = await startGateway(opts.proxyCpu, bin, onBun ? { exec: path.join(ROOT, 'node_modules/bun/bin/bun.exe'), args: ['--runtime', 'bun'] } : {});
+    const gw = await startGateway(opts.proxyCpu, bin, runtimeOpts);
     await verifyGateway(gw, upstream.port, echo.port);
     targets.gateway = gw;
     console.log(`  gateway on 127.0.0.1:${gw.port} (pid ${gw.proc.pid}): /plain/x "ok" without X-Req/X-Res; /mod/x, /amod/x: upstream got X-Req: 1, answer has X-Res: 1; /h -> {"ok":true}`);
+  }
+  if (scenarios.some((s) => SCENARIOS[s].on === 'gateway-before')) {
+    const gw = await startGateway(opts.proxyCpu, path.join(opts.before, 'dist/src/bin/dgate-server.js'), { name: 'gateway-before', ...runtimeOpts });
+    await verifyGateway(gw, upstream.port, echo.port);
+    targets['gateway-before'] = gw;
+    meta.before = { dir: opts.before };
+    console.log(`  gateway-before (${opts.before}) on 127.0.0.1:${gw.port} (pid ${gw.proc.pid}): checked as the gateway`);
+  }
+  for (const on of ['minimal-bun', 'minimal-bun-modified']) {
+    if (!scenarios.some((s) => SCENARIOS[s].on === on)) continue;
+    targets[on] = await startMinimalBun(opts.proxyCpu, on, upstream.port, echo.port, on === 'minimal-bun-modified');
+    console.log(`  ${on} on 127.0.0.1:${targets[on].port} (pid ${targets[on].proc.pid})${on === 'minimal-bun-modified' ? ': upstream got X-Req: 1, answer has X-Res: 1' : ''}`);
   }
   if (scenarios.some((s) => SCENARIOS[s].on === 'nginx')) {
     const ng = await startNginxProxies(opts.proxyCpu, upstream.port, echo.port, scenarios.includes('nginx-njs'));

@@ -9,9 +9,10 @@ export class FetchRequestView implements ProxyRequest {
   readonly method: string;
   readonly url: string;
   readonly httpVersion = '1.1';
-  readonly socket: ClientSocket;
   readonly #request: Request;
   readonly #headers: Headers;
+  readonly #client: FetchClient;
+  #socket: ClientSocket | null = null;
   #object: RequestHeaders | null = null;
   #raw: string[] | null = null;
 
@@ -20,15 +21,24 @@ export class FetchRequestView implements ProxyRequest {
     this.method = request.method;
     this.url = target;
     this.#headers = headers;
-    this.socket = {
-      get remoteAddress() {
-        return client.remoteAddress;
-      },
-      encrypted: client.encrypted,
-      destroy() {
-        // nothing to close here: the answer is a Response
-      },
-    };
+    this.#client = client;
+  }
+
+  /** the client's address and TLS, made when read */
+  get socket(): ClientSocket {
+    if (this.#socket === null) {
+      const client = this.#client;
+      this.#socket = {
+        get remoteAddress() {
+          return client.remoteAddress;
+        },
+        encrypted: client.encrypted,
+        destroy() {
+          // nothing to close here: the answer is a Response
+        },
+      };
+    }
+    return this.#socket;
   }
 
   get headers(): RequestHeaders {

@@ -1,7 +1,6 @@
 import { ModuleContext } from '../modules/ctx/context.js';
 import { UpstreamResponse } from '../modules/ctx/upstream.js';
-import type { HookFn } from '../modules/hooks.js';
-import { MODULE_TIME, type HookRunner, type ModuleTime } from '../modules/hook-runner.js';
+import { MODULE_TIME, type ModuleTime } from '../modules/hook-runner.js';
 import { REQUEST_ID_KEY, tagAnswer } from '../observability/request-id.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
@@ -38,11 +37,10 @@ export function fetchModuleRoute(x: Exchange, seen: ClientHeaders, params: Recor
   if (x.answerId !== undefined) tagAnswer(res, x.answerId);
   const ctx = new ModuleContext(req, res, x.path, x.query, params, route.info!);
   if (x.meter !== null) (ctx as { [MODULE_TIME]?: ModuleTime })[MODULE_TIME] = x.meter;
-  const m: ModuleExchange = { x, req, res, ctx, seen, phase: 'requestModifier', readBody: null, answer: 'modifying', failure: null };
-  const runner = x.opts.runner;
+  const m: ModuleExchange = { x, req, res, ctx, seen, phase: 'requestModifier', readBody: null, answer: 'modifying', failure: null, listFrom: null };
   let pending: Promise<void> | undefined;
   try {
-    pending = runChain(runner, route, route.hooks!.requestModifiers, ctx);
+    pending = x.opts.runner.chain(route, route.hooks!.requestModifiers, ctx, isAnswered);
   } catch (err) {
     return failed(m, err, 500, clientId);
   }
@@ -65,7 +63,12 @@ interface ModuleExchange {
   /** what became of the upstream's answer, for reads that come late (as ModuleAnswer's states) */
   answer: 'modifying' | 'handed-over' | 'replaced' | 'failed';
   failure: unknown;
+  /** what ctx.upstream().headers lists when first read: the upstream's Headers (a copy once they were edited for the client) */
+  listFrom: Headers | null;
 }
+
+/** the chains stop once module code answered */
+const isAnswered = (ctx: ModuleContext): boolean => ctx.answered;
 
 /** ctx.upstream().readBody(): the whole body, read once; rejects (saying why) once the body went on, was dropped or the exchange failed */
 function readUpstreamBody(m: ModuleExchange, response: Response): Promise<Buffer> {
@@ -85,36 +88,6 @@ function readUpstreamBody(m: ModuleExchange, response: Response): Promise<Buffer
     },
   );
   return m.readBody;
-}
-
-/**
- * Runs module functions in order as HookRunner.run does: undefined when they all finished at
- * once, a promise when one is asynchronous; a synchronous throw is thrown.
- */
-function runChain(runner: HookRunner, route: RouteRuntime<UpstreamPool>, fns: readonly HookFn[], ctx: ModuleContext): Promise<void> | undefined {
-  if (fns.length === 0) return undefined;
-  let inCall = true;
-  let done = false;
-  let error: { err: unknown } | null = null;
-  let settle: { resolve: () => void; reject: (err: unknown) => void } | null = null;
-  runner.run(
-    route,
-    fns,
-    ctx,
-    () => ctx.answered,
-    () => {
-      if (inCall) done = true;
-      else settle!.resolve();
-    },
-    (err) => {
-      if (inCall) error = { err };
-      else settle!.reject(err);
-    },
-  );
-  inCall = false;
-  if (done) return undefined;
-  if (error !== null) throw (error as { err: unknown }).err;
-  return new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
 }
 
 /** After the requestModifiers: module code's answer, or the request as it left it goes upstream. */
@@ -175,12 +148,15 @@ function fromUpstream(m: ModuleExchange, response: Response): Response | Promise
   const { x, ctx } = m;
   const modifiers = x.route.hooks!.responseModifiers;
   if (modifiers.length === 0) return handOver(m, response, null);
-  const up = new UpstreamResponse(response.status, responseHeaders(headerList(response.headers), dropOf(x)), () => readUpstreamBody(m, response), () => ctx.request().query);
+  // the upstream's header list is made when module code reads a header (a set alone does not need it)
+  m.listFrom = response.headers;
+  const drop = dropOf(x);
+  const up = new UpstreamResponse(response.status, () => responseHeaders(headerList(m.listFrom!), drop), () => readUpstreamBody(m, response), () => ctx.request().query);
   ctx.upstreamResponse = up;
   m.phase = 'responseModifier';
   let pending: Promise<void> | undefined;
   try {
-    pending = runChain(x.opts.runner, x.route, modifiers, ctx);
+    pending = x.opts.runner.chain(x.route, modifiers, ctx, isAnswered);
   } catch (err) {
     return modifierFailed(m, response, err);
   }
@@ -246,6 +222,8 @@ function handOver(m: ModuleExchange, response: Response, up: UpstreamResponse | 
   const x = m.x;
   const h = response.headers;
   m.answer = 'handed-over';
+  // ctx.upstream().headers read later still lists the upstream's headers, not the client's
+  if (up !== null && !up.headers.listed) m.listFrom = new Headers(h);
   editForClient(h, dropOf(x), up?.headers ?? null, x.opts.globalHeaders, m.ctx.touchedResponse?.headers.flat(), x.answerId);
   if (up === null || up.statusCode === response.status) return response;
   return new Response(response.body, { status: up.statusCode, headers: h });
