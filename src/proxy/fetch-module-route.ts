@@ -1,7 +1,7 @@
 import { ModuleContext } from '../modules/ctx/context.js';
 import { UpstreamResponse } from '../modules/ctx/upstream.js';
 import { MODULE_TIME, type ModuleTime } from '../modules/hook-runner.js';
-import { REQUEST_ID_KEY, tagAnswer } from '../observability/request-id.js';
+import { isValidTraceparent, REQUEST_ID_KEY, tagAnswer } from '../observability/request-id.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import { editForClient, headerList, responseHeaders } from './answer-headers.js';
@@ -32,7 +32,8 @@ export function servesModules(route: RouteRuntime<UpstreamPool>): boolean {
  */
 export function fetchModuleRoute(x: Exchange, seen: ClientHeaders, params: Record<string, string> | null, target: string, clientId: string | undefined): Promise<Response> {
   const route = x.route;
-  const req = new FetchRequestView(x.request, target, x.headers, x.client);
+  // the view reads the request's own headers with what identification changed (x.headers becomes the upstream's)
+  const req = new FetchRequestView(x.request, target, x.client, x.opts.identity.requestId ? x.answerId : undefined, traceOf(x, seen));
   const res = new FetchAnswer();
   if (x.answerId !== undefined) tagAnswer(res, x.answerId);
   const ctx = new ModuleContext(req, res, x.path, x.query, params, route.info!);
@@ -49,6 +50,13 @@ export function fetchModuleRoute(x: Exchange, seen: ClientHeaders, params: Recor
     () => toUpstream(m, clientId),
     (err) => failed(m, err, 500, clientId),
   );
+}
+
+/** the traceparent identification left (null: dropped) when it replaced or dropped the client's; undefined: the client's kept */
+function traceOf(x: Exchange, seen: ClientHeaders): string | null | undefined {
+  const tp = seen.traceparent;
+  if (tp === undefined ? !x.opts.identity.startTraceparent : isValidTraceparent(tp)) return undefined;
+  return x.headers.get('traceparent');
 }
 
 interface ModuleExchange {
@@ -101,9 +109,9 @@ function toUpstream(m: ModuleExchange, clientId: string | undefined): Promise<Re
   const r = ctx.touchedRequest;
   try {
     const edits = r?.touchedHeaders ?? null;
-    if (edits === null || !editsForwarding(edits.editedNames())) {
-      // the client's headers as identified, with module code's edits (ctx may still read them: a copy goes upstream)
-      const headers = new Headers(x.headers);
+    if (edits === null || !edits.editsAny(FORWARDING)) {
+      // the client's headers as identified, with module code's edits (ctx reads its view of the request's own)
+      const headers = x.headers;
       edits?.applyTo(headers);
       forwardingHeaders(x, headers, m.seen);
     } else {
@@ -130,12 +138,7 @@ function toUpstream(m: ModuleExchange, clientId: string | undefined): Promise<Re
 }
 
 /** names whose edits passthrough's forwarding headers do not expect (it read the client's): the upstream's headers are built from module code's list then */
-const FORWARDING = new Set(['host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'content-length', 'transfer-encoding']);
-
-function editsForwarding(names: Iterable<string>): boolean {
-  for (const name of names) if (FORWARDING.has(name) || HOP_BY_HOP.has(name)) return true;
-  return false;
-}
+const FORWARDING: ReadonlySet<string> = new Set(['host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'content-length', 'transfer-encoding', ...HOP_BY_HOP]);
 
 /** a flat list without its Host (the send loop sets each attempt's) */
 function dropHost(list: string[]): string[] {
@@ -222,9 +225,13 @@ function handOver(m: ModuleExchange, response: Response, up: UpstreamResponse | 
   const x = m.x;
   const h = response.headers;
   m.answer = 'handed-over';
-  // ctx.upstream().headers read later still lists the upstream's headers, not the client's
-  if (up !== null && !up.headers.listed) m.listFrom = new Headers(h);
-  editForClient(h, dropOf(x), up?.headers ?? null, x.opts.globalHeaders, m.ctx.touchedResponse?.headers.flat(), x.answerId);
+  const own = m.ctx.touchedResponse?.headers.flat();
+  // ctx.upstream().headers read later lists the upstream's headers, not the client's. Its list
+  // drops hop-by-hop names and X-Request-Id as editForClient does, and module code's edits
+  // override the list's values: only global and ctx.response() headers would show, so the
+  // upstream's are copied first only when there are some.
+  if (up !== null && !up.headers.listed && (x.opts.globalHeaders.length > 0 || (own !== undefined && own.length > 0))) m.listFrom = new Headers(h);
+  editForClient(h, dropOf(x), up?.headers ?? null, x.opts.globalHeaders, own, x.answerId);
   if (up === null || up.statusCode === response.status) return response;
   return new Response(response.body, { status: up.statusCode, headers: h });
 }

@@ -133,9 +133,11 @@ export class HeaderMap {
       if (edit.values !== null) for (const v of edit.values) headers.append(edit.name, v);
     }
   }
-  /** the lowercase names module code set, added or deleted */
-  editedNames(): string[] {
-    return this.#edits === null ? [] : this.#edits.map((e) => e.key);
+  /** whether module code set, added or deleted one of these lowercase names */
+  editsAny(names: ReadonlySet<string>): boolean {
+    const edits = this.#edits;
+    if (edits !== null) for (const edit of edits) if (names.has(edit.key)) return true;
+    return false;
   }
   /** [name, value, name, value, ...] */
   flat(): string[] {
