@@ -98,6 +98,8 @@ export class FetchRequestView implements ProxyRequest {
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {}
 }
 
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+
 /**
  * A ProxyResponse written whole before it goes out (module code's own answer, the gateway's
  * error answers): the head and the chunks, as a fetch Response once ended.
@@ -107,10 +109,11 @@ export class FetchAnswer implements ProxyResponse {
   writableEnded = false;
   destroyed = false;
   statusCode = 200;
-  #headers: string[] = [];
-  readonly #chunks: Buffer[] = [];
+  #headers: readonly string[] = NO_HEADERS;
+  /** made on the first write (most module routes never answer themselves) */
+  #chunks: Buffer[] | null = null;
 
-  writeHead(statusCode: number, headers: string[] = []): this {
+  writeHead(statusCode: number, headers: readonly string[] = NO_HEADERS): this {
     this.statusCode = statusCode;
     this.#headers = headers;
     this.headersSent = true;
@@ -118,7 +121,7 @@ export class FetchAnswer implements ProxyResponse {
   }
   write(chunk: Uint8Array | string): boolean {
     if (!this.headersSent) this.writeHead(this.statusCode);
-    this.#chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    (this.#chunks ??= []).push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     return true;
   }
   end(chunk?: Uint8Array | string): this {
@@ -140,7 +143,7 @@ export class FetchAnswer implements ProxyResponse {
   }
   get bodyBytes(): number {
     let n = 0;
-    for (const c of this.#chunks) n += c.length;
+    if (this.#chunks !== null) for (const c of this.#chunks) n += c.length;
     return n;
   }
 
@@ -156,7 +159,7 @@ export class FetchAnswer implements ProxyResponse {
       return new Response(broken, { status: this.statusCode, headers });
     }
     const chunks = this.#chunks;
-    const body = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const body = chunks === null || chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     // the whole body is at hand: its length is said (and counted by the request's end event)
     if (body !== null && !headers.has('content-length')) headers.set('Content-Length', String(body.length));
     return new Response(body as unknown as BodyInit | null, { status: this.statusCode, headers });
