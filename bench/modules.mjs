@@ -99,7 +99,7 @@ const HELP = `Usage: node bench/modules.mjs [options]
                      with --before also ${BEFORE.map((s) => `${s}-before`).join(',')}
   --before DIR       a second gateway from DIR/dist/src (another checkout, built): its routes are
                      the <scenario>-before scenarios, measured in the same rounds
-  --profile S        afterwards, run a fresh gateway with node --cpu-prof per scenario out of
+  --profile S        afterwards, run a fresh gateway with --cpu-prof (node, or bun with --runtime bun) per scenario out of
                      plain,modified,modified-async, S seconds of load each, and summarize the
                      self time per function (default 0 = no profile)
   --proxy-cpu N      CPU the proxies are pinned to (default 0)
@@ -441,7 +441,7 @@ function printProfiles(profiles) {
 
 function printRun(round, r) {
   console.log(
-    `  round ${round} ${r.scenario.padEnd(14)} ${pad(f(r.rps, 0), 8)} req/s  ${pad(f(r.cpu_us_per_req, 1), 7)} µs CPU/req  ` +
+    `  round ${round} ${r.scenario.padEnd(22)} ${pad(f(r.rps, 0), 8)} req/s  ${pad(f(r.cpu_us_per_req, 1), 7)} µs CPU/req  ` +
       `core ${f(r.proxy_core_util * 100, 0)}%  others on its core ${f(r.others_on_proxy_cpu_pct, 0)}%  ` +
       `p50 ${f(r.latency_ms.p50_ms, 2)} ms  p99 ${f(r.latency_ms.p99_ms, 2)} ms`,
   );
@@ -498,30 +498,31 @@ function summarize(scenarios, rounds) {
 function printSummary(scenarios, rounds, summary) {
   console.log('\nPer round: CPU µs per request (req/s)');
   const ratioKeys = Object.keys(summary.cpu_ratios);
-  console.log(['round'.padEnd(6), ...scenarios.map((s) => pad(s, 17)), ...ratioKeys.map((k) => pad(k, 21))].join(''));
+  const w = (name, min) => Math.max(min, name.length + 2);
+  console.log(['round'.padEnd(6), ...scenarios.map((s) => pad(s, w(s, 17))), ...ratioKeys.map((k) => pad(k, w(k, 21)))].join(''));
   for (const r of rounds) {
     const cells = [String(r.round).padEnd(6)];
-    for (const s of scenarios) cells.push(pad(`${f(r.runs[s].cpu_us_per_req)} (${f(r.runs[s].rps, 0)})`, 17));
-    for (const k of ratioKeys) cells.push(pad(f(summary.cpu_ratios[k].per_round[r.round - 1], 3), 21));
+    for (const s of scenarios) cells.push(pad(`${f(r.runs[s].cpu_us_per_req)} (${f(r.runs[s].rps, 0)})`, w(s, 17)));
+    for (const k of ratioKeys) cells.push(pad(f(summary.cpu_ratios[k].per_round[r.round - 1], 3), w(k, 21)));
     console.log(cells.join(''));
   }
   console.log('\nMedians');
-  console.log(`${'scenario'.padEnd(15)}${pad('req/s', 10)}${pad('CPU µs/req', 12)}${pad('min..max', 16)}${pad('core use', 10)}${pad('p99 ms', 9)}`);
+  console.log(`${'scenario'.padEnd(22)}${pad('req/s', 10)}${pad('CPU µs/req', 12)}${pad('min..max', 16)}${pad('core use', 10)}${pad('p99 ms', 9)}`);
   for (const s of scenarios) {
     const m = summary.byScenario[s];
     console.log(
-      `${s.padEnd(15)}${pad(f(m.median_rps, 0), 10)}${pad(f(m.median_cpu_us_per_req), 12)}` +
+      `${s.padEnd(22)}${pad(f(m.median_rps, 0), 10)}${pad(f(m.median_cpu_us_per_req), 12)}` +
         `${pad(`${f(m.min_cpu_us_per_req)}..${f(m.max_cpu_us_per_req)}`, 16)}${pad(f(m.median_core_util * 100, 0) + '%', 10)}${pad(f(m.median_p99_ms, 2), 9)}`,
     );
   }
   console.log('\nCPU per request ratios (first / second; paired per round)');
   for (const [k, v] of Object.entries(summary.cpu_ratios)) {
     const target = (k.endsWith('/plain') || k.endsWith('/plain-before')) && k.startsWith('modified') ? `  (target <= ${CPU_TARGET.toFixed(2)}: ${v.median_of_rounds <= CPU_TARGET ? 'met' : 'NOT met'})` : '';
-    console.log(`  ${k.padEnd(22)} median of rounds ${f(v.median_of_rounds, 3)}   ratio of medians ${f(v.of_medians, 3)}${target}`);
+    console.log(`  ${k.padEnd(34)} median of rounds ${f(v.median_of_rounds, 3)}   ratio of medians ${f(v.of_medians, 3)}${target}`);
   }
   console.log('\nThroughput ratios (req/s of first / second; paired per round)');
   for (const [k, v] of Object.entries(summary.rps_ratios)) {
-    console.log(`  ${k.padEnd(22)} median of rounds ${f(v.median_of_rounds, 3)}   ratio of medians ${f(v.of_medians, 3)}`);
+    console.log(`  ${k.padEnd(34)} median of rounds ${f(v.median_of_rounds, 3)}   ratio of medians ${f(v.of_medians, 3)}`);
   }
 }
 
