@@ -241,6 +241,23 @@ describe('what module code reads around the upstream exchange', { timeout: 60_00
     }
   });
 
+  it('a traceparent the gateway started is the one module code reads and the upstream gets', async () => {
+    const tracing = await startTestGateway({ proxy: { tracing: { start_traceparent: true } } });
+    const { s: vs, up: upstream } = await viewScope(tracing, 'fetch-path-trace');
+    try {
+      const r = await vs.call('/v/t', { headers: { tracestate: 'k=v' } });
+      assert.equal(r.status, 200);
+      const sent = upstream.hits.find((h) => h.url === '/v/t')!.headers['traceparent'];
+      assert.match(String(sent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+      const seen = lower(JSON.parse(header(r, 'x-request-seen')!));
+      assert.deepEqual(seen['traceparent'], [sent]);
+      assert.equal(seen['tracestate'], undefined, 'a tracestate without its traceparent is dropped');
+    } finally {
+      await upstream.close();
+      await closeGateway(tracing);
+    }
+  });
+
   it("ctx.upstream().headers read after the answer went on lists the upstream's headers, not the client's answer", async () => {
     const withGlobal = await startTestGateway({ proxy: { global_headers: { 'X-Global': 'gateway' } } });
     const cases: Array<[TestGateway, string, string]> = [
