@@ -43,6 +43,8 @@ const SCENARIOS = {
   'minimal-bun-modified': { on: 'minimal-bun-modified', path: '/mod/x', what: 'bench/minimal-bun-proxy.mjs --modify: the same, X-Req: 1 set upstream and X-Res: 1 on the answer' },
 };
 const ALL = Object.keys(SCENARIOS);
+/** what runs without --scenarios: the gateway's four and nginx's two */
+const DEFAULT_SCENARIOS = ALL.filter((s) => !s.startsWith('minimal-bun'));
 /** with --before DIR: the same gateway routes of the build in DIR, as `<scenario>-before` */
 const BEFORE = ['plain', 'modified', 'modified-async', 'handler'];
 for (const s of BEFORE) SCENARIOS[`${s}-before`] = { ...SCENARIOS[s], on: 'gateway-before', what: `${SCENARIOS[s].what} (the --before build)` };
@@ -94,7 +96,7 @@ const HELP = `Usage: node bench/modules.mjs [options]
   --warmup S         seconds of wrk against each scenario before its first measured run (default 2)
   --connections N    wrk keep-alive connections (default 50)
   --threads N        wrk threads (default 1)
-  --scenarios LIST   comma list out of ${ALL.join(',')} (default all;
+  --scenarios LIST   comma list out of ${ALL.join(',')} (default ${DEFAULT_SCENARIOS.join(',')};
                      the nginx-njs one is skipped with a notice when ${NJS_SO} is missing);
                      with --before also ${BEFORE.map((s) => `${s}-before`).join(',')}
   --before DIR       a second gateway from DIR/dist/src (another checkout, built): its routes are
@@ -113,7 +115,7 @@ function parseArgs(argv) {
   const o = parseBenchArgs(argv, {
     help: HELP,
     minRounds: 0,
-    defaults: { scenarios: [...ALL], profile: 0 },
+    defaults: { scenarios: [...DEFAULT_SCENARIOS], profile: 0 },
     extra: {
       '--scenarios': (opts, { next }) => (opts.scenarios = listOption('--scenarios', next(), WITH_BEFORE)),
       '--before': (opts, { next }) => (opts.before = path.resolve(next())),
