@@ -1,8 +1,11 @@
 // Minimal reverse proxy on Bun, the reference point for the gateway on Bun in
 // bench/proxy-vs-nginx.mjs: `Bun.serve` in front, `fetch` behind (Bun's keep-alive pool), the
 // upstream's Response passed back with hop-by-hop headers removed. No routing, no features.
+// With --modify, the floor for a module route whose requestModifier and responseModifier set one
+// header each (bench/modules.mjs, scenario minimal-bun-modified): X-Req: 1 is set on the upstream
+// request and X-Res: 1 on the answer, nothing else differs.
 //
-//   bun bench/minimal-bun-proxy.mjs --port 8081 --upstream http://127.0.0.1:8082 [--host 127.0.0.1]
+//   bun bench/minimal-bun-proxy.mjs --port 8081 --upstream http://127.0.0.1:8082 [--host 127.0.0.1] [--modify]
 //
 // Prints one line `listening <host>:<port>` on stdout once it accepts connections.
 // Manual benchmark tool only: it is not part of the gateway and not run in CI.
@@ -20,6 +23,7 @@ function arg(name, fallback) {
 const host = arg('host', '127.0.0.1');
 const port = Number(arg('port'));
 const origin = new URL(arg('upstream')).origin;
+const modify = process.argv.includes('--modify');
 const HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host'];
 
 const server = globalThis.Bun.serve({
@@ -29,6 +33,7 @@ const server = globalThis.Bun.serve({
     const url = new URL(req.url);
     const headers = new Headers(req.headers);
     for (const h of HOP) headers.delete(h);
+    if (modify) headers.set('X-Req', '1');
     const res = await fetch(origin + url.pathname + url.search, {
       method: req.method,
       headers,
@@ -38,6 +43,7 @@ const server = globalThis.Bun.serve({
     });
     const out = new Headers(res.headers);
     for (const h of HOP) out.delete(h);
+    if (modify) out.set('X-Res', '1');
     return new Response(res.body, { status: res.status, headers: out });
   },
 });

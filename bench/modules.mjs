@@ -2,11 +2,14 @@
 // CPU cost of module hooks on the request path: routes of one gateway (no module, a module with a
 // requestModifier + responseModifier that set one header each, sync and async, a requestHandler
 // answering JSON) and, for reference, nginx proxy_pass with and without njs doing the same header
-// work, all forwarding to the same nginx upstream. Optionally a CPU profile of the gateway's
-// worker under load. Manual tool, never run in CI. See bench/README.md.
+// work, and the minimal Bun proxy with and without the same two headers (the floor on Bun), all
+// forwarding to the same nginx upstream. With --before DIR, the same routes of a second gateway
+// built in DIR (another checkout's dist/) are measured in the same rounds. Optionally a CPU
+// profile of the gateway's worker under load. Manual tool, never run in CI. See bench/README.md.
 //
 //   node bench/modules.mjs [--rounds 5] [--duration 10] [--warmup 2] [--connections 50] [--threads 1]
-//                          [--scenarios plain,modified,modified-async,handler,nginx,nginx-njs]
+//                          [--scenarios plain,modified,modified-async,handler,nginx,nginx-njs,minimal-bun,minimal-bun-modified]
+//                          [--before DIR] [--runtime node|bun]
 //                          [--profile S] [--proxy-cpu 0] [--load-cpu 1] [--out bench/results]
 //
 // Needs: nginx, wrk, taskset, getconf; Linux /proc; for nginx-njs libnginx-mod-http-js
@@ -19,7 +22,7 @@ import path from 'node:path';
 import {
   BENCH_DIR, ROOT, CLK_TCK, die, installCleanup, makeTmpDir, getTmpDir, keepsTmp, cleanup, stopProcess, freePort,
   httpGet, expectOk, which, versionOf, gitHead, median, ratio, f, pad, stampOf, startNginx, nginxDir, startUpstream,
-  gatewaySnapshot, startGateway, adminPut, eventually, descendants, treeTicks, runWrk, rejectWrkErrors, measure, sleep,
+  gatewaySnapshot, startGateway, adminPut, startProcess, waitFor, BUN_BIN, eventually, descendants, treeTicks, runWrk, rejectWrkErrors, measure, sleep,
   parseBenchArgs, listOption,
   summarizeRuns,
 } from './lib.mjs';
@@ -36,8 +39,16 @@ const SCENARIOS = {
   handler: { on: 'gateway', path: '/h', what: 'route /h without service, module: requestHandler ctx.response().json({ ok: true })' },
   nginx: { on: 'nginx', path: '/plain/x', what: 'nginx proxy_pass (keepalive upstream), no njs' },
   'nginx-njs': { on: 'nginx', path: '/njs/x', what: 'nginx proxy_pass + njs: js_set -> proxy_set_header X-Req, js_header_filter sets X-Res' },
+  'minimal-bun': { on: 'minimal-bun', path: '/plain/x', what: 'bench/minimal-bun-proxy.mjs: Bun.serve -> fetch -> new Response' },
+  'minimal-bun-modified': { on: 'minimal-bun-modified', path: '/mod/x', what: 'bench/minimal-bun-proxy.mjs --modify: the same, X-Req: 1 set upstream and X-Res: 1 on the answer' },
 };
 const ALL = Object.keys(SCENARIOS);
+/** what runs without --scenarios: the gateway's four and nginx's two */
+const DEFAULT_SCENARIOS = ALL.filter((s) => !s.startsWith('minimal-bun'));
+/** with --before DIR: the same gateway routes of the build in DIR, as `<scenario>-before` */
+const BEFORE = ['plain', 'modified', 'modified-async', 'handler'];
+for (const s of BEFORE) SCENARIOS[`${s}-before`] = { ...SCENARIOS[s], on: 'gateway-before', what: `${SCENARIOS[s].what} (the --before build)` };
+const WITH_BEFORE = Object.keys(SCENARIOS);
 const NJS_SO = '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
 // The module sources, as operators would write them (moduleType javascript).
@@ -85,9 +96,12 @@ const HELP = `Usage: node bench/modules.mjs [options]
   --warmup S         seconds of wrk against each scenario before its first measured run (default 2)
   --connections N    wrk keep-alive connections (default 50)
   --threads N        wrk threads (default 1)
-  --scenarios LIST   comma list out of ${ALL.join(',')} (default all;
-                     the nginx-njs one is skipped with a notice when ${NJS_SO} is missing)
-  --profile S        afterwards, run a fresh gateway with node --cpu-prof per scenario out of
+  --scenarios LIST   comma list out of ${ALL.join(',')} (default ${DEFAULT_SCENARIOS.join(',')};
+                     the nginx-njs one is skipped with a notice when ${NJS_SO} is missing);
+                     with --before also ${BEFORE.map((s) => `${s}-before`).join(',')}
+  --before DIR       a second gateway from DIR/dist/src (another checkout, built): its routes are
+                     the <scenario>-before scenarios, measured in the same rounds
+  --profile S        afterwards, run a fresh gateway with --cpu-prof (node, or bun with --runtime bun) per scenario out of
                      plain,modified,modified-async, S seconds of load each, and summarize the
                      self time per function (default 0 = no profile)
   --proxy-cpu N      CPU the proxies are pinned to (default 0)
@@ -101,14 +115,18 @@ function parseArgs(argv) {
   const o = parseBenchArgs(argv, {
     help: HELP,
     minRounds: 0,
-    defaults: { scenarios: [...ALL], profile: 0 },
+    defaults: { scenarios: [...DEFAULT_SCENARIOS], profile: 0 },
     extra: {
-      '--scenarios': (opts, { next }) => (opts.scenarios = listOption('--scenarios', next(), ALL)),
+      '--scenarios': (opts, { next }) => (opts.scenarios = listOption('--scenarios', next(), WITH_BEFORE)),
+      '--before': (opts, { next }) => (opts.before = path.resolve(next())),
       '--profile': (opts, { num }) => (opts.profile = num(0)),
       '--runtime': (opts, { next }) => (opts.runtime = listOption('--runtime', next(), ['node', 'bun'])[0]),
     },
   });
   if (o.rounds === 0 && o.profile === 0) die('--rounds 0 needs --profile');
+  const beforeBin = o.before === undefined ? null : path.join(o.before, 'dist/src/bin/dgate-server.js');
+  if (beforeBin !== null && !fs.existsSync(beforeBin)) die(`--before: ${beforeBin} missing (build that checkout first)`);
+  if (beforeBin === null && o.scenarios.some((s) => s.endsWith('-before'))) die('the *-before scenarios need --before DIR');
   return o;
 }
 
@@ -171,6 +189,29 @@ async function verifyGateway(gw, upstreamPort, echoPort) {
       throw new Error(`gateway /h answered ${h.status} ${h.headers.get('content-type')} ${h.body.slice(0, 200)}, want 200 JSON {"ok":true}`);
     }
   });
+}
+
+// ---------------------------------------------------------------- the minimal Bun proxy
+
+/** bench/minimal-bun-proxy.mjs (with --modify: X-Req upstream, X-Res on the answer), checked against the echo first */
+async function startMinimalBun(cpu, name, upstreamPort, echoPort, modify) {
+  const start = async (label, upstream) => {
+    const port = await freePort();
+    const args = [path.join(BENCH_DIR, 'minimal-bun-proxy.mjs'), '--port', String(port), '--upstream', upstream];
+    if (modify) args.push('--modify');
+    const proc = startProcess(label, cpu, BUN_BIN, args, { cwd: ROOT });
+    await waitFor(label, proc, async () => fs.readFileSync(proc.log, 'utf8').includes('listening'));
+    return { proc, port };
+  };
+  const check = await start(`${name}-check`, `http://127.0.0.1:${echoPort}`);
+  const { res, seen } = await getEcho(check.port, '/mod/x');
+  await stopProcess(check.proc);
+  const want = modify ? '1' : undefined;
+  if (seen.headers['x-req'] !== want) throw new Error(`${name}: upstream saw X-Req ${JSON.stringify(seen.headers['x-req'])}, want ${JSON.stringify(want)}`);
+  if ((res.headers.get('x-res') ?? undefined) !== want) throw new Error(`${name}: answer has X-Res ${JSON.stringify(res.headers.get('x-res'))}, want ${JSON.stringify(want)}`);
+  const t = await start(name, `http://127.0.0.1:${upstreamPort}`);
+  await expectOk(name, t.port, '/plain/x');
+  return t;
 }
 
 // ---------------------------------------------------------------- nginx with and without njs
@@ -260,7 +301,7 @@ function categoryOf(code, fn) {
 
 /**
  * Self time per function of a .cpuprofile, restricted to samples between `fromUs` and `toUs`
- * (process.hrtime in µs: the profile's timestamps are on the same monotonic clock), per request.
+ * (µs on the clock of the profile: process.hrtime on Node, the epoch on Bun), per request.
  * Time of sample i is timeDeltas[i + 1] (as Chrome DevTools counts).
  */
 function summarizeProfile(file, fromUs, toUs, requests) {
@@ -306,8 +347,9 @@ async function profileScenario(opts, scenario, bin, upstream, echo) {
   const profDir = path.join(getTmpDir(), `${name}-cpuprofile`);
   fs.mkdirSync(profDir, { recursive: true });
   // the cluster worker inherits the primary's execArgv, so it profiles itself too
-  const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval', '250'];
-  const gw = await startGateway(opts.proxyCpu, bin, { name, nodeArgs });
+  const onBun = opts.runtime === 'bun';
+  const nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250'];
+  const gw = await startGateway(opts.proxyCpu, bin, onBun ? { name, nodeArgs, exec: BUN_BIN, args: ['--runtime', 'bun'] } : { name, nodeArgs });
   await verifyGateway(gw, upstream.port, echo.port);
   // the cluster worker (other descendants: esbuild's service process)
   const cmdline = (pid) => {
@@ -326,7 +368,8 @@ async function profileScenario(opts, scenario, bin, upstream, echo) {
   const p = SCENARIOS[scenario].path;
   if (opts.warmup > 0) rejectWrkErrors(`${name} warm-up`, await runWrk(opts, gw.port, opts.warmup, p), gw.proc);
   // only the measured run's samples count (not start-up, module compilation or the warm-up)
-  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+  // Node's profile timestamps are on process.hrtime's clock, Bun's in µs since the epoch
+  const nowUs = onBun ? () => Date.now() * 1000 : () => Number(process.hrtime.bigint() / 1000n);
   const before = treeTicks(gw.proc.pid);
   const fromUs = nowUs();
   const wrk = await runWrk(opts, gw.port, opts.profile, p);
@@ -400,7 +443,7 @@ function printProfiles(profiles) {
 
 function printRun(round, r) {
   console.log(
-    `  round ${round} ${r.scenario.padEnd(14)} ${pad(f(r.rps, 0), 8)} req/s  ${pad(f(r.cpu_us_per_req, 1), 7)} µs CPU/req  ` +
+    `  round ${round} ${r.scenario.padEnd(22)} ${pad(f(r.rps, 0), 8)} req/s  ${pad(f(r.cpu_us_per_req, 1), 7)} µs CPU/req  ` +
       `core ${f(r.proxy_core_util * 100, 0)}%  others on its core ${f(r.others_on_proxy_cpu_pct, 0)}%  ` +
       `p50 ${f(r.latency_ms.p50_ms, 2)} ms  p99 ${f(r.latency_ms.p99_ms, 2)} ms`,
   );
@@ -409,6 +452,14 @@ function printRun(round, r) {
 /** [numerator, denominator, what]: CPU per request ratios, and throughput ratios */
 const CPU_RATIOS = [
   ['modified', 'plain'],
+  ['minimal-bun-modified', 'minimal-bun'],
+  ['minimal-bun', 'plain'],
+  ['modified-before', 'plain-before'],
+  ['modified-async-before', 'plain-before'],
+  ['plain', 'plain-before'],
+  ['modified', 'modified-before'],
+  ['modified-async', 'modified-async-before'],
+  ['handler', 'handler-before'],
   ['modified-async', 'plain'],
   ['handler', 'plain'],
   ['nginx-njs', 'nginx'],
@@ -449,30 +500,31 @@ function summarize(scenarios, rounds) {
 function printSummary(scenarios, rounds, summary) {
   console.log('\nPer round: CPU µs per request (req/s)');
   const ratioKeys = Object.keys(summary.cpu_ratios);
-  console.log(['round'.padEnd(6), ...scenarios.map((s) => pad(s, 17)), ...ratioKeys.map((k) => pad(k, 21))].join(''));
+  const w = (name, min) => Math.max(min, name.length + 2);
+  console.log(['round'.padEnd(6), ...scenarios.map((s) => pad(s, w(s, 17))), ...ratioKeys.map((k) => pad(k, w(k, 21)))].join(''));
   for (const r of rounds) {
     const cells = [String(r.round).padEnd(6)];
-    for (const s of scenarios) cells.push(pad(`${f(r.runs[s].cpu_us_per_req)} (${f(r.runs[s].rps, 0)})`, 17));
-    for (const k of ratioKeys) cells.push(pad(f(summary.cpu_ratios[k].per_round[r.round - 1], 3), 21));
+    for (const s of scenarios) cells.push(pad(`${f(r.runs[s].cpu_us_per_req)} (${f(r.runs[s].rps, 0)})`, w(s, 17)));
+    for (const k of ratioKeys) cells.push(pad(f(summary.cpu_ratios[k].per_round[r.round - 1], 3), w(k, 21)));
     console.log(cells.join(''));
   }
   console.log('\nMedians');
-  console.log(`${'scenario'.padEnd(15)}${pad('req/s', 10)}${pad('CPU µs/req', 12)}${pad('min..max', 16)}${pad('core use', 10)}${pad('p99 ms', 9)}`);
+  console.log(`${'scenario'.padEnd(22)}${pad('req/s', 10)}${pad('CPU µs/req', 12)}${pad('min..max', 16)}${pad('core use', 10)}${pad('p99 ms', 9)}`);
   for (const s of scenarios) {
     const m = summary.byScenario[s];
     console.log(
-      `${s.padEnd(15)}${pad(f(m.median_rps, 0), 10)}${pad(f(m.median_cpu_us_per_req), 12)}` +
+      `${s.padEnd(22)}${pad(f(m.median_rps, 0), 10)}${pad(f(m.median_cpu_us_per_req), 12)}` +
         `${pad(`${f(m.min_cpu_us_per_req)}..${f(m.max_cpu_us_per_req)}`, 16)}${pad(f(m.median_core_util * 100, 0) + '%', 10)}${pad(f(m.median_p99_ms, 2), 9)}`,
     );
   }
   console.log('\nCPU per request ratios (first / second; paired per round)');
   for (const [k, v] of Object.entries(summary.cpu_ratios)) {
-    const target = k.endsWith('/plain') && k.startsWith('modified') ? `  (target <= ${CPU_TARGET.toFixed(2)}: ${v.median_of_rounds <= CPU_TARGET ? 'met' : 'NOT met'})` : '';
-    console.log(`  ${k.padEnd(22)} median of rounds ${f(v.median_of_rounds, 3)}   ratio of medians ${f(v.of_medians, 3)}${target}`);
+    const target = (k.endsWith('/plain') || k.endsWith('/plain-before')) && k.startsWith('modified') ? `  (target <= ${CPU_TARGET.toFixed(2)}: ${v.median_of_rounds <= CPU_TARGET ? 'met' : 'NOT met'})` : '';
+    console.log(`  ${k.padEnd(34)} median of rounds ${f(v.median_of_rounds, 3)}   ratio of medians ${f(v.of_medians, 3)}${target}`);
   }
   console.log('\nThroughput ratios (req/s of first / second; paired per round)');
   for (const [k, v] of Object.entries(summary.rps_ratios)) {
-    console.log(`  ${k.padEnd(22)} median of rounds ${f(v.median_of_rounds, 3)}   ratio of medians ${f(v.of_medians, 3)}`);
+    console.log(`  ${k.padEnd(34)} median of rounds ${f(v.median_of_rounds, 3)}   ratio of medians ${f(v.of_medians, 3)}`);
   }
 }
 
@@ -539,12 +591,25 @@ async function main() {
     meta.gateway_dist_sha256 = snap.sha256;
   }
   const targets = {};
+  const onBun = opts.runtime === 'bun';
+  const runtimeOpts = onBun ? { exec: BUN_BIN, args: ['--runtime', 'bun'] } : {};
   if (scenarios.some((s) => SCENARIOS[s].on === 'gateway')) {
-    const onBun = opts.runtime === 'bun';
-    const gw = await startGateway(opts.proxyCpu, bin, onBun ? { exec: path.join(ROOT, 'node_modules/bun/bin/bun.exe'), args: ['--runtime', 'bun'] } : {});
+    const gw = await startGateway(opts.proxyCpu, bin, runtimeOpts);
     await verifyGateway(gw, upstream.port, echo.port);
     targets.gateway = gw;
     console.log(`  gateway on 127.0.0.1:${gw.port} (pid ${gw.proc.pid}): /plain/x "ok" without X-Req/X-Res; /mod/x, /amod/x: upstream got X-Req: 1, answer has X-Res: 1; /h -> {"ok":true}`);
+  }
+  if (scenarios.some((s) => SCENARIOS[s].on === 'gateway-before')) {
+    const gw = await startGateway(opts.proxyCpu, path.join(opts.before, 'dist/src/bin/dgate-server.js'), { name: 'gateway-before', ...runtimeOpts });
+    await verifyGateway(gw, upstream.port, echo.port);
+    targets['gateway-before'] = gw;
+    meta.before = { dir: opts.before };
+    console.log(`  gateway-before (${opts.before}) on 127.0.0.1:${gw.port} (pid ${gw.proc.pid}): checked as the gateway`);
+  }
+  for (const on of ['minimal-bun', 'minimal-bun-modified']) {
+    if (!scenarios.some((s) => SCENARIOS[s].on === on)) continue;
+    targets[on] = await startMinimalBun(opts.proxyCpu, on, upstream.port, echo.port, on === 'minimal-bun-modified');
+    console.log(`  ${on} on 127.0.0.1:${targets[on].port} (pid ${targets[on].proc.pid})${on === 'minimal-bun-modified' ? ': upstream got X-Req: 1, answer has X-Res: 1' : ''}`);
   }
   if (scenarios.some((s) => SCENARIOS[s].on === 'nginx')) {
     const ng = await startNginxProxies(opts.proxyCpu, upstream.port, echo.port, scenarios.includes('nginx-njs'));

@@ -30,9 +30,39 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
+/** the ctx's module time accumulator (set by the proxy while the request's end is observed) */
+function accumulatorOf(ctx: unknown): ModuleTime | undefined {
+  return (ctx as { [MODULE_TIME]?: ModuleTime })[MODULE_TIME];
+}
+
+/** Reports the end of one call started at `t0`: its time to the accumulator, an event to the hook channel's subscribers. */
+function report(scope: RouteScope, fn: HookFn, acc: ModuleTime | undefined, t0: number, failed: boolean): void {
+  const durationMs = performance.now() - t0;
+  if (acc !== undefined) acc.moduleMs += durationMs;
+  if (!channels.hook.hasSubscribers) return;
+  const origin = scope.hooks?.origins.get(fn);
+  channels.hook.publish({ namespace: scope.namespace, module: origin?.module ?? '', hook: origin?.hook ?? '', route: scope.name, durationMs, failed });
+}
+
+/** NaN: the call is not observed (nobody listens); else when it started */
+const UNOBSERVED = Number.NaN;
+
+/**
+ * When a call starts, if someone listens (the hook channel, or the request's end through the
+ * ctx accumulator); UNOBSERVED otherwise, at the cost of a property check and a symbol lookup.
+ */
+function startOf(acc: ModuleTime | undefined): number {
+  return acc === undefined && !channels.hook.hasSubscribers ? UNOBSERVED : performance.now();
+}
+
+/** the report of an asynchronous call, as a callback (made only once a call returned a promise) */
+function finisherOf(scope: RouteScope, fn: HookFn, acc: ModuleTime | undefined, t0: number): Finish | null {
+  return Number.isNaN(t0) ? null : (failed) => report(scope, fn, acc, t0, failed);
+}
+
 /**
  * Calls module functions on the request path. A function that returns synchronously costs a
- * plain call (no promise, no timer); one that returns a promise gets the time budget.
+ * plain call (no promise, no timer, no closure); one that returns a promise gets the time budget.
  * There is deliberately no node:vm timeout here (it costs far too much per call); endless
  * synchronous loops are the watchdog's business, which is told what runs.
  */
@@ -52,23 +82,6 @@ export class HookRunner {
     this.#watchdog = watchdog;
   }
 
-  /**
-   * Starts timing a call when someone listens (the hook channel, or the request's end through
-   * the ctx accumulator); null otherwise, at the cost of a property check and a symbol lookup.
-   */
-  #observe(scope: RouteScope, fn: HookFn, ctx: unknown): Finish | null {
-    const acc = (ctx as { [MODULE_TIME]?: ModuleTime })[MODULE_TIME];
-    if (acc === undefined && !channels.hook.hasSubscribers) return null;
-    const t0 = performance.now();
-    return (failed) => {
-      const durationMs = performance.now() - t0;
-      if (acc !== undefined) acc.moduleMs += durationMs;
-      if (!channels.hook.hasSubscribers) return;
-      const origin = scope.hooks?.origins.get(fn);
-      channels.hook.publish({ namespace: scope.namespace, module: origin?.module ?? '', hook: origin?.hook ?? '', route: scope.name, durationMs, failed });
-    };
-  }
-
   #invoke(scope: HookScope, fn: HookFn, ctx: unknown, arg: unknown): unknown {
     this.active = scope;
     this.activeContext = ctx;
@@ -82,32 +95,34 @@ export class HookRunner {
     }
   }
 
-  /** undefined when fn finished synchronously, else a promise of its result */
-  call(scope: RouteScope, fn: HookFn, ctx: unknown, arg?: unknown): Promise<unknown> | undefined {
-    const finish = this.#observe(scope, fn, ctx);
-    const r = this.#invokeObserved(scope, fn, ctx, arg, finish);
-    if (isThenable(r)) return this.#budget(r, finish);
-    finish?.(false);
-    return undefined;
-  }
-
-  /** #invoke, reporting a synchronous throw to `finish` */
-  #invokeObserved(scope: HookScope, fn: HookFn, ctx: unknown, arg: unknown, finish: Finish | null): unknown {
-    if (finish === null) return this.#invoke(scope, fn, ctx, arg);
+  /** #invoke, reporting a synchronous throw (a call observed since t0) */
+  #invokeObserved(scope: RouteScope, fn: HookFn, ctx: unknown, arg: unknown, acc: ModuleTime | undefined, t0: number): unknown {
+    if (Number.isNaN(t0)) return this.#invoke(scope, fn, ctx, arg);
     try {
       return this.#invoke(scope, fn, ctx, arg);
     } catch (err) {
-      finish(true);
+      report(scope, fn, acc, t0, true);
       throw err;
     }
   }
 
+  /** undefined when fn finished synchronously, else a promise of its result */
+  call(scope: RouteScope, fn: HookFn, ctx: unknown, arg?: unknown): Promise<unknown> | undefined {
+    const acc = accumulatorOf(ctx);
+    const t0 = startOf(acc);
+    const r = this.#invokeObserved(scope, fn, ctx, arg, acc, t0);
+    if (isThenable(r)) return this.#budget(r, finisherOf(scope, fn, acc, t0));
+    if (!Number.isNaN(t0)) report(scope, fn, acc, t0, false);
+    return undefined;
+  }
+
   /** calls fn and gives its result, or a promise of it */
   value(scope: RouteScope, fn: HookFn, ctx: unknown): unknown {
-    const finish = this.#observe(scope, fn, ctx);
-    const r = this.#invokeObserved(scope, fn, ctx, undefined, finish);
-    if (isThenable(r)) return this.#budget(r, finish);
-    finish?.(false);
+    const acc = accumulatorOf(ctx);
+    const t0 = startOf(acc);
+    const r = this.#invokeObserved(scope, fn, ctx, undefined, acc, t0);
+    if (isThenable(r)) return this.#budget(r, finisherOf(scope, fn, acc, t0));
+    if (!Number.isNaN(t0)) report(scope, fn, acc, t0, false);
     return r;
   }
 
@@ -120,27 +135,57 @@ export class HookRunner {
    */
   run(scope: RouteScope, fns: readonly HookFn[], ctx: unknown, stop: () => boolean, onDone: () => void, onError: (err: unknown) => void): void {
     let i = 0;
+    const acc = accumulatorOf(ctx);
     const step = (): void => {
       while (i < fns.length) {
         if (stop()) break;
         const fn = fns[i++]!;
-        const finish = this.#observe(scope, fn, ctx);
+        const t0 = startOf(acc);
         let r: unknown;
         try {
-          r = this.#invokeObserved(scope, fn, ctx, undefined, finish);
+          r = this.#invokeObserved(scope, fn, ctx, undefined, acc, t0);
         } catch (err) {
           onError(err);
           return;
         }
         if (isThenable(r)) {
-          this.#settle(r, step, onError, finish);
+          this.#settle(r, step, onError, finisherOf(scope, fn, acc, t0));
           return;
         }
-        finish?.(false);
+        if (!Number.isNaN(t0)) report(scope, fn, acc, t0, false);
       }
       onDone();
     };
     step();
+  }
+
+  /**
+   * run's rules with a value instead of callbacks: calls fns[from..] in order, stopping early
+   * when `stop(ctx)` turns true. Returns undefined when they all finished synchronously (then
+   * nothing is allocated: no promise, no closure), a promise once one returns a promise (the
+   * rest run after it settled, under the time budget). A synchronous throw is thrown.
+   */
+  chain<C>(scope: RouteScope, fns: readonly HookFn[], ctx: C, stop: (ctx: C) => boolean, from = 0): Promise<void> | undefined {
+    const acc = accumulatorOf(ctx);
+    for (let i = from; i < fns.length; i++) {
+      if (stop(ctx)) return undefined;
+      const fn = fns[i]!;
+      const t0 = startOf(acc);
+      const r = this.#invokeObserved(scope, fn, ctx, undefined, acc, t0);
+      if (isThenable(r)) {
+        const next = i + 1;
+        return new Promise<void>((resolve, reject) => {
+          const rest = (): void => {
+            const p = this.chain(scope, fns, ctx, stop, next);
+            if (p === undefined) resolve();
+            else p.then(resolve, reject);
+          };
+          this.#settle(r, rest, reject, finisherOf(scope, fn, acc, t0));
+        });
+      }
+      if (!Number.isNaN(t0)) report(scope, fn, acc, t0, false);
+    }
+    return undefined;
   }
 
   #settle(p: PromiseLike<unknown>, onOk: (value: unknown) => void, onErr: (err: unknown) => void, finish: Finish | null): void {

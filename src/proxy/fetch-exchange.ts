@@ -1,40 +1,80 @@
 import type { ClientSocket, ProxyRequest, ProxyResponse, RequestHeaders } from '../platform/exchange.js';
 import type { FetchClient } from '../platform/listener.js';
+import { REQUEST_ID_KEY } from '../observability/request-id.js';
 
 /**
  * A fetch Request without a body as the ProxyRequest module `ctx` reads (fetch-module-route.ts):
- * its headers (as identified) are turned into the object and the flat list only when read.
+ * its headers as identified, turned into the object and the flat list only when read. They are
+ * read from the request's own Headers (never edited: the upstream's are a copy, edited in place)
+ * with what identification changed: X-Request-Id (the answer's id, when request ids are on) and,
+ * when the trace context was replaced or dropped, traceparent and tracestate.
  */
 export class FetchRequestView implements ProxyRequest {
   readonly method: string;
   readonly url: string;
   readonly httpVersion = '1.1';
-  readonly socket: ClientSocket;
   readonly #request: Request;
-  readonly #headers: Headers;
+  readonly #client: FetchClient;
+  /** X-Request-Id as identified; undefined: as the client sent it */
+  readonly #requestId: string | undefined;
+  /** traceparent as identified (null: dropped, with tracestate); undefined: both as the client sent them */
+  readonly #traceparent: string | null | undefined;
+  #socket: ClientSocket | null = null;
   #object: RequestHeaders | null = null;
   #raw: string[] | null = null;
 
-  constructor(request: Request, target: string, headers: Headers, client: FetchClient) {
+  constructor(request: Request, target: string, client: FetchClient, requestId: string | undefined, traceparent: string | null | undefined) {
     this.#request = request;
     this.method = request.method;
     this.url = target;
-    this.#headers = headers;
-    this.socket = {
-      get remoteAddress() {
-        return client.remoteAddress;
-      },
-      encrypted: client.encrypted,
-      destroy() {
-        // nothing to close here: the answer is a Response
-      },
-    };
+    this.#client = client;
+    this.#requestId = requestId;
+    this.#traceparent = traceparent;
+  }
+
+  /** each header as identified (lowercase names, in the sorted order of Headers iteration) */
+  #each(fn: (value: string, name: string) => void): void {
+    // what identification changed, sorted by name as Headers iterates
+    const changed: Array<[string, string | null]> = [];
+    if (this.#traceparent !== undefined) changed.push(['traceparent', this.#traceparent], ['tracestate', null]);
+    if (this.#requestId !== undefined) changed.push([REQUEST_ID_KEY, this.#requestId]);
+    let k = 0;
+    this.#request.headers.forEach((value, name) => {
+      while (k < changed.length && changed[k][0] < name) {
+        const [n, v] = changed[k++];
+        if (v !== null) fn(v, n);
+      }
+      if (k < changed.length && changed[k][0] === name) {
+        const v = changed[k++][1];
+        if (v !== null) fn(v, name);
+        return;
+      }
+      fn(value, name);
+    });
+    for (; k < changed.length; k++) if (changed[k][1] !== null) fn(changed[k][1]!, changed[k][0]);
+  }
+
+  /** the client's address and TLS, made when read */
+  get socket(): ClientSocket {
+    if (this.#socket === null) {
+      const client = this.#client;
+      this.#socket = {
+        get remoteAddress() {
+          return client.remoteAddress;
+        },
+        encrypted: client.encrypted,
+        destroy() {
+          // nothing to close here: the answer is a Response
+        },
+      };
+    }
+    return this.#socket;
   }
 
   get headers(): RequestHeaders {
     if (this.#object === null) {
       const o: RequestHeaders = {};
-      this.#headers.forEach((value, name) => {
+      this.#each((value, name) => {
         o[name] = value;
       });
       this.#object = o;
@@ -44,7 +84,7 @@ export class FetchRequestView implements ProxyRequest {
   get rawHeaders(): string[] {
     if (this.#raw === null) {
       const raw: string[] = [];
-      this.#headers.forEach((value, name) => {
+      this.#each((value, name) => {
         raw.push(name, value);
       });
       this.#raw = raw;
@@ -58,6 +98,8 @@ export class FetchRequestView implements ProxyRequest {
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {}
 }
 
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+
 /**
  * A ProxyResponse written whole before it goes out (module code's own answer, the gateway's
  * error answers): the head and the chunks, as a fetch Response once ended.
@@ -67,10 +109,11 @@ export class FetchAnswer implements ProxyResponse {
   writableEnded = false;
   destroyed = false;
   statusCode = 200;
-  #headers: string[] = [];
-  readonly #chunks: Buffer[] = [];
+  #headers: readonly string[] = NO_HEADERS;
+  /** made on the first write (most module routes never answer themselves) */
+  #chunks: Buffer[] | null = null;
 
-  writeHead(statusCode: number, headers: string[] = []): this {
+  writeHead(statusCode: number, headers: readonly string[] = NO_HEADERS): this {
     this.statusCode = statusCode;
     this.#headers = headers;
     this.headersSent = true;
@@ -78,7 +121,7 @@ export class FetchAnswer implements ProxyResponse {
   }
   write(chunk: Uint8Array | string): boolean {
     if (!this.headersSent) this.writeHead(this.statusCode);
-    this.#chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    (this.#chunks ??= []).push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     return true;
   }
   end(chunk?: Uint8Array | string): this {
@@ -100,7 +143,7 @@ export class FetchAnswer implements ProxyResponse {
   }
   get bodyBytes(): number {
     let n = 0;
-    for (const c of this.#chunks) n += c.length;
+    if (this.#chunks !== null) for (const c of this.#chunks) n += c.length;
     return n;
   }
 
@@ -116,7 +159,7 @@ export class FetchAnswer implements ProxyResponse {
       return new Response(broken, { status: this.statusCode, headers });
     }
     const chunks = this.#chunks;
-    const body = chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const body = chunks === null || chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     // the whole body is at hand: its length is said (and counted by the request's end event)
     if (body !== null && !headers.has('content-length')) headers.set('Content-Length', String(body.length));
     return new Response(body as unknown as BodyInit | null, { status: this.statusCode, headers });

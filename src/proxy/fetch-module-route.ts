@@ -1,8 +1,7 @@
 import { ModuleContext } from '../modules/ctx/context.js';
 import { UpstreamResponse } from '../modules/ctx/upstream.js';
-import type { HookFn } from '../modules/hooks.js';
-import { MODULE_TIME, type HookRunner, type ModuleTime } from '../modules/hook-runner.js';
-import { REQUEST_ID_KEY, tagAnswer } from '../observability/request-id.js';
+import { MODULE_TIME, type ModuleTime } from '../modules/hook-runner.js';
+import { isValidTraceparent, REQUEST_ID_KEY, tagAnswer } from '../observability/request-id.js';
 import type { UpstreamPool } from '../platform/upstream.js';
 import type { RouteRuntime } from '../runtime/route-runtime.js';
 import { editForClient, headerList, responseHeaders } from './answer-headers.js';
@@ -33,16 +32,16 @@ export function servesModules(route: RouteRuntime<UpstreamPool>): boolean {
  */
 export function fetchModuleRoute(x: Exchange, seen: ClientHeaders, params: Record<string, string> | null, target: string, clientId: string | undefined): Promise<Response> {
   const route = x.route;
-  const req = new FetchRequestView(x.request, target, x.headers, x.client);
+  // the view reads the request's own headers with what identification changed (x.headers becomes the upstream's)
+  const req = new FetchRequestView(x.request, target, x.client, x.opts.identity.requestId ? x.answerId : undefined, traceOf(x, seen));
   const res = new FetchAnswer();
   if (x.answerId !== undefined) tagAnswer(res, x.answerId);
   const ctx = new ModuleContext(req, res, x.path, x.query, params, route.info!);
   if (x.meter !== null) (ctx as { [MODULE_TIME]?: ModuleTime })[MODULE_TIME] = x.meter;
-  const m: ModuleExchange = { x, req, res, ctx, seen, phase: 'requestModifier', readBody: null, answer: 'modifying', failure: null };
-  const runner = x.opts.runner;
+  const m: ModuleExchange = { x, req, res, ctx, seen, phase: 'requestModifier', readBody: null, answer: 'modifying', failure: null, listFrom: null };
   let pending: Promise<void> | undefined;
   try {
-    pending = runChain(runner, route, route.hooks!.requestModifiers, ctx);
+    pending = x.opts.runner.chain(route, route.hooks!.requestModifiers, ctx, isAnswered);
   } catch (err) {
     return failed(m, err, 500, clientId);
   }
@@ -51,6 +50,13 @@ export function fetchModuleRoute(x: Exchange, seen: ClientHeaders, params: Recor
     () => toUpstream(m, clientId),
     (err) => failed(m, err, 500, clientId),
   );
+}
+
+/** the traceparent identification left (null: dropped) when it replaced or dropped the client's; undefined: the client's kept */
+function traceOf(x: Exchange, seen: ClientHeaders): string | null | undefined {
+  const tp = seen.traceparent;
+  if (tp === undefined ? !x.opts.identity.startTraceparent : isValidTraceparent(tp)) return undefined;
+  return x.headers.get('traceparent');
 }
 
 interface ModuleExchange {
@@ -65,7 +71,12 @@ interface ModuleExchange {
   /** what became of the upstream's answer, for reads that come late (as ModuleAnswer's states) */
   answer: 'modifying' | 'handed-over' | 'replaced' | 'failed';
   failure: unknown;
+  /** what ctx.upstream().headers lists when first read: the upstream's Headers (a copy once they were edited for the client) */
+  listFrom: Headers | null;
 }
+
+/** the chains stop once module code answered */
+const isAnswered = (ctx: ModuleContext): boolean => ctx.answered;
 
 /** ctx.upstream().readBody(): the whole body, read once; rejects (saying why) once the body went on, was dropped or the exchange failed */
 function readUpstreamBody(m: ModuleExchange, response: Response): Promise<Buffer> {
@@ -87,36 +98,6 @@ function readUpstreamBody(m: ModuleExchange, response: Response): Promise<Buffer
   return m.readBody;
 }
 
-/**
- * Runs module functions in order as HookRunner.run does: undefined when they all finished at
- * once, a promise when one is asynchronous; a synchronous throw is thrown.
- */
-function runChain(runner: HookRunner, route: RouteRuntime<UpstreamPool>, fns: readonly HookFn[], ctx: ModuleContext): Promise<void> | undefined {
-  if (fns.length === 0) return undefined;
-  let inCall = true;
-  let done = false;
-  let error: { err: unknown } | null = null;
-  let settle: { resolve: () => void; reject: (err: unknown) => void } | null = null;
-  runner.run(
-    route,
-    fns,
-    ctx,
-    () => ctx.answered,
-    () => {
-      if (inCall) done = true;
-      else settle!.resolve();
-    },
-    (err) => {
-      if (inCall) error = { err };
-      else settle!.reject(err);
-    },
-  );
-  inCall = false;
-  if (done) return undefined;
-  if (error !== null) throw (error as { err: unknown }).err;
-  return new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-}
-
 /** After the requestModifiers: module code's answer, or the request as it left it goes upstream. */
 function toUpstream(m: ModuleExchange, clientId: string | undefined): Promise<Response> {
   const { x, ctx, res } = m;
@@ -128,9 +109,9 @@ function toUpstream(m: ModuleExchange, clientId: string | undefined): Promise<Re
   const r = ctx.touchedRequest;
   try {
     const edits = r?.touchedHeaders ?? null;
-    if (edits === null || !editsForwarding(edits.editedNames())) {
-      // the client's headers as identified, with module code's edits (ctx may still read them: a copy goes upstream)
-      const headers = new Headers(x.headers);
+    if (edits === null || !edits.editsAny(FORWARDING)) {
+      // the client's headers as identified, with module code's edits (ctx reads its view of the request's own)
+      const headers = x.headers;
       edits?.applyTo(headers);
       forwardingHeaders(x, headers, m.seen);
     } else {
@@ -157,12 +138,7 @@ function toUpstream(m: ModuleExchange, clientId: string | undefined): Promise<Re
 }
 
 /** names whose edits passthrough's forwarding headers do not expect (it read the client's): the upstream's headers are built from module code's list then */
-const FORWARDING = new Set(['host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'content-length', 'transfer-encoding']);
-
-function editsForwarding(names: Iterable<string>): boolean {
-  for (const name of names) if (FORWARDING.has(name) || HOP_BY_HOP.has(name)) return true;
-  return false;
-}
+const FORWARDING: ReadonlySet<string> = new Set(['host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'content-length', 'transfer-encoding', ...HOP_BY_HOP]);
 
 /** a flat list without its Host (the send loop sets each attempt's) */
 function dropHost(list: string[]): string[] {
@@ -175,12 +151,15 @@ function fromUpstream(m: ModuleExchange, response: Response): Response | Promise
   const { x, ctx } = m;
   const modifiers = x.route.hooks!.responseModifiers;
   if (modifiers.length === 0) return handOver(m, response, null);
-  const up = new UpstreamResponse(response.status, responseHeaders(headerList(response.headers), dropOf(x)), () => readUpstreamBody(m, response), () => ctx.request().query);
+  // the upstream's header list is made when module code reads a header (a set alone does not need it)
+  m.listFrom = response.headers;
+  const drop = dropOf(x);
+  const up = new UpstreamResponse(response.status, () => responseHeaders(headerList(m.listFrom!), drop), () => readUpstreamBody(m, response), () => ctx.request().query);
   ctx.upstreamResponse = up;
   m.phase = 'responseModifier';
   let pending: Promise<void> | undefined;
   try {
-    pending = runChain(x.opts.runner, x.route, modifiers, ctx);
+    pending = x.opts.runner.chain(x.route, modifiers, ctx, isAnswered);
   } catch (err) {
     return modifierFailed(m, response, err);
   }
@@ -246,7 +225,13 @@ function handOver(m: ModuleExchange, response: Response, up: UpstreamResponse | 
   const x = m.x;
   const h = response.headers;
   m.answer = 'handed-over';
-  editForClient(h, dropOf(x), up?.headers ?? null, x.opts.globalHeaders, m.ctx.touchedResponse?.headers.flat(), x.answerId);
+  const own = m.ctx.touchedResponse?.headers.flat();
+  // ctx.upstream().headers read later lists the upstream's headers, not the client's. Its list
+  // drops hop-by-hop names and X-Request-Id as editForClient does, and module code's edits
+  // override the list's values: only global and ctx.response() headers would show, so the
+  // upstream's are copied first only when there are some.
+  if (up !== null && !up.headers.listed && (x.opts.globalHeaders.length > 0 || (own !== undefined && own.length > 0))) m.listFrom = new Headers(h);
+  editForClient(h, dropOf(x), up?.headers ?? null, x.opts.globalHeaders, own, x.answerId);
   if (up === null || up.statusCode === response.status) return response;
   return new Response(response.body, { status: up.statusCode, headers: h });
 }

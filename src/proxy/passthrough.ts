@@ -130,7 +130,7 @@ export function passthrough(table: RuntimeTable<UpstreamPool> | null, request: R
     opts,
     body: null,
   };
-  const seen: ClientHeaders = { host, xff, forwarded, hop, connection };
+  const seen: ClientHeaders = { host, xff, forwarded, hop, connection, traceparent, tracestate };
   if (route.hooks !== null) return fetchModuleRoute(exchange, seen, match.params, target, id);
   forwardingHeaders(exchange, headers, seen);
   return send(exchange, id, editInPlace, gatewayAnswer);
@@ -145,6 +145,9 @@ export interface ClientHeaders {
   /** hop-by-hop headers the client sent */
   hop: string[] | null;
   connection: string | undefined;
+  traceparent: string | undefined;
+  /** the client sent a tracestate */
+  tracestate: boolean;
 }
 
 /**

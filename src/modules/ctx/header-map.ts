@@ -5,20 +5,30 @@
  * Kept as the raw [name, value, ...] list it was given plus the edits module code made, so that
  * the common uses — reading a header or two, setting one — cost no index of every header:
  * reads scan the short raw list, writes are recorded, and flat() applies them in one pass.
+ * The edits are a short list (made on the first one) rather than a Map: module code sets a few
+ * headers per request, and a Map's table costs more to allocate than scanning them.
  */
 interface Edit {
+  /** the lowercase name */
+  key: string;
   name: string;
-  values: string[];
+  /** replacement values; null: deleted */
+  values: string[] | null;
 }
 
 export class HeaderMap {
   /** the list, or how to make it (made when first read: edits alone do not need it) */
   #raw: readonly string[] | (() => readonly string[]);
-  /** lowercase name → replacement values (null: deleted); names absent here are as in #raw */
-  readonly #edits = new Map<string, Edit | null>();
+  /** one per lowercase name edited, in the order first edited; names absent here are as in #raw */
+  #edits: Edit[] | null = null;
 
   constructor(raw: readonly string[] | (() => readonly string[]) = []) {
     this.#raw = raw;
+  }
+
+  /** whether the list was made (a header was read), or is still to be made when first read */
+  get listed(): boolean {
+    return typeof this.#raw !== 'function';
   }
 
   #list(): readonly string[] {
@@ -29,8 +39,27 @@ export class HeaderMap {
     return list;
   }
 
-  #rawEntry(key: string): Edit | null {
-    let found: Edit | null = null;
+  /** the edit of `key`, or undefined */
+  #edit(key: string): Edit | undefined {
+    const edits = this.#edits;
+    if (edits !== null) for (let i = 0; i < edits.length; i++) if (edits[i].key === key) return edits[i];
+    return undefined;
+  }
+
+  /** records an edit of `key` (replacing an earlier one, which keeps its place) */
+  #record(key: string, name: string, values: string[] | null): void {
+    const edit = this.#edit(key);
+    if (edit !== undefined) {
+      edit.name = name;
+      edit.values = values;
+    } else (this.#edits ??= []).push({ key, name, values });
+  }
+
+  /** the name and values `key` has now (null: none) */
+  #entry(key: string): { name: string; values: string[] } | null {
+    const edit = this.#edit(key);
+    if (edit !== undefined) return edit.values === null ? null : (edit as { name: string; values: string[] });
+    let found: { name: string; values: string[] } | null = null;
     const raw = this.#list();
     for (let i = 0; i < raw.length; i += 2) {
       if (raw[i].length === key.length && raw[i].toLowerCase() === key) {
@@ -39,11 +68,6 @@ export class HeaderMap {
       }
     }
     return found;
-  }
-
-  #entry(key: string): Edit | null {
-    const edit = this.#edits.get(key);
-    return edit === undefined ? this.#rawEntry(key) : edit;
   }
 
   /** first value, or null */
@@ -57,17 +81,19 @@ export class HeaderMap {
     return this.#entry(String(name).toLowerCase()) !== null;
   }
   set(name: string, value: unknown): this {
-    this.#edits.set(String(name).toLowerCase(), { name: String(name), values: [String(value)] });
+    const n = String(name);
+    this.#record(n.toLowerCase(), n, [String(value)]);
     return this;
   }
   add(name: string, value: unknown): this {
     const key = String(name).toLowerCase();
     const current = this.#entry(key);
-    this.#edits.set(key, { name: current?.name ?? String(name), values: [...(current?.values ?? []), String(value)] });
+    this.#record(key, current?.name ?? String(name), [...(current?.values ?? []), String(value)]);
     return this;
   }
   del(name: string): this {
-    this.#edits.set(String(name).toLowerCase(), null);
+    const n = String(name);
+    this.#record(n.toLowerCase(), n, null);
     return this;
   }
   /** alias of del, as the WHATWG Headers name */
@@ -100,14 +126,18 @@ export class HeaderMap {
    * upstream answer, sent on as it is): cheaper than a new Headers from flat().
    */
   applyTo(headers: Headers): void {
-    for (const [key, edit] of this.#edits) {
-      headers.delete(key);
-      if (edit !== null) for (const v of edit.values) headers.append(edit.name, v);
+    const edits = this.#edits;
+    if (edits === null) return;
+    for (const edit of edits) {
+      headers.delete(edit.key);
+      if (edit.values !== null) for (const v of edit.values) headers.append(edit.name, v);
     }
   }
-  /** the lowercase names module code set, added or deleted */
-  editedNames(): IterableIterator<string> {
-    return this.#edits.keys();
+  /** whether module code set, added or deleted one of these lowercase names */
+  editsAny(names: ReadonlySet<string>): boolean {
+    const edits = this.#edits;
+    if (edits !== null) for (const edit of edits) if (names.has(edit.key)) return true;
+    return false;
   }
   /** [name, value, name, value, ...] */
   flat(): string[] {
@@ -117,15 +147,16 @@ export class HeaderMap {
   flatWithout(skip: ReadonlySet<string> | null): string[] {
     const raw = this.#list();
     const edits = this.#edits;
-    if (edits.size === 0 && skip === null) return raw.slice();
+    if (edits === null && skip === null) return raw.slice();
     const out: string[] = [];
     for (let i = 0; i < raw.length; i += 2) {
       const key = raw[i].toLowerCase();
-      if (edits.has(key) || (skip !== null && skip.has(key))) continue;
+      if ((edits !== null && this.#edit(key) !== undefined) || (skip !== null && skip.has(key))) continue;
       out.push(raw[i], raw[i + 1]);
     }
-    for (const [key, edit] of edits) {
-      if (edit === null || (skip !== null && skip.has(key))) continue;
+    if (edits === null) return out;
+    for (const edit of edits) {
+      if (edit.values === null || (skip !== null && skip.has(edit.key))) continue;
       for (const v of edit.values) out.push(edit.name, v);
     }
     return out;

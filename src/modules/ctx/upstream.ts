@@ -19,7 +19,8 @@ export class UpstreamResponse {
   readonly #readBody: () => Promise<Buffer>;
   readonly #query: () => QueryMap;
 
-  constructor(statusCode: number, rawHeaders: string[], readBody: () => Promise<Buffer>, query: () => QueryMap) {
+  /** `rawHeaders`: the upstream's [name, value, ...] list, or how to make it when a header is first read */
+  constructor(statusCode: number, rawHeaders: string[] | (() => string[]), readBody: () => Promise<Buffer>, query: () => QueryMap) {
     this.statusCode = statusCode;
     this.statusText = STATUS_CODES[statusCode] ?? '';
     this.headers = new HeaderMap(rawHeaders);

@@ -5,6 +5,8 @@
  * prom-client's AggregatorRegistry.
  */
 
+import { LabelTree } from '../label-tree.js';
+
 /** One metric in prom-client's JSON shape. */
 export interface MetricJson {
   name: string;
@@ -16,11 +18,18 @@ export interface MetricJson {
 
 const SEP = '\u0001';
 
+/** the values of a three-label series */
+function three(a: string, b: string, c: string): readonly string[] {
+  return [a, b, c];
+}
+
 abstract class Family<S> {
   readonly name: string;
   readonly help: string;
   readonly labelNames: readonly string[];
   protected readonly series = new Map<string, { labels: readonly string[]; s: S }>();
+  /** three-label series found without a joined key (series are never dropped: it stays true) */
+  readonly #tree = new LabelTree<S>();
 
   constructor(name: string, help: string, labelNames: readonly string[]) {
     this.name = name;
@@ -40,6 +49,16 @@ abstract class Family<S> {
     let e = this.series.get(key);
     if (e === undefined) this.series.set(key, (e = { labels: typeof values === 'function' ? values() : values, s: this.create() }));
     return e.s;
+  }
+
+  /** the series of three label values, found by nested lookups once it exists */
+  protected at3(a: string, b: string, c: string): S {
+    let s = this.#tree.get(a, b, c);
+    if (s === undefined) {
+      s = this.atKey(a + SEP + b + SEP + c, () => three(a, b, c));
+      this.#tree.set(a, b, c, s);
+    }
+    return s;
   }
 
   protected labelsOf(values: readonly string[]): Record<string, string> {
@@ -62,6 +81,10 @@ export class CounterFamily extends Family<{ v: number }> {
   }
   inc(values: readonly string[], by = 1): void {
     this.at(values).v += by;
+  }
+  /** inc() of a three-label series */
+  inc3(a: string, b: string, c: string, by = 1): void {
+    this.at3(a, b, c).v += by;
   }
   toJSON(): MetricJson {
     return {
@@ -113,6 +136,11 @@ export class HistogramFamily extends Family<HistogramSeries> {
 
   observe(values: readonly string[], v: number): void {
     this.#add(this.at(values), v);
+  }
+
+  /** observe() of a three-label series */
+  observe3(a: string, b: string, c: string, v: number): void {
+    this.#add(this.at3(a, b, c), v);
   }
 
   /** observe() for a caller that built the series key itself (see atKey) */

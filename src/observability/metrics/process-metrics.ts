@@ -71,9 +71,8 @@ export class ProcessMetrics {
     this.#requestDuration.observeKeyed(`${ns}\u0001${route}\u0001${service}\u0001${method}\u0001${cls}`, () => [ns, route, service, method, cls], e.totalMs / 1000);
   };
   readonly #onHook = (e: HookEvent) => {
-    const labels = [e.namespace, e.module, e.hook];
-    this.#hookDuration.observe(labels, e.durationMs / 1000);
-    if (e.failed) this.#hookErrors.inc(labels);
+    this.#hookDuration.observe3(e.namespace, e.module, e.hook, e.durationMs / 1000);
+    if (e.failed) this.#hookErrors.inc3(e.namespace, e.module, e.hook);
   };
   readonly #onUpstream = (e: UpstreamEvent) => {
     const scope = `${e.namespace}\u0001${e.service}`;

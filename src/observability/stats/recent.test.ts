@@ -74,3 +74,24 @@ test('filters: service keeps its routes and their modules; module keeps its rows
   assert.deepEqual(rows({ namespace: 'other' }), [[], []]);
   assert.equal(statsView(raw, { module: 'm2' }).modules[0]!.windows['1m'].errors, 1);
 });
+
+test('a series dropped after an idle hour is counted again from its next request (route and module)', () => {
+  let now = 1_000_000_000_000;
+  const stats = new RecentStats(() => now);
+  stats.start();
+  const hook = () => channels.hook.publish({ namespace: 'ns', module: 'm', hook: 'responseModifier', route: 'a', durationMs: 0.1, failed: false });
+  try {
+    end('a', 5);
+    hook();
+    now += 2 * 3_600_000;
+    assert.deepEqual(stats.snapshot(), { routes: [], modules: [] }, 'idle series are dropped');
+    end('a', 5);
+    end('a', 5);
+    hook();
+    const v = statsView(stats.snapshot(), {});
+    assert.deepEqual(v.routes.map((r) => [r.route, r.windows['1m'].requests]), [['a', 2]]);
+    assert.deepEqual(v.modules.map((m) => [m.module, m.windows['1m'].requests]), [['m', 1]]);
+  } finally {
+    stats.stop();
+  }
+});

@@ -1,4 +1,5 @@
 import { channels, type HookEvent, type RequestEndEvent } from '../channels.js';
+import { LabelTree } from '../label-tree.js';
 import { BUCKETS, bucketOf, toSparse, type SparseHistogram } from './latency.js';
 
 /** The windows stats are given for, and their length in 10 s slots. */
@@ -110,6 +111,9 @@ const SEP = '\u0001';
 export class RecentStats {
   readonly #routes = new Map<string, Recent>();
   readonly #modules = new Map<string, Recent>();
+  /** the same series found by their labels without a joined key (emptied when an idle series is dropped) */
+  readonly #routeTree = new LabelTree<Recent>();
+  readonly #moduleTree = new LabelTree<Recent>();
   readonly #now: () => number;
   #started = false;
 
@@ -118,16 +122,19 @@ export class RecentStats {
   }
 
   readonly #onEnd = (e: RequestEndEvent) => {
-    this.#series(this.#routes, e.namespace ?? '', e.route ?? '', e.service ?? '').record(this.#now(), e.totalMs, e.status >= 500);
+    this.#series(this.#routes, this.#routeTree, e.namespace ?? '', e.route ?? '', e.service ?? '').record(this.#now(), e.totalMs, e.status >= 500);
   };
   readonly #onHook = (e: HookEvent) => {
-    this.#series(this.#modules, e.namespace, e.route, e.module).record(this.#now(), e.durationMs, e.failed);
+    this.#series(this.#modules, this.#moduleTree, e.namespace, e.route, e.module).record(this.#now(), e.durationMs, e.failed);
   };
 
-  #series(map: Map<string, Recent>, a: string, b: string, c: string): Recent {
+  #series(map: Map<string, Recent>, tree: LabelTree<Recent>, a: string, b: string, c: string): Recent {
+    let r = tree.get(a, b, c);
+    if (r !== undefined) return r;
     const k = a + SEP + b + SEP + c;
-    let r = map.get(k);
+    r = map.get(k);
     if (r === undefined) map.set(k, (r = new Recent([a, b, c])));
+    tree.set(a, b, c, r);
     return r;
   }
 
@@ -148,11 +155,12 @@ export class RecentStats {
   /** Counts per series and window (series idle for more than an hour are dropped). */
   snapshot(): RawStats {
     const now = this.#now();
-    const dump = (map: Map<string, Recent>): RawSeries[] => {
+    const dump = (map: Map<string, Recent>, tree: LabelTree<Recent>): RawSeries[] => {
       const out: RawSeries[] = [];
       for (const [k, r] of map) {
         if (now - r.lastSeen > IDLE_MS) {
           map.delete(k);
+          tree.clear();
           continue;
         }
         const windows = {} as Record<WindowName, RawWindow>;
@@ -161,6 +169,6 @@ export class RecentStats {
       }
       return out;
     };
-    return { routes: dump(this.#routes), modules: dump(this.#modules) };
+    return { routes: dump(this.#routes, this.#routeTree), modules: dump(this.#modules, this.#moduleTree) };
   }
 }
