@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { Agent, request } from './support/http.js';
-import { deadUrl } from './support/modules-harness.js';
+import { REFUSING_URL } from './support/refusing.js';
 import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
 import { until } from './support/until.js';
 
@@ -40,10 +40,9 @@ async function send(base: string, path: string, opts: { id?: string; method?: st
 }
 
 let echo: EchoServer;
-let dead: string;
+const dead = REFUSING_URL;
 before(async () => {
   echo = await startEchoServer();
-  dead = await deadUrl();
 });
 after(() => echo.close());
 

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { cli } from './support/cli-run.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { freePort } from './support/server-process.js';
+import { REFUSING_URL } from './support/refusing.js';
 
 const MODULE_SOURCE = 'export function requestModifier(ctx: any): void {}\n';
 
@@ -319,8 +319,7 @@ describe('apply failures', () => {
     assert.equal((await run('apply', '-f', 'nope.yaml')).stderr, "dgate-cli: nope.yaml: cannot read it: no such file\nRun 'dgate-cli apply --help' for usage.\n");
     assert.equal((await run('apply', '-f', 'x', '--force')).code, 2);
     assert.equal((await run('export', '--format', 'toml')).code, 2);
-    const port = await freePort();
-    const r = await cli(['apply', '-f', file('ok.yaml', 'namespaces: [{name: a}]\n')], { admin: `http://127.0.0.1:${port}`, cwd: dir });
+    const r = await cli(['apply', '-f', file('ok.yaml', 'namespaces: [{name: a}]\n')], { admin: REFUSING_URL, cwd: dir });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^dgate-cli: cannot reach the admin API at http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/);
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { cli } from './support/cli-run.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { freePort } from './support/server-process.js';
+import { REFUSING_PORT } from './support/refusing.js';
 
 let gw: TestGateway;
 before(async () => {
@@ -90,7 +90,7 @@ describe('errors from the server exit 1 with its status and message', () => {
 
 describe('an unreachable admin API exits 1', () => {
   it('names the URL and the reason', async () => {
-    const port = await freePort();
+    const port = REFUSING_PORT;
     const r = await cli(['ns', 'ls'], { admin: `127.0.0.1:${port}` });
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `dgate-cli: cannot reach the admin API at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);

@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { closeGateway, deadUrl, sendJson, startUpstream, type Upstream } from './support/modules-harness.js';
+import { closeGateway, sendJson, startUpstream, type Upstream } from './support/modules-harness.js';
+import { REFUSING_URL } from './support/refusing.js';
 import { BUN_LIMITS, unlessBun } from './support/runtime.js';
 
 const CLI_BIN = fileURLToPath(new URL('../src/bin/dgate-cli.js', import.meta.url));
@@ -38,7 +39,7 @@ function missingTools(): string | false {
 
 let echo: EchoServer;
 let internet: Upstream;
-let dead: string;
+const dead = REFUSING_URL;
 let gw: TestGateway;
 let dir: string;
 
@@ -55,7 +56,6 @@ before(async () => {
     }
     sendJson(res, 404, { error: 'not found' });
   });
-  dead = await deadUrl();
   // DGate's functional tests run with the default namespace disabled
   gw = await startTestGateway({ disable_default_namespace: true });
   dir = mkdtempSync(join(tmpdir(), 'dgate-cli-scenarios-'));

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, request } from './support/http.js';
 import { parsePrometheus, samples, total, type Sample } from './support/prometheus.js';
 import { onBun } from './support/runtime.js';
-import { freePort, putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
+import { REFUSING_URL } from './support/refusing.js';
+import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
 import { until } from './support/until.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -41,7 +42,7 @@ describe('GET /metrics of a node with two proxy workers', () => {
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     up = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    dead = `http://127.0.0.1:${await freePort()}`;
+    dead = REFUSING_URL;
     server = await startServerProcess({
       yaml: (p) => `log_level: error\nstorage: { type: memory }\nproxy: { host: 127.0.0.1, port: ${p.proxy}, workers: 2 }\nadmin: { host: 127.0.0.1, port: ${p.admin} }\n`,
     });

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { closeGateway, deadUrl, header, scope, startUpstream, type Scope, type Upstream } from './support/modules-harness.js';
+import { closeGateway, header, scope, startUpstream, type Scope, type Upstream } from './support/modules-harness.js';
+import { REFUSING_URL } from './support/refusing.js';
 import { until } from './support/until.js';
 
 let gw: TestGateway;
@@ -261,7 +262,7 @@ export async function requestHandler(ctx: any) {
 describe('unreachable upstream', { timeout: 60_000 }, () => {
   it('gives 502 Bad Gateway without errorHandler, and the errorHandler answer (with the error message) with one', async () => {
     const s = await scope(gw, 'guard-upstream-down');
-    await s.service('down', [await deadUrl()]);
+    await s.service('down', [REFUSING_URL]);
     await s.module('noop', `export function requestModifier(ctx: any) { ctx.request().headers.set('X-Noop', '1'); }\n`);
     await s.module('handler', REPORTING_ERROR_HANDLER);
     await s.route({ name: 'plain', paths: ['/plain'], methods: ['GET'], service: 'down', modules: ['noop'] });
@@ -280,7 +281,7 @@ describe('unreachable upstream', { timeout: 60_000 }, () => {
   it('a fetchUpstream URL where nothing listens goes the same way', async () => {
     const s = await scope(gw, 'guard-fetch-upstream-down');
     await s.service('echo', [echo.url]);
-    const dead = await deadUrl();
+    const dead = REFUSING_URL;
     await s.module('m', `export function fetchUpstream(ctx: any) { return ${JSON.stringify(dead)}; }\n`);
     await s.route({ name: 'r', paths: ['/r'], methods: ['GET'], service: 'echo', modules: ['m'] });
     const r = await s.call('/r');

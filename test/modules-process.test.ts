@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { request } from './support/http.js';
+import { REFUSING_URL } from './support/refusing.js';
 import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
 import { until } from './support/until.js';
 
-// Port 0 is refused at once on every runtime; a port found free and closed again could be taken
-// meanwhile by another test's server, which might hold the connection instead of refusing it.
-const REFUSED_URL = 'http://127.0.0.1:0/';
+// refused at once on every runtime (see support/refusing.ts)
+const REFUSED_URL = `${REFUSING_URL}/`;
 
 const LEFTOVERS = `export function requestHandler(ctx: any) {
   const how = ctx.query().get('how');

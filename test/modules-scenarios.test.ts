@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { BUN_LIMITS, unlessBun } from './support/runtime.js';
-import { call, closeGateway, deadUrl, header, scope, sendJson, startUpstream, type Upstream } from './support/modules-harness.js';
+import { call, closeGateway, header, scope, sendJson, startUpstream, type Upstream } from './support/modules-harness.js';
+import { REFUSING_URL } from './support/refusing.js';
 
 let gw: TestGateway;
 let echo: EchoServer;
@@ -153,7 +154,7 @@ export async function requestModifier(ctx: any) {
     const uuids = await upstream((_hit, res) => sendJson(res, 200, { uuid }));
     const s = await scope(gw, 'modify-response');
     await s.service('echo', [echo.url]);
-    await s.service('down', [await deadUrl()]);
+    await s.service('down', [REFUSING_URL]);
     await s.module(
       'addid',
       `export async function responseModifier(ctx: any) {
@@ -191,7 +192,7 @@ export function errorHandler(ctx: any, err: any) {
   it('merge responses: a no-service requestHandler merges three fetches with Promise.allSettled', async () => {
     const one = await upstream((_hit, res) => sendJson(res, 200, { alpha: 1 }));
     const two = await upstream((_hit, res) => sendJson(res, 200, { beta: [2] }));
-    const three = await deadUrl();
+    const three = REFUSING_URL;
     const s = await scope(gw, 'merge');
     await s.module(
       'merge',

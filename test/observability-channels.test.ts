@@ -11,17 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { channels, type HookEvent, type RequestEndEvent, type UpstreamEvent, type RevisionAppliedEvent, type ConnectionEvent } from '../src/observability/channels.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { onBun } from './support/runtime.js';
+import { REFUSING_URL } from './support/refusing.js';
 import { until } from './support/until.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('request path channels', () => {
   let gw: TestGateway;
@@ -51,7 +44,7 @@ describe('request path channels', () => {
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     upstreamOrigin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    deadOrigin = `http://127.0.0.1:${await freePort()}`;
+    deadOrigin = REFUSING_URL;
     channels.requestStart.subscribe(onStart);
     channels.requestEnd.subscribe(onEnd);
     channels.hook.subscribe(onHook);

@@ -16,6 +16,7 @@ import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { request } from './support/http.js';
 import { grpc, grpcClient, serverStream, startGrpcEchoServer, unary, type GrpcEchoServer, type Msg } from './support/grpc.js';
 import { errorCode, FLAG, FRAME, frame, headerBlock, rawH2 } from './support/h2-frames.js';
+import { REFUSING_URL } from './support/refusing.js';
 import { freePort, putJson, startServerProcess, stop } from './support/server-process.js';
 import { selfSignedCert } from './support/tls.js';
 import { until } from './support/until.js';
@@ -289,8 +290,7 @@ describe('HTTP/2 to http2Only upstreams', () => {
   });
 
   it('an http2Only upstream that is down: 502', async () => {
-    const port = await freePort();
-    await gw.put('service', { name: 'down', urls: [`http://127.0.0.1:${port}`], http2Only: true, retries: 0 });
+    await gw.put('service', { name: 'down', urls: [REFUSING_URL], http2Only: true, retries: 0 });
     await gw.put('route', { name: 'down', paths: ['/down'], methods: ['GET'], service: 'down' });
     assert.equal((await gw.proxy('/down')).status, 502);
   });
@@ -397,8 +397,7 @@ export const responseModifier = async (ctx: any) => { await new Promise((r) => s
   });
 
   it('an upstream that is down: UNAVAILABLE', async () => {
-    const port = await freePort();
-    await gw.put('service', { name: 'gone', namespace: 'other', urls: [`http://127.0.0.1:${port}`], http2Only: true, retries: 0 });
+    await gw.put('service', { name: 'gone', namespace: 'other', urls: [REFUSING_URL], http2Only: true, retries: 0 });
     await gw.put('route', { name: 'gone', paths: ['/dgate.test.Echo/Unary'], methods: ['POST'], service: 'gone', namespace: 'other' });
     const c = grpcClient(proxyAddress, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'h2.example' });
     try {

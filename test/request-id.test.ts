@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEchoServer, type EchoServer } from '../src/testserver/echo.js';
 import { request } from './support/http.js';
-import { deadUrl } from './support/modules-harness.js';
+import { REFUSING_URL } from './support/refusing.js';
 import { putJson, startServerProcess, stop, type ServerProcess } from './support/server-process.js';
 import { until } from './support/until.js';
 
@@ -86,7 +86,7 @@ proxy: { host: 127.0.0.1, port: ${p.proxy}, workers: 2 }
 admin: { host: 127.0.0.1, port: ${p.admin} }
 `,
     });
-    await setUp(server, await deadUrl());
+    await setUp(server, REFUSING_URL);
   });
   after(async () => {
     if (server !== undefined) await stop(server);
@@ -210,7 +210,7 @@ proxy:
 admin: { host: 127.0.0.1, port: ${p.admin} }
 `,
     });
-    await setUp(server, await deadUrl());
+    await setUp(server, REFUSING_URL);
   });
   after(async () => {
     if (server !== undefined) await stop(server);

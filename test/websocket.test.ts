@@ -17,9 +17,10 @@ import { channels, type UpstreamEvent } from '../src/observability/channels.js';
 import { startEchoServer } from '../src/testserver/echo.js';
 import { request } from './support/http.js';
 import { onBun } from './support/runtime.js';
+import { REFUSING_URL } from './support/refusing.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { b64 } from './support/modules-harness.js';
-import { freePort, putJson, startServerProcess, stop, tempDir } from './support/server-process.js';
+import { putJson, startServerProcess, stop, tempDir } from './support/server-process.js';
 import { selfSignedCert } from './support/tls.js';
 
 interface Upstream {
@@ -279,7 +280,7 @@ describe('WebSocket tunnels', { timeout: 60_000 }, () => {
     const denied = await refusal(connect(`${wsBase}/ws/deny`, { host }));
     assert.equal(denied.status, 401);
 
-    const down = await site(`http://127.0.0.1:${await freePort()}`);
+    const down = await site(REFUSING_URL);
     assert.equal((await refusal(connect(`${wsBase}/ws/x`, { host: down }))).status, 502);
   });
 
@@ -287,7 +288,7 @@ describe('WebSocket tunnels', { timeout: 60_000 }, () => {
     const ns = `ws${++n}`;
     await gw.put('namespace', { name: ns });
     await gw.put('domain', { name: 'd', namespace: ns, patterns: [`${ns}.ws.test`] });
-    await gw.put('service', { name: 's', namespace: ns, urls: [`http://127.0.0.1:${await freePort()}`, up.url], retries: 1 });
+    await gw.put('service', { name: 's', namespace: ns, urls: [REFUSING_URL, up.url], retries: 1 });
     await gw.put('route', { name: 'r', namespace: ns, paths: ['/ws/*'], methods: ['GET'], service: 's', stripPath: true });
     for (let i = 0; i < 2; i++) {
       const ws = await connect(`${wsBase}/ws/retry`, { host: `${ns}.ws.test` });
@@ -347,7 +348,7 @@ describe('WebSocket tunnels', { timeout: 60_000 }, () => {
     const host = `${ns}.ws.test`;
     await gw.put('namespace', { name: ns });
     await gw.put('domain', { name: 'd', namespace: ns, patterns: [host] });
-    await gw.put('service', { name: 's', namespace: ns, urls: [`http://127.0.0.1:${await freePort()}`] });
+    await gw.put('service', { name: 's', namespace: ns, urls: [REFUSING_URL] });
     await gw.put('module', { name: 'm', namespace: ns, payload: b64(`export function fetchUpstream() { return ${JSON.stringify(up.url.replace('http:', 'ws:') + '/picked')}; }`) });
     await gw.put('route', { name: 'r', namespace: ns, paths: ['/ws/*'], methods: ['GET'], service: 's', modules: ['m'], stripPath: true });
     const events: UpstreamEvent[] = [];

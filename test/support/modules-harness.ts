@@ -154,15 +154,6 @@ export function sendJson(res: ServerResponse, status: number, value: unknown, he
   res.end(text);
 }
 
-/** A loopback URL where nothing listens (a port the OS handed out, then released). */
-export async function deadUrl(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
-
 /** Closes a gateway, giving up after a while (an answer left hanging must not hang the whole file). */
 export async function closeGateway(gw: TestGateway | undefined): Promise<void> {
   if (gw === undefined) return;
