@@ -97,14 +97,45 @@ describe('module logs with the proxy in the main process', { timeout: 120_000 },
     assert.match(line.message, /dgate:\/\/logs-a\/m\.ts:\d+/);
   });
 
-  it('an error thrown in a timer callback of a module is an error line of that module (no route)', async () => {
+  it('an error thrown in a timer callback of a module is an error line of that module, with the route and request that set the timer', async () => {
     await a.module('timer', `export function requestHandler(ctx: any) {\n  setTimeout(() => { throw new Error('late failure'); }, 1);\n  ctx.response().json({});\n}\n`);
     await a.route({ name: 'timer', paths: ['/timer'], methods: ['GET'], modules: ['timer'] });
-    await a.call('/timer');
+    await a.call('/timer', { headers: { 'x-request-id': 'rid-timer' } });
     const line = await logged(gw, '?namespace=logs-a&module=timer', (l) => /late failure/.test(l.message), 'the timer error');
     assert.equal(line.level, 'error');
-    assert.equal(line.route, null);
+    assert.deepEqual([line.route, line.requestId], ['timer', 'rid-timer']);
     assert.match(line.message, /uncaught error in setTimeout callback/);
+  });
+
+  it('lines logged after an await, in a promise callback or a timer the hook started carry its route and request id', async () => {
+    await a.module(
+      'later',
+      `async function steps() {
+  console.log('before await');
+  await new Promise((r) => setTimeout(r, 5));
+  console.log('after a timer await');
+  await fetch('http://127.0.0.1:2/').catch(() => undefined);
+  console.log('after a fetch await');
+  setTimeout(() => console.log('in a timer callback'), 1);
+}
+export function requestHandler(ctx: any) {
+  return steps().then(() => {
+    console.warn('in a then callback');
+    ctx.response().json({ later: true });
+  });
+}
+`,
+    );
+    await a.route({ name: 'later', paths: ['/later'], methods: ['GET'], modules: ['later'] });
+    const res = await a.call('/later', { headers: { 'x-request-id': 'rid-later' } });
+    assert.deepEqual([res.status, res.json()], [200, { later: true }]);
+    const expected = ['before await', 'after a timer await', 'after a fetch await', 'in a then callback', 'in a timer callback'];
+    await until(async () => (await get(gw, '?namespace=logs-a&module=later')).data.length === expected.length, 'five lines of module later');
+    const lines = (await get(gw, '?namespace=logs-a&module=later')).data;
+    assert.deepEqual(
+      lines.map((l) => [l.message, l.route, l.requestId]).sort(),
+      expected.map((m) => [m, 'later', 'rid-later']).sort(),
+    );
   });
 
   it('a line names the module whose code called console: a helper imported from another module logs as that module', async () => {

@@ -15,7 +15,7 @@ const newCtx = (): Ctx => ({ calls: [], answered: false });
 
 function scopeOf(fns: Record<string, HookFn>): RouteScope {
   const origins = new Map(Object.entries(fns).map(([module, fn]) => [fn, { module, hook: 'requestModifier' }]));
-  return { id: 1, namespace: 'ns', name: 'r', modules: Object.keys(fns), hooks: { origins } };
+  return { id: 1, namespace: 'ns', name: 'r', modules: Object.keys(fns), hooks: { origins, set: { logs: false } } };
 }
 
 /** the hook events published while `fn` runs (and until its promise settles) */

@@ -36,6 +36,8 @@ export class ModuleSet {
   readonly namespace: string;
   /** identifies the module code of the namespace: equal keys, equal sets */
   readonly key: string;
+  /** some module's code names `console` (its log lines want the route and request of the hook call that runs it) */
+  readonly logs: boolean;
   readonly #compiled = new Map<string, CompiledModule>();
   readonly #byFile = new Map<string, CompiledModule>();
   readonly #instances = new Map<string, Instance>();
@@ -47,11 +49,14 @@ export class ModuleSet {
   constructor(namespace: string, modules: readonly Module[], host: ModuleHost) {
     this.namespace = namespace;
     this.#host = host;
+    let logs = false;
     for (const m of modules) {
       const c = compileModule(m);
       this.#compiled.set(m.name, c);
       this.#byFile.set(c.filename, c);
+      if (c.code.includes('console')) logs = true;
     }
+    this.logs = logs;
     this.key = ModuleSet.keyOf(modules);
   }
 

@@ -209,10 +209,11 @@ function moduleHost(namespace: string, state: () => State, env: DataPlaneEnv, lo
       const toStdout = log.isLevelEnabled(level);
       const toChannel = channels.moduleLog.hasSubscribers;
       if (!toStdout && !toChannel) return;
-      // The route (and request) are known while module code runs synchronously inside a hook call.
+      // The route and request of the hook call the code runs for, also after an await in it.
       const name = module ?? callingModule(namespace);
-      const route = runner.active?.name ?? null;
-      const requestId = ModuleContext.requestIdOf(runner.activeContext);
+      const call = runner.current();
+      const route = call?.scope.name ?? null;
+      const requestId = call === null ? null : ModuleContext.requestIdOf(call.ctx);
       if (toStdout) log[level]({ namespace, module: name, route, request_id: requestId }, message);
       if (toChannel) channels.moduleLog.publish({ namespace, module: name, route, requestId, level, message, time: Date.now() });
     },
