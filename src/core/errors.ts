@@ -78,6 +78,8 @@ export const Errors = {
   UPSTREAM_TIMEOUT: defineError('DG_ERR_UPSTREAM_TIMEOUT', 504, 'upstream did not answer within %s ms'),
   /** An asynchronous module function did not settle within proxy.module_timeout (the proxy answers 504). */
   HOOK_TIMEOUT: defineError('DG_ERR_HOOK_TIMEOUT', 504, 'module function did not finish within %s ms'),
+  /** The client went away while module code read its request body (ctx.request().readBody() rejects with it; the request ends as 499). */
+  CLIENT_CLOSED: defineError('DG_ERR_CLIENT_CLOSED', 499, 'the client closed the connection before the request body was read'),
   /** The upstream's answer to a WebSocket upgrade was not a usable HTTP answer (the proxy answers 502). */
   WEBSOCKET_HANDSHAKE: defineError('DG_ERR_WEBSOCKET_HANDSHAKE', 502, 'upstream WebSocket handshake failed: %s'),
   /** An upstream resolved to a loopback/private address while proxy.client_transport.disable_private_ips is set (502). */

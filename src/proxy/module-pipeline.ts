@@ -69,6 +69,8 @@ export function handleModuleRoute(
       try {
         if (ctx.answered) return finishAnswer(ctx, res);
         if (route.service === null) return handle();
+        // the client went away (or the listener answered a refused body) while the modifiers ran: nothing goes upstream
+        if (res.destroyed || res.writableEnded) return;
         phase = 'upstream';
         if (upgrade !== null) {
           return forwardUpgrade(req, res, upgrade, route, path, query, params, opts, opts.websocket, { ctx, target, onFailure: (err, status) => failed(err, status) });

@@ -1,4 +1,6 @@
 /** Bodies as module code reads and writes them. */
+import { Errors } from '../../core/errors.js';
+import type { ProxyResponse } from '../../platform/exchange.js';
 
 export type BodyInput = string | ArrayBuffer | ArrayBufferView;
 
@@ -16,16 +18,60 @@ export function toArrayBuffer(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
-/** Reads a whole stream of Buffers. */
-export async function readAll(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.length;
-    if (size > limit) throw new Error(`body larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+/** The error a request stream fails with when its client went away (node:http: 'aborted'; fetch: AbortError). */
+function clientWentAway(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown } | null;
+  return e?.code === 'ECONNRESET' || e?.name === 'AbortError';
+}
+
+/**
+ * Reads a client's whole request body for module code: rejects with Errors.CLIENT_CLOSED as soon
+ * as the client is gone (its answer closed before it was complete, or the stream failed because
+ * it went away) instead of waiting for bytes that will not come, and stops reading the stream then.
+ */
+export function readRequestBody(stream: AsyncIterable<Buffer>, res: ProxyResponse, limit: number): Promise<Buffer> {
+  if (res.destroyed) return Promise.reject(Errors.CLIENT_CLOSED());
+  const iterator = stream[Symbol.asyncIterator]();
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const gone = (): void => {
+      if (settled) return;
+      settled = true;
+      reject(Errors.CLIENT_CLOSED());
+      void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    };
+    res.once('close', gone);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const next = (): void => {
+      iterator.next().then(
+        (r) => {
+          if (settled) return;
+          if (r.done === true) {
+            settled = true;
+            resolve(Buffer.concat(chunks, size));
+            return;
+          }
+          size += r.value.length;
+          if (size > limit) {
+            settled = true;
+            reject(new Error(`body larger than ${limit} bytes`));
+            void Promise.resolve(iterator.return?.()).catch(() => undefined);
+            return;
+          }
+          chunks.push(r.value);
+          next();
+        },
+        (err: unknown) => {
+          if (settled) return;
+          if (res.destroyed || clientWentAway(err)) return gone();
+          settled = true;
+          reject(err);
+        },
+      );
+    };
+    next();
+  });
 }
 
 /** Largest body module code may read into memory. */

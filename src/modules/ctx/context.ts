@@ -59,7 +59,7 @@ export class ModuleContext {
     return this.#id;
   }
   request(): ModuleRequest {
-    if (this.#request === null) this.#request = new ModuleRequest(this.#req, this.#path, this.#query);
+    if (this.#request === null) this.#request = new ModuleRequest(this.#req, this.#res, this.#path, this.#query);
     return this.#request;
   }
   /** the request object if module code used it, else null */

@@ -1,5 +1,5 @@
-import type { ProxyRequest } from '../../platform/exchange.js';
-import { readAll, READ_LIMIT, toArrayBuffer, toBuffer } from './body.js';
+import type { ProxyRequest, ProxyResponse } from '../../platform/exchange.js';
+import { readRequestBody, READ_LIMIT, toArrayBuffer, toBuffer } from './body.js';
 import { HeaderMap } from './header-map.js';
 import { QueryMap } from './query-map.js';
 
@@ -9,6 +9,8 @@ import { QueryMap } from './query-map.js';
  */
 export class ModuleRequest {
   readonly #req: ProxyRequest;
+  /** the answer to the request: its close before the body was read means the client went away */
+  readonly #res: ProxyResponse;
   readonly #rawQuery: string;
   #headers: HeaderMap | null = null;
   #query: QueryMap | null = null;
@@ -18,8 +20,9 @@ export class ModuleRequest {
   method: string;
   readonly path: string;
 
-  constructor(req: ProxyRequest, path: string, query: string) {
+  constructor(req: ProxyRequest, res: ProxyResponse, path: string, query: string) {
     this.#req = req;
+    this.#res = res;
     this.method = req.method!;
     this.path = path;
     this.#rawQuery = query;
@@ -60,10 +63,10 @@ export class ModuleRequest {
   }
 
   async #bytes(): Promise<Buffer> {
-    if (this.body === null) this.body = await readAll(this.#req, READ_LIMIT);
+    if (this.body === null) this.body = await readRequestBody(this.#req, this.#res, READ_LIMIT);
     return this.body;
   }
-  /** the whole request body (read once; it is still sent upstream unless replaced) */
+  /** the whole request body (read once; it is still sent upstream unless replaced); rejects with DG_ERR_CLIENT_CLOSED as soon as the client goes away */
   async readBody(): Promise<ArrayBuffer> {
     return toArrayBuffer(await this.#bytes());
   }

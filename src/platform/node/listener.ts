@@ -91,7 +91,8 @@ export function guardServer(server: http.Server, opts: Pick<ListenerOptions, 'li
 
 /** A request node:http's parser refused, or a deadline it enforced: answered (when nothing was yet) and closed. */
 function clientError(err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket, limits: ListenerLimits, onRefusal: OnRefusal): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+  // the client went away (reset, or closed its side before the whole request came): nothing to answer, the request ends as 499 (as on Bun)
+  if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
     socket.destroy();
     return;
   }
