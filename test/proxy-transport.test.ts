@@ -183,6 +183,24 @@ describe('timeouts', () => {
     assert.ok(Date.now() - started < 2500, 'did not wait for the upstream');
     assert.equal((await gw.proxy('/slow?wait=10ms')).status, 200, 'a fast answer within the timeout passes');
   });
+
+  it('answers 504 when the upstream sends no head within proxy.client_transport.response_header_timeout', async () => {
+    const own = await startTestGateway({ proxy: { client_transport: { response_header_timeout: '150ms' } } });
+    try {
+      await own.put('service', { name: 'slow', urls: [echo.url], retries: 0 });
+      await own.put('route', { name: 'slow', paths: ['/slow'], methods: ['GET'], service: 'slow' });
+      const started = Date.now();
+      const res = await own.proxy('/slow?wait=3s');
+      assert.equal(res.status, 504);
+      assert.equal(res.text, 'Gateway Timeout\n');
+      assert.ok(Date.now() - started < 2500, 'did not wait for the upstream');
+      const fast = await own.proxy('/slow?wait=10ms');
+      assert.equal(fast.status, 200, 'a head within the timeout passes');
+      assert.equal(fast.json().data.req_headers['X-Dgate-Route']?.[0] ?? fast.json().data.req_headers['X-DGate-Route']?.[0], 'slow');
+    } finally {
+      await own.close();
+    }
+  });
 });
 
 describe('a client that goes away', () => {

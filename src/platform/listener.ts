@@ -23,9 +23,10 @@ export interface FetchClient {
   /**
    * The handler's answer as it goes out (the handler resolves with what this returns):
    * `Connection: close` added when the client's `connection` header asked for it, the
-   * connection's idle limit set again once the answer completes.
+   * connection's idle limit set again once the answer completes. `length`: the answer's
+   * Content-Length when the caller read it already (null: none), undefined when it did not.
    */
-  finish(response: Response, connection: string | undefined): Response;
+  finish(response: Response, connection: string | undefined, length?: string | null): Response;
 }
 
 /**

@@ -291,12 +291,13 @@ export async function send(x: Exchange, clientId: string | undefined, onAnswer: 
 
 /** The answer as it goes out: the request's end event, then the listener's finish. */
 export function answered(x: Exchange, response: Response, clientId: string | undefined): Response {
-  if (x.meter !== null) {
-    // 499 (as nginx): the client went away before an answer was sent
-    const status = x.request.signal.aborted ? 499 : response.status;
-    publishEnd(x.meter, x.method, status, 0, Number(response.headers.get('content-length') ?? 0) || 0, x.answerId ?? clientId ?? null);
-  }
-  return x.client.finish(response, x.connection);
+  if (x.meter === null) return x.client.finish(response, x.connection);
+  // 499 (as nginx): the client went away before an answer was sent
+  const status = x.request.signal.aborted ? 499 : response.status;
+  // read once, for the end event and the listener
+  const length = response.headers.get('content-length');
+  publishEnd(x.meter, x.method, status, 0, Number(length ?? 0) || 0, x.answerId ?? clientId ?? null);
+  return x.client.finish(response, x.connection, length);
 }
 
 /** One attempt is over: its time goes to the request's meter and the upstream channel (as UpstreamExchange.upstreamEnded). */

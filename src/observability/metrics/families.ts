@@ -30,6 +30,8 @@ abstract class Family<S> {
   protected readonly series = new Map<string, { labels: readonly string[]; s: S }>();
   /** three-label series found without a joined key (series are never dropped: it stays true) */
   readonly #tree = new LabelTree<S>();
+  /** five-label series: the first three through a LabelTree, the last two through nested maps */
+  readonly #tree5 = new LabelTree<Map<string, Map<string, S>>>();
 
   constructor(name: string, help: string, labelNames: readonly string[]) {
     this.name = name;
@@ -57,6 +59,20 @@ abstract class Family<S> {
     if (s === undefined) {
       s = this.atKey(a + SEP + b + SEP + c, () => three(a, b, c));
       this.#tree.set(a, b, c, s);
+    }
+    return s;
+  }
+
+  /** the series of five label values, found by nested lookups once it exists */
+  protected at5(a: string, b: string, c: string, d: string, e: string): S {
+    let level4 = this.#tree5.get(a, b, c);
+    if (level4 === undefined) this.#tree5.set(a, b, c, (level4 = new Map()));
+    let level5 = level4.get(d);
+    if (level5 === undefined) level4.set(d, (level5 = new Map()));
+    let s = level5.get(e);
+    if (s === undefined) {
+      s = this.atKey(a + SEP + b + SEP + c + SEP + d + SEP + e, () => [a, b, c, d, e]);
+      level5.set(e, s);
     }
     return s;
   }
@@ -141,6 +157,11 @@ export class HistogramFamily extends Family<HistogramSeries> {
   /** observe() of a three-label series */
   observe3(a: string, b: string, c: string, v: number): void {
     this.#add(this.at3(a, b, c), v);
+  }
+
+  /** observe() of a five-label series */
+  observe5(a: string, b: string, c: string, d: string, e: string, v: number): void {
+    this.#add(this.at5(a, b, c, d, e), v);
   }
 
   /** observe() for a caller that built the series key itself (see atKey) */

@@ -1,7 +1,8 @@
 import client from 'prom-client';
 import { channels, type ConnectionEvent, type HookEvent, type RequestEndEvent, type RevisionAppliedEvent, type UpstreamEvent } from '../channels.js';
 import { CounterFamily, Gauge, HistogramFamily, type MetricJson } from './families.js';
-import { CappedLabel, ERROR_CODES, methodLabel, ORIGINS_PER_SERVICE, statusClass } from './labels.js';
+import { LabelTree } from '../label-tree.js';
+import { CappedLabel, ERROR_CODES, methodLabel, ORIGINS_PER_SERVICE, OTHER, statusClass } from './labels.js';
 
 /** Seconds. Requests and upstream exchanges: 1 ms … 30 s. */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -47,6 +48,8 @@ export class ProcessMetrics {
   readonly #revision = new Gauge(METRIC_NAMES.revision, 'Configuration revision served (the lowest among the node\'s proxy processes)', 'min');
   readonly #applyDuration = new HistogramFamily(METRIC_NAMES.applyDuration, 'Time from a revision being seen by the node to a proxy process serving it, seconds', [], APPLY_BUCKETS);
   readonly #origins = new CappedLabel(ORIGINS_PER_SERVICE);
+  /** the origins #origins kept, by namespace, service and upstream (a kept value stays kept) */
+  readonly #originLabels = new LabelTree<string>();
   readonly #errorCodes = new CappedLabel(ERROR_CODES);
   readonly #runtime = new client.Registry();
   /** false for a process that serves no proxy traffic (the primary of a node with workers): its request families are left out */
@@ -68,19 +71,23 @@ export class ProcessMetrics {
     const service = e.service ?? '';
     const method = methodLabel(e.method);
     const cls = statusClass(e.status);
-    this.#requestDuration.observeKeyed(`${ns}\u0001${route}\u0001${service}\u0001${method}\u0001${cls}`, () => [ns, route, service, method, cls], e.totalMs / 1000);
+    this.#requestDuration.observe5(ns, route, service, method, cls, e.totalMs / 1000);
   };
   readonly #onHook = (e: HookEvent) => {
     this.#hookDuration.observe3(e.namespace, e.module, e.hook, e.durationMs / 1000);
     if (e.failed) this.#hookErrors.inc3(e.namespace, e.module, e.hook);
   };
   readonly #onUpstream = (e: UpstreamEvent) => {
-    const scope = `${e.namespace}\u0001${e.service}`;
-    const origin = this.#origins.value(scope, e.upstream);
-    const labels = () => [e.namespace, e.service, origin];
-    this.#upstreamDuration.observeKeyed(`${scope}\u0001${origin}`, labels, e.durationMs / 1000);
-    if (e.retry) this.#upstreamRetries.inc(labels());
-    if (e.error !== null) this.#upstreamErrors.inc([...labels(), this.#errorCodes.value('', e.error)]);
+    // the origin's label (capped per service) found by nested lookups once known: no key built per event
+    let origin = this.#originLabels.get(e.namespace, e.service, e.upstream);
+    if (origin === undefined) {
+      origin = this.#origins.value(`${e.namespace}\u0001${e.service}`, e.upstream);
+      // only the origins kept (at most ORIGINS_PER_SERVICE per service): those folded into "other" are unbounded
+      if (origin !== OTHER) this.#originLabels.set(e.namespace, e.service, e.upstream, origin);
+    }
+    this.#upstreamDuration.observe3(e.namespace, e.service, origin, e.durationMs / 1000);
+    if (e.retry) this.#upstreamRetries.inc([e.namespace, e.service, origin]);
+    if (e.error !== null) this.#upstreamErrors.inc([e.namespace, e.service, origin, this.#errorCodes.value('', e.error)]);
   };
   readonly #onConnection = (e: ConnectionEvent) => {
     this.#connections.value += e.delta;

@@ -65,8 +65,14 @@ export function createListener(opts: ListenerOptions, handler: RequestHandler, u
   };
 }
 
+const WEBSOCKET_TOKEN = /(^|,)\s*websocket\s*(,|$)/i;
+
+/** A GET whose Upgrade header names websocket; most requests have no Upgrade header and pay one lookup. */
 export function isWebSocket(request: Request): boolean {
-  return request.method === 'GET' && /(^|,)\s*websocket\s*(,|$)/i.test(request.headers.get('upgrade') ?? '');
+  if (request.method !== 'GET') return false;
+  const upgrade = request.headers.get('upgrade');
+  if (upgrade === null) return false;
+  return upgrade.length === 9 && upgrade.toLowerCase() === 'websocket' ? true : WEBSOCKET_TOKEN.test(upgrade);
 }
 
 /** Upstream 101 headers Bun's own handshake answer must not repeat (it writes those itself). */
@@ -165,11 +171,11 @@ class DirectClient implements FetchClient {
     return (this.#address ??= this.#server.requestIP(this.#request)?.address ?? '');
   }
 
-  finish(response: Response, connection: string | undefined): Response {
+  finish(response: Response, connection: string | undefined, length?: string | null): Response {
     if (connection !== undefined && CLOSE.test(connection)) response.headers.set('Connection', 'close');
     if (this.#idleSeconds === 0) return response;
     // the body is looked at only without a length: a fetch Response's body untouched is sent by Bun without a JS stream
-    if (response.headers.has('content-length') || response.body === null) {
+    if ((length === undefined ? response.headers.has('content-length') : length !== null) || response.body === null) {
       this.#settle();
       return response;
     }

@@ -11,6 +11,8 @@ const CODES: Record<string, string> = {
 };
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** methods that are tokens, checked without the regular expression */
+const STANDARD_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
 class UpstreamError extends Error {
   readonly code: string;
@@ -148,19 +150,20 @@ class FetchPool implements UpstreamPool {
   async send(path: string, method: string, headers: Headers, signal: AbortSignal, body: Buffer | null = null): Promise<Response> {
     const o = this.#opts;
     if (o.refuse !== null) throw o.refuse;
-    if (!TOKEN.test(method)) throw new UpstreamError(`invalid request method ${JSON.stringify(method)}`, 'UND_ERR_INVALID_ARG');
+    if (!STANDARD_METHODS.has(method) && !TOKEN.test(method)) throw new UpstreamError(`invalid request method ${JSON.stringify(method)}`, 'UND_ERR_INVALID_ARG');
     const init: RequestInit & Record<string, unknown> = { method, headers, redirect: 'manual', decompress: false, keepalive: o.keepAlive, signal };
     if (body !== null) init.body = body as unknown as BodyInit;
     if (this.#tls !== undefined) init.tls = this.#tls;
     let timer: ReturnType<typeof setTimeout> | null = null;
     let timedOut: Error | null = null;
     let ac: AbortController | null = null;
-    const stop = () => ac!.abort(signal.reason);
+    let stop: (() => void) | null = null;
     try {
       if (this.#lookup !== null) await this.#lookup(new URL(this.#origin).hostname, { all: true });
       if (o.headersTimeoutMs !== undefined) {
         const ms = o.headersTimeoutMs;
-        ac = new AbortController();
+        const own = (ac = new AbortController());
+        stop = () => own.abort(signal.reason);
         signal.addEventListener('abort', stop, { once: true });
         init.signal = ac.signal;
         timer = setTimeout(() => {
@@ -180,7 +183,7 @@ class FetchPool implements UpstreamPool {
       throw toUpstreamError(err);
     } finally {
       if (timer !== null) clearTimeout(timer);
-      if (ac !== null) signal.removeEventListener('abort', stop);
+      if (stop !== null) signal.removeEventListener('abort', stop);
     }
   }
 
