@@ -138,3 +138,18 @@ test('file: lines are appended to it (directories created); pending lines are wr
   const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.deepEqual(lines.map((l) => l['status']), [201, 500]);
 });
+
+test('an answer cut because the upstream body broke: "error" last on its line, absent on the others', () => {
+  const out = collector();
+  const log = new AccessLog({ sampleRate: 1, file: null, nodeId: 'gw-1' }, out.sink);
+  log.record({ ...EVENT, status: 200, error: 'upstream_body' });
+  log.record({ ...EVENT, error: null });
+  log.record(EVENT);
+  log.flush();
+  const [cut, none, absent] = out.lines();
+  assert.equal(cut!['error'], 'upstream_body');
+  assert.equal(cut!['status'], 200);
+  assert.equal(Object.keys(cut!).at(-1), 'error');
+  assert.equal('error' in none!, false);
+  assert.equal('error' in absent!, false);
+});

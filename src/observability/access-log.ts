@@ -6,6 +6,7 @@
  *   {"time":"2024-01-01T00:00:00.000Z","node_id":"gw1","source":"access","request_id":"…",
  *    "method":"GET","namespace":"app","route":"api","service":"api","upstream":"http://10.0.0.5:3000",
  *    "status":200,"bytes_in":0,"bytes_out":512,"module_ms":0,"upstream_ms":1.234,"total_ms":1.456}
+ * plus "error":"upstream_body" (last) when the answer was cut because the upstream's body broke.
  *
  * Whether a request is logged is drawn per request (sample_rate). Lines are gathered for up to
  * FLUSH_MS (or FLUSH_AT bytes) and written together, synchronously (whole lines, so they never
@@ -71,7 +72,7 @@ export class AccessLog {
   record(e: RequestEndEvent): void {
     const rate = this.#rate;
     if (rate < 1 && !(this.#random() < rate)) return;
-    this.#pending += `{"time":"${this.#time()}","node_id":${this.#nodeJson},"source":"access","request_id":${str(e.requestId)},"method":${str(e.method)},"namespace":${str(e.namespace)},"route":${str(e.route)},"service":${str(e.service)},"upstream":${str(e.upstream)},"status":${e.status},"bytes_in":${e.bytesIn},"bytes_out":${e.bytesOut},"module_ms":${ms(e.moduleMs)},"upstream_ms":${ms(e.upstreamMs)},"total_ms":${ms(e.totalMs)}}\n`;
+    this.#pending += `{"time":"${this.#time()}","node_id":${this.#nodeJson},"source":"access","request_id":${str(e.requestId)},"method":${str(e.method)},"namespace":${str(e.namespace)},"route":${str(e.route)},"service":${str(e.service)},"upstream":${str(e.upstream)},"status":${e.status},"bytes_in":${e.bytesIn},"bytes_out":${e.bytesOut},"module_ms":${ms(e.moduleMs)},"upstream_ms":${ms(e.upstreamMs)},"total_ms":${ms(e.totalMs)}${e.error == null ? '' : `,"error":${str(e.error)}`}}\n`;
     if (this.#pending.length >= FLUSH_AT) this.flush();
     else if (this.#timer === null) this.#timer = setTimeout(this.#flush, FLUSH_MS).unref();
   }

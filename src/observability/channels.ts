@@ -36,6 +36,12 @@ export interface RequestEndEvent {
   /** from the first request byte seen to the last response byte, ms */
   readonly totalMs: number;
   readonly requestId: string | null;
+  /**
+   * why the answer was cut after its head went out: 'upstream_body' (the upstream's body broke:
+   * a reset, fewer bytes than its Content-Length, a chunked body cut off; the client's connection
+   * was closed); null or absent when the answer was not cut
+   */
+  readonly error?: string | null;
 }
 
 /** One module function call. */

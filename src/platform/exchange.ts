@@ -58,6 +58,8 @@ export interface ProxyResponse {
   destroy(): unknown;
   /** 'close': the answer is done or the client went away; 'drain': writing may go on */
   once(event: 'close' | 'drain', listener: () => void): unknown;
+  /** sends the head written now, without waiting for body bytes (node:http); absent where a head is not held */
+  flushHeaders?(): void;
   /** trailers after the body (HTTP/2 clients); absent where there are none */
   addTrailers?(trailers: Record<string, string | string[]>): void;
   /** body bytes sent (listener.ts CountedResponse); absent before a listener counts them */

@@ -1,7 +1,21 @@
+import type { ProxyResponse } from '../platform/exchange.js';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import { dropHopByHop, sendTrailers } from './answer-headers.js';
 import type { AnswerStage } from './answer-stage.js';
 import { reply } from './gateway-responses.js';
+
+/**
+ * The head just written goes out at the end of the current job when no body bytes followed it
+ * (node:http otherwise holds it until the first body write): a streamed answer's head (SSE, a
+ * slow first chunk) reaches the client when the upstream's does. An answer whose body came with
+ * its head still goes out in one write.
+ */
+export function headNotHeld(res: ProxyResponse): void {
+  if (res.flushHeaders === undefined) return;
+  queueMicrotask(() => {
+    if (!res.writableEnded && !res.destroyed) res.flushHeaders!();
+  });
+}
 
 /**
  * The upstream's answer to the client as it comes: its status and headers (plus global headers
@@ -16,6 +30,7 @@ export const ANSWER_TO_CLIENT: AnswerStage = {
     const out: string[] = global.length === 0 ? headers : [...global, ...headers];
     if (ex.answerId !== undefined) out.push(REQUEST_ID_HEADER, ex.answerId);
     ex.res.writeHead(statusCode, out);
+    headNotHeld(ex.res);
     return true;
   },
 

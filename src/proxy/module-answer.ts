@@ -5,7 +5,7 @@ import type { HookRunner } from '../modules/hook-runner.js';
 import { REQUEST_ID_HEADER } from '../observability/request-id.js';
 import { editForClient, headerList, responseHeaders } from './answer-headers.js';
 import type { AnswerStage } from './answer-stage.js';
-import { ANSWER_TO_CLIENT } from './answer-to-client.js';
+import { ANSWER_TO_CLIENT, headNotHeld } from './answer-to-client.js';
 import { newFlow, pumpBody, type Flow } from './body-pump.js';
 import { HOP_BY_HOP_AND_LENGTH } from './hop-headers.js';
 import type { UpstreamExchange } from './upstream-exchange.js';
@@ -283,6 +283,7 @@ export class ModuleAnswer implements AnswerStage {
   #streamHead(ex: UpstreamExchange, statusCode: number, headers: string[]): boolean {
     this.#state = 'streaming';
     ex.res.writeHead(statusCode, headers);
+    headNotHeld(ex.res);
     return true;
   }
 

@@ -22,7 +22,12 @@ export class RequestMeter implements ModuleTime {
   upstream: string | null = null;
   upstreamMs = 0;
   moduleMs = 0;
+  /** the answer was cut after its head (UPSTREAM_BODY_BROKE); null: it was not */
+  error: string | null = null;
 }
+
+/** RequestEndEvent.error of an answer cut because the upstream's body broke after its head */
+export const UPSTREAM_BODY_BROKE = 'upstream_body';
 
 /** The meter of an observed request, undefined when nobody listens. */
 export function meterOf(req: ProxyRequest): RequestMeter | undefined {
@@ -67,6 +72,7 @@ export function publishEnd(m: RequestMeter, method: string, status: number, byte
     upstreamMs: m.upstreamMs,
     totalMs: performance.now() - m.start,
     requestId,
+    error: m.error,
   });
 }
 

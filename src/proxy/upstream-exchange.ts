@@ -10,7 +10,7 @@ import { responseHeaders } from './answer-headers.js';
 import type { AnswerStage } from './answer-stage.js';
 import type { ForwardOptions } from './forward.js';
 import type { RequestSource } from './request-source.js';
-import { meterOf, type RequestMeter } from './request-meter.js';
+import { meterOf, UPSTREAM_BODY_BROKE, type RequestMeter } from './request-meter.js';
 import { CONNECT_ERRORS, IDEMPOTENT, TIMEOUT_ERRORS } from './upstream-failures.js';
 import { hasBody } from './upstream-request.js';
 
@@ -189,6 +189,8 @@ export class UpstreamExchange implements UpstreamHandler {
       return;
     }
     this.done = true;
+    // the head went to the client and the body broke: the client's connection is cut, the end event says why
+    if (this.#headCame && res.headersSent && this.#meter !== null) this.#meter.error = UPSTREAM_BODY_BROKE;
     this.opts.onUpstreamError(err, this.route, this.target);
     this.#answer.failed(this, err, TIMEOUT_ERRORS.has(code));
   }
