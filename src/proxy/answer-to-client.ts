@@ -5,13 +5,18 @@ import type { AnswerStage } from './answer-stage.js';
 import { reply } from './gateway-responses.js';
 
 /**
- * The head just written goes out at the end of the current job when no body bytes followed it
- * (node:http otherwise holds it until the first body write): a streamed answer's head (SSE, a
- * slow first chunk) reaches the client when the upstream's does. An answer whose body came with
- * its head still goes out in one write.
+ * A streamed answer's head (no Content-Length: SSE, a chunked body) goes out at the end of the
+ * current job when no body bytes followed it (node:http otherwise holds it until the first body
+ * write): it reaches the client when the upstream's does, not with a first chunk that may come
+ * much later. An answer whose body came with its head still goes out in one write, and one with
+ * a Content-Length is left as node:http sends it (head and body together).
  */
-export function headNotHeld(res: ProxyResponse): void {
+export function headNotHeld(res: ProxyResponse, headers: readonly string[]): void {
   if (res.flushHeaders === undefined) return;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return;
+  }
   queueMicrotask(() => {
     if (!res.writableEnded && !res.destroyed) res.flushHeaders!();
   });
@@ -30,7 +35,7 @@ export const ANSWER_TO_CLIENT: AnswerStage = {
     const out: string[] = global.length === 0 ? headers : [...global, ...headers];
     if (ex.answerId !== undefined) out.push(REQUEST_ID_HEADER, ex.answerId);
     ex.res.writeHead(statusCode, out);
-    headNotHeld(ex.res);
+    headNotHeld(ex.res, out);
     return true;
   },
 

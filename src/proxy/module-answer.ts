@@ -283,7 +283,7 @@ export class ModuleAnswer implements AnswerStage {
   #streamHead(ex: UpstreamExchange, statusCode: number, headers: string[]): boolean {
     this.#state = 'streaming';
     ex.res.writeHead(statusCode, headers);
-    headNotHeld(ex.res);
+    headNotHeld(ex.res, headers);
     return true;
   }
 
