@@ -34,27 +34,33 @@ export function readRequestBody(stream: AsyncIterable<Buffer>, res: ProxyRespons
   const iterator = stream[Symbol.asyncIterator]();
   return new Promise((resolve, reject) => {
     let settled = false;
+    let chunks: Buffer[] = [];
+    let size = 0;
+    // settles once; the chunks read so far are let go then (the close listener, which keeps this scope, may live as long as the answer)
+    const settle = (): void => {
+      settled = true;
+      chunks = [];
+    };
     const gone = (): void => {
       if (settled) return;
-      settled = true;
+      settle();
       reject(Errors.CLIENT_CLOSED());
       void Promise.resolve(iterator.return?.()).catch(() => undefined);
     };
     res.once('close', gone);
-    const chunks: Buffer[] = [];
-    let size = 0;
     const next = (): void => {
       iterator.next().then(
         (r) => {
           if (settled) return;
           if (r.done === true) {
-            settled = true;
-            resolve(Buffer.concat(chunks, size));
+            const body = Buffer.concat(chunks, size);
+            settle();
+            resolve(body);
             return;
           }
           size += r.value.length;
           if (size > limit) {
-            settled = true;
+            settle();
             reject(new Error(`body larger than ${limit} bytes`));
             void Promise.resolve(iterator.return?.()).catch(() => undefined);
             return;
@@ -65,7 +71,7 @@ export function readRequestBody(stream: AsyncIterable<Buffer>, res: ProxyRespons
         (err: unknown) => {
           if (settled) return;
           if (res.destroyed || clientWentAway(err)) return gone();
-          settled = true;
+          settle();
           reject(err);
         },
       );
